@@ -1,0 +1,109 @@
+# Tessera top-level build.
+#
+#   make            build the library, the `tessera` tool and the test binaries
+#   make run        train + analyse on the default data, write out/
+#   make test       every test (models/sw under ASan+UBSan, plus RTL equivalence)
+#   make bench      benchmarks, side by side with PyTorch where one exists
+#   make deps       install the Debian packages Tessera needs
+#
+# Sources are found by wildcard: a new models/*.c joins the library, a new
+# tests/<dir>/*.cc joins that directory's test binary.
+
+CC       ?= gcc
+CXX      ?= g++
+BUILD    ?= build
+PYTHON   ?= /usr/bin/python3
+
+# Where datasets are: make run DATA=/path/to/cifar-100-binary DATASET=cifar100.
+# Default: the CIFAR-100 copy beside this checkout when present, otherwise the
+# Fashion-MNIST that Debian's dataset-fashion-mnist installs.
+CIFAR100_GUESS := $(wildcard ../shared/data/cifar-100-binary/train.bin)
+ifneq ($(CIFAR100_GUESS),)
+  DATASET ?= cifar100
+  DATA    ?= $(dir $(CIFAR100_GUESS))
+else
+  DATASET ?= fashion-mnist
+  DATA    ?= /usr/share/datasets/fashion-mnist
+endif
+EPOCHS  ?= 30
+OUT     ?= out
+
+# BLAS: Debian's BLIS (detects this CPU's AVX-512 kernels by itself; see
+# docs/performance.md for why not OpenBLAS's default build here).
+# The OpenMP build of BLIS is used single-threaded inside our own threads.
+BLIS_DIR    ?= /usr/lib/x86_64-linux-gnu/blis-openmp
+BLAS_CFLAGS ?= -I/usr/include/x86_64-linux-gnu/blis-openmp
+BLAS_LIBS   ?= -L$(BLIS_DIR) -Wl,-rpath,$(BLIS_DIR) -lblis
+
+WARN     := -Wall -Wextra -Werror
+CPPFLAGS := -Imodels -Isw -Isim $(BLAS_CFLAGS)
+CFLAGS_OPT := -O3 -march=native -fopenmp
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS_OPT) -g
+CXXFLAGS := -std=gnu++17 $(WARN) $(CFLAGS_OPT) -g
+LDLIBS   := $(BLAS_LIBS) -lcjson -lz -lm -lpthread
+GTEST_LIBS := $(shell pkg-config --libs gtest_main 2>/dev/null || echo -lgtest_main -lgtest)
+
+LIB_SRCS := $(wildcard models/*.c)
+SW_SRCS  := $(filter-out sw/main.c,$(wildcard sw/*.c))
+HDRS     := $(wildcard models/*.h sw/*.h)
+
+OPT_OBJS := $(patsubst %.c,$(BUILD)/opt/%.o,$(LIB_SRCS) $(SW_SRCS))
+SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS) $(SW_SRCS))
+
+TEST_DIRS := models sw
+TEST_BINS := $(foreach d,$(TEST_DIRS),$(if $(wildcard tests/$(d)/*.cc),$(BUILD)/san/tests/$(d)_tests))
+
+.PHONY: all run test test-unit bench deps clean lint help
+all: $(BUILD)/tessera $(TEST_BINS)
+
+help:
+	@sed -n '3,12p' Makefile
+
+$(BUILD)/opt/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/libtessera.a: $(OPT_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/san/libtessera.a: $(SAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tessera: sw/main.c $(BUILD)/libtessera.a $(HW_LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(HW_LIB) $(HW_LDLIBS) $(LDLIBS) -o $@
+
+# One GoogleTest binary per source folder, built with the sanitizers.
+.SECONDEXPANSION:
+$(BUILD)/san/tests/%_tests: $$(wildcard tests/$$*/*.cc tests/*.h) $(BUILD)/san/libtessera.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) -Itests $(CXXFLAGS) $(SAN) $(filter %.cc,$^) \
+	  $(BUILD)/san/libtessera.a $(GTEST_LIBS) $(LDLIBS) -o $@
+
+-include sim/sim.mk
+
+test: deps-check $(TEST_BINS) $(HW_TEST_BINS)
+	@tests/run_tests.sh $(TEST_BINS) $(HW_TEST_BINS)
+
+run: deps-check $(BUILD)/tessera
+	$(BUILD)/tessera run --dataset $(DATASET) --data $(DATA) --epochs $(EPOCHS) --out $(OUT)
+
+bench: deps-check $(BUILD)/tessera
+	@sw/bench/run.sh $(BUILD)/tessera "$(DATA)" "$(DATASET)" "$(PYTHON)"
+
+DEPS := verilator libsystemc-dev libgtest-dev libblis-openmp-dev libcjson-dev zlib1g-dev \
+        gnuplot-nox dataset-fashion-mnist python3-torch python3-numpy
+deps:
+	@.ci/deps.sh install $(DEPS)
+
+deps-check:
+	@.ci/deps.sh check $(DEPS)
+
+clean:
+	rm -rf $(BUILD)
