@@ -1,0 +1,88 @@
+/* The accelerator's numeric and size parameters: the single source of truth.
+ *
+ * The RTL never re-types a width: sim/gen_params.c includes this header and
+ * prints build/hw/tessera_hw_pkg.sv, which every rtl/ module imports. The C
+ * golden model (models/ts_int.c), the Verilator shim (sim/) and the tests
+ * read the same macros. docs/int-arith.md explains each number.
+ *
+ * Accumulator width, derived (not guessed):
+ *   |w| <= 2^(WBITS_MAX-1)          (two's complement minimum -2^(B-1))
+ *   |a| <= 2^ABITS - 1 < 2^ABITS    (unsigned activations; signed: <= 2^(ABITS-1))
+ *   |dot| <= K_MAX * |w| * |a| < 2^(WBITS_MAX-1 + ABITS + LOG2_K_MAX)
+ *   |bias| is limited to the same bound (ts_int_gemm_check enforces it), so
+ *   |bias + dot| < 2^(WBITS_MAX + ABITS + LOG2_K_MAX): one more bit for the sign.
+ */
+#ifndef TS_HW_PARAMS_H
+#define TS_HW_PARAMS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Array geometry ---------------------------------------------------- */
+#define TS_HW_ROWS 16 /* lanes: each row streams its own (weight, index) pairs */
+#define TS_HW_COLS 16 /* output positions (GEMM columns) a lane computes at once */
+
+/* ---- Number formats ---------------------------------------------------- */
+#define TS_HW_WBITS_MIN 1  /* weight bits B, runtime, two's complement */
+#define TS_HW_WBITS_MAX 16
+#define TS_HW_ABITS 8      /* activation bits (uint8, or int8 for the image) */
+#define TS_HW_LOG2_K_MAX 11
+#define TS_HW_K_MAX (1 << TS_HW_LOG2_K_MAX) /* longest dot product */
+#define TS_HW_ACC_BITS \
+  (TS_HW_WBITS_MAX + TS_HW_ABITS + TS_HW_LOG2_K_MAX + 1) /* see above */
+#define TS_HW_MULT_BITS 16 /* requant multiplier: 1 .. 2^(MULT_BITS-1) - 1 */
+#define TS_HW_MULT_MAX ((1 << (TS_HW_MULT_BITS - 1)) - 1)
+#define TS_HW_SHIFT_BITS 6 /* requant right shift: 0 .. 2^SHIFT_BITS - 1 */
+#define TS_HW_SHIFT_MAX ((1 << TS_HW_SHIFT_BITS) - 1)
+
+/* ---- Memories ---------------------------------------------------------- */
+#define TS_HW_WPORT_BITS 64 /* weight memory read port, bits per cycle */
+#define TS_HW_WMEM_WORDS 16384 /* packed weight memory depth (64-bit words) */
+#define TS_HW_LANE_WORDS \
+  (TS_HW_K_MAX / (TS_HW_WPORT_BITS / TS_HW_WBITS_MAX)) /* one filter at B=16 */
+#define TS_HW_ACT_ROWS 4096  /* activation buffer rows of COLS bytes: (k, tile) */
+#define TS_HW_OUT_ROWS 4096  /* output buffer rows of COLS results: (m, tile) */
+#define TS_HW_CHAN_DEPTH 1024 /* per-output-channel bias / mult / shift entries */
+#define TS_HW_JOB_DEPTH 256  /* job queue entries (m, first tile, tile count) */
+#define TS_HW_ADDR_BITS 16   /* host port address width */
+
+/* ---- Checks: a parameter change that breaks the contract fails to build -- */
+#ifdef __cplusplus
+#define TS_HW_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define TS_HW_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+TS_HW_STATIC_ASSERT((long long)TS_HW_K_MAX * (1LL << (TS_HW_WBITS_MAX - 1)) *
+                            ((1LL << TS_HW_ABITS) - 1) * 2 <
+                        (1LL << (TS_HW_ACC_BITS - 1)),
+                    "accumulator too narrow for bias + K_MAX products");
+TS_HW_STATIC_ASSERT(TS_HW_ACC_BITS + TS_HW_MULT_BITS - 1 + 1 < 63,
+                    "requant product acc * mult must fit int64 with rounding");
+TS_HW_STATIC_ASSERT(TS_HW_WPORT_BITS % TS_HW_WBITS_MAX == 0,
+                    "the weight port must hold whole B_max weights");
+TS_HW_STATIC_ASSERT(TS_HW_WPORT_BITS <= 64, "packed words are uint64_t");
+TS_HW_STATIC_ASSERT(TS_HW_ABITS == 8, "activations travel as bytes");
+TS_HW_STATIC_ASSERT(TS_HW_WMEM_WORDS < (1 << TS_HW_ADDR_BITS) &&
+                        TS_HW_ACT_ROWS <= (1 << TS_HW_ADDR_BITS) &&
+                        TS_HW_OUT_ROWS <= (1 << TS_HW_ADDR_BITS),
+                    "memories must be addressable from the host port");
+
+/* Weights per packed word at B bits: weights never straddle a word, so a
+ * word holds floor(WPORT/B) of them (B = 3: 21 weights, 1 bit unused). */
+static inline int ts_hw_weights_per_word(int wbits) {
+  return TS_HW_WPORT_BITS / wbits;
+}
+
+/* Packed words holding one filter row of k weights at B bits. */
+static inline int ts_hw_words_per_row(int k, int wbits) {
+  int wpw = ts_hw_weights_per_word(wbits);
+  return (k + wpw - 1) / wpw;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TS_HW_PARAMS_H */
