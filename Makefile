@@ -32,7 +32,7 @@ OUT     ?= out
 # docs/performance.md for why not OpenBLAS's default build here).
 # The OpenMP build of BLIS is used single-threaded inside our own threads.
 BLIS_DIR    ?= /usr/lib/x86_64-linux-gnu/blis-openmp
-BLAS_CFLAGS ?= -I/usr/include/x86_64-linux-gnu/blis-openmp
+BLAS_CFLAGS ?= -isystem /usr/include/x86_64-linux-gnu/blis-openmp
 BLAS_LIBS   ?= -L$(BLIS_DIR) -Wl,-rpath,$(BLIS_DIR) -lblis
 
 WARN     := -Wall -Wextra -Werror

@@ -33,7 +33,9 @@ void ts_net_init(ts_net *net, uint64_t seed);
 
 /* Logits for n images. x: [n][in_c][in_h][in_w] normalised floats;
  * logits: [n][classes]. threads >= 1 splits the images between threads;
- * the result does not depend on the thread count. */
+ * the result does not depend on the thread count (an image's logits may
+ * differ in the last bits with the number of images n, as BLAS blocks
+ * GEMMs of different sizes differently). */
 ts_status ts_net_forward(const ts_net *net, const float *x, int n,
                          float *logits, int threads, ts_error *err);
 

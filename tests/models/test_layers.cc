@@ -1,0 +1,185 @@
+// Finite-difference gradient checks for each layer kernel (models/ts_layers.c).
+// Each check builds a scalar L = sum(out .* R) for a fixed random R, so
+// dL/dout = R, and compares the analytic input/weight gradients with central
+// differences of L.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "ts_layers.h"
+
+namespace {
+
+using Vec = std::vector<float>;
+
+Vec Random(size_t n, std::mt19937 &g, float lo = -1.f, float hi = 1.f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  Vec v(n);
+  for (auto &x : v) x = d(g);
+  return v;
+}
+
+double Dot(const Vec &a, const Vec &b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); i++) s += (double)a[i] * b[i];
+  return s;
+}
+
+// Compares analytic gradient `ana` of loss() w.r.t. `x` with central
+// differences; reports the worst element.
+void ExpectGradClose(const char *what, Vec &x, const Vec &ana,
+                     const std::function<double()> &loss, float eps = 1e-2f,
+                     double tol = 2e-3) {
+  ASSERT_EQ(x.size(), ana.size()) << what;
+  double worst = 0;
+  size_t worst_i = 0;
+  double worst_num = 0;
+  for (size_t i = 0; i < x.size(); i++) {
+    const float keep = x[i];
+    x[i] = keep + eps;
+    const double lp = loss();
+    x[i] = keep - eps;
+    const double lm = loss();
+    x[i] = keep;
+    const double num = (lp - lm) / (2.0 * eps);
+    const double diff = std::fabs(num - ana[i]) / (1.0 + std::fabs(num));
+    if (diff > worst) {
+      worst = diff;
+      worst_i = i;
+      worst_num = num;
+    }
+  }
+  EXPECT_LE(worst, tol) << what << ": element " << worst_i << " numeric "
+                        << worst_num << " analytic " << ana[worst_i];
+}
+
+TEST(Layers, DenseGradients) {
+  std::mt19937 g(1);
+  const int p = 5, k = 7, m = 4;
+  Vec in = Random(p * k, g), w = Random(m * k, g), b = Random(m, g), r = Random(p * m, g);
+  auto loss = [&] {
+    Vec out(p * m);
+    ts_dense_forward(out.data(), in.data(), w.data(), b.data(), p, k, m, 0);
+    return Dot(out, r);
+  };
+  Vec din(p * k), dw(m * k, 0.f), db(m, 0.f);
+  ts_dense_backward(din.data(), dw.data(), db.data(), r.data(), in.data(), w.data(), p, k, m);
+  ExpectGradClose("dense d/din", in, din, loss);
+  ExpectGradClose("dense d/dw", w, dw, loss);
+  ExpectGradClose("dense d/db", b, db, loss);
+}
+
+TEST(Layers, DenseForwardMatchesNaiveLoop) {
+  std::mt19937 g(2);
+  const int p = 3, k = 9, m = 5;
+  Vec in = Random(p * k, g), w = Random(m * k, g), b = Random(m, g), out(p * m);
+  ts_dense_forward(out.data(), in.data(), w.data(), b.data(), p, k, m, 1);
+  for (int i = 0; i < p; i++)
+    for (int j = 0; j < m; j++) {
+      double s = b[j];
+      for (int q = 0; q < k; q++) s += (double)in[i * k + q] * w[j * k + q];
+      EXPECT_NEAR(out[i * m + j], s > 0 ? s : 0, 1e-5) << "row " << i << " col " << j;
+    }
+}
+
+// Conv as im2col (NHWC input) + dense; the input gradient goes through col2im.
+TEST(Layers, ConvGradientsThroughIm2col) {
+  std::mt19937 g(3);
+  const int n = 2, c = 3, h = 6, w = 5, k = 3, m = 2;
+  const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k, p = n * oh * ow;
+  Vec x = Random(n * h * w * c, g), wt = Random(m * kk, g), b = Random(m, g), r = Random(p * m, g);
+  const ts_strides s = ts_strides_nhwc(c, h, w);
+  auto loss = [&] {
+    Vec col(p * kk), out(p * m);
+    ts_im2col(col.data(), x.data(), s, n, c, h, w, k);
+    ts_dense_forward(out.data(), col.data(), wt.data(), b.data(), p, kk, m, 0);
+    return Dot(out, r);
+  };
+  Vec col(p * kk), dcol(p * kk), dw(m * kk, 0.f), db(m, 0.f), dx(x.size(), 0.f);
+  ts_im2col(col.data(), x.data(), s, n, c, h, w, k);
+  ts_dense_backward(dcol.data(), dw.data(), db.data(), r.data(), col.data(), wt.data(), p, kk, m);
+  ts_col2im_nhwc(dx.data(), dcol.data(), n, c, h, w, k);
+  ExpectGradClose("conv d/dx", x, dx, loss);
+  ExpectGradClose("conv d/dw", wt, dw, loss);
+  ExpectGradClose("conv d/db", b, db, loss);
+}
+
+// The conv output for NCHW input must equal a direct 6-loop convolution in
+// PyTorch's weight layout [m][c][k][k].
+TEST(Layers, Im2colNchwMatchesDirectConvolution) {
+  std::mt19937 g(4);
+  const int n = 2, c = 2, h = 5, w = 7, k = 3, m = 3;
+  const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k;
+  Vec x = Random(n * c * h * w, g), wt = Random(m * kk, g), b = Random(m, g);
+  Vec col(n * oh * ow * kk), out(n * oh * ow * m);
+  ts_im2col(col.data(), x.data(), ts_strides_nchw(c, h, w), n, c, h, w, k);
+  ts_dense_forward(out.data(), col.data(), wt.data(), b.data(), n * oh * ow, kk, m, 0);
+  for (int i = 0; i < n; i++)
+    for (int o = 0; o < m; o++)
+      for (int y = 0; y < oh; y++)
+        for (int xx = 0; xx < ow; xx++) {
+          double s = b[o];
+          for (int ch = 0; ch < c; ch++)
+            for (int ky = 0; ky < k; ky++)
+              for (int kx = 0; kx < k; kx++)
+                s += (double)x[((i * c + ch) * h + y + ky) * w + xx + kx] *
+                     wt[((o * c + ch) * k + ky) * k + kx];
+          EXPECT_NEAR(out[((i * oh + y) * ow + xx) * m + o], s, 1e-5)
+              << "image " << i << " channel " << o << " at (" << y << "," << xx << ")";
+        }
+}
+
+TEST(Layers, MaxPoolGradientsAndOddSizes) {
+  std::mt19937 g(5);
+  const int n = 2, c = 3, h = 5, w = 7;  // odd sizes: last row/col dropped
+  const int ph = h / 2, pw = w / 2;
+  Vec x = Random(n * h * w * c, g), r = Random(n * ph * pw * c, g);
+  std::vector<int32_t> arg(r.size());
+  auto loss = [&] {
+    Vec out(r.size());
+    ts_maxpool_forward(out.data(), arg.data(), x.data(), n, c, h, w);
+    return Dot(out, r);
+  };
+  Vec out(r.size()), dx(x.size());
+  ts_maxpool_forward(out.data(), arg.data(), x.data(), n, c, h, w);
+  ts_maxpool_backward(dx.data(), r.data(), arg.data(), n, c, h, w);
+  // small eps: random values are distinct by far more than 1e-3
+  ExpectGradClose("maxpool d/dx", x, dx, loss, 1e-3f, 2e-3);
+  // a dropped row/column never receives gradient
+  for (int i = 0; i < n; i++)
+    for (int ch = 0; ch < c; ch++)
+      for (int xx = 0; xx < w; xx++)
+        EXPECT_EQ(dx[((i * h + (h - 1)) * w + xx) * c + ch], 0.f);
+}
+
+TEST(Layers, SoftmaxCrossEntropyGradientAndValue) {
+  std::mt19937 g(6);
+  const int n = 4, classes = 5;
+  Vec z = Random(n * classes, g, -3, 3);
+  std::vector<int> y = {0, 4, 2, 2};
+  auto loss = [&] { return ts_softmax_xent(nullptr, z.data(), y.data(), n, classes, 1.f, nullptr); };
+  Vec dz(z.size());
+  int correct = 0;
+  ts_softmax_xent(dz.data(), z.data(), y.data(), n, classes, 1.f, &correct);
+  ExpectGradClose("softmax-xent d/dz", z, dz, loss, 1e-2f, 1e-3);
+  // uniform logits: loss = log(classes) per image
+  Vec zero(n * classes, 0.f);
+  EXPECT_NEAR(ts_softmax_xent(nullptr, zero.data(), y.data(), n, classes, 1.f, nullptr),
+              n * std::log((double)classes), 1e-9);
+}
+
+TEST(Layers, FlattenRoundTripUsesChannelMajorOrder) {
+  const int n = 2, c = 3, h = 2, w = 2;
+  Vec nhwc(n * h * w * c), flat(nhwc.size()), back(nhwc.size());
+  for (size_t i = 0; i < nhwc.size(); i++) nhwc[i] = (float)i;
+  ts_flatten_chw(flat.data(), nhwc.data(), n, c, h, w);
+  // flat[img][ch][y][x] == nhwc[img][y][x][ch]
+  EXPECT_EQ(flat[1 * c * h * w + 2 * h * w + 1 * w + 0], nhwc[((1 * h + 1) * w + 0) * c + 2]);
+  ts_unflatten_chw(back.data(), flat.data(), n, c, h, w);
+  EXPECT_EQ(back, nhwc);
+}
+
+}  // namespace
