@@ -1,0 +1,16 @@
+/* Subcommands of the `tessera` tool; each returns the process exit code
+ * (0 ok, 1 failure, 2 bad usage). */
+#ifndef TS_COMMANDS_H
+#define TS_COMMANDS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int ts_cmd_train(int argc, char **argv);
+int ts_cmd_eval(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TS_COMMANDS_H */
