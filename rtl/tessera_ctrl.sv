@@ -1,0 +1,271 @@
+// Controller: job queue, dispatch, weight-port arbitration, result
+// collection, run state and counters.
+//
+//   host --jobs--> [queue] --next job--> first idle lane (one per cycle)
+//   lanes --wreq--> [arbiter] --grant held for a whole filter--> weight port
+//   lanes --res_valid--> [round robin] --one tile a cycle--> output stage
+//   (pipelined: the output stage takes a tile every cycle)
+//
+// Dense and sparse runs use the same queue: the host cuts the flattened
+// tile list (i = m * tiles + t) into jobs; a lane that finishes early takes
+// the next job, which is how load imbalance from zero-skipping is absorbed.
+module tessera_ctrl
+  import tessera_pkg::*;
+#(
+  parameter int unsigned Rows = tessera_hw_pkg::HW_ROWS,
+  parameter int unsigned Cols = tessera_hw_pkg::HW_COLS,
+  localparam int unsigned ColW = $clog2(Cols + 1),
+  localparam int unsigned RowW = (Rows > 1) ? $clog2(Rows) : 1,
+  localparam int unsigned Fw   = tessera_hw_pkg::HW_JOB_FIELD_BITS
+) (
+  input  logic                        clk_i,
+  input  logic                        rst_ni,
+  // Host: job writes, start, status.
+  input  logic                        job_we_i,
+  input  logic [JOB_AW-1:0]           job_waddr_i,
+  input  logic [3*Fw-1:0]             job_wdata_i,   // {count, t, m}
+  input  logic [JOB_AW:0]             cfg_njobs_i,
+  input  logic [TILE_W-1:0]           cfg_tiles_i,
+  input  logic [LANE_AW:0]            cfg_wrow_i,
+  input  logic                        start_i,
+  output logic                        busy_o,
+  output logic                        clear_o,       // first cycle of a run
+  // Job dispatch.
+  output logic [Rows-1:0]             job_valid_o,
+  output logic [M_W-1:0]              job_m_o,
+  output logic [TILE_W-1:0]           job_t_o,
+  output logic [OUT_AW:0]             job_count_o,
+  output logic [OUT_AW-1:0]           job_row_o,
+  output logic [WMEM_AW-1:0]          job_wbase_o,
+  input  logic [Rows-1:0]             lane_idle_i,
+  input  logic [Rows-1:0]             lane_busy_i,
+  // Weight port.
+  input  logic [Rows-1:0]             wreq_i,
+  output logic [Rows-1:0]             wgnt_o,
+  output logic [RowW-1:0]             wowner_o,
+  // Results.
+  input  logic [Rows-1:0]             res_valid_i,
+  output logic [Rows-1:0]             res_take_o,
+  output logic                        res_sel_valid_o,
+  output logic [RowW-1:0]             res_sel_o,
+  input  logic                        out_pending_i, // output stage holds a tile
+  // Activity.
+  input  logic [Rows-1:0][ColW-1:0]   mac_cols_i,
+  input  logic [Rows-1:0]             wissue_i,
+  input  logic [Rows-1:0]             run_i,
+  input  logic [Rows-1:0]             load_i,
+  input  logic [Rows-1:0]             stall_i,
+  output logic [CNT_W-1:0]            cnt_cycles_o,
+  output logic [CNT_W-1:0]            cnt_macs_o,
+  output logic [CNT_W-1:0]            cnt_wport_o,
+  output logic [CNT_W-1:0]            cnt_lane_run_o,
+  output logic [CNT_W-1:0]            cnt_lane_load_o,
+  output logic [CNT_W-1:0]            cnt_lane_stall_o
+);
+  logic [3*Fw-1:0] jobs_q [tessera_hw_pkg::HW_JOB_DEPTH];
+  logic [3*Fw-1:0] job;
+  logic [JOB_AW:0] jp_d, jp_q;
+  logic            busy_d, busy_q, clear_q;
+  logic            dispatch;
+  logic [RowW-1:0] idle_lane;
+  logic            any_idle;
+
+  always_ff @(posedge clk_i) begin
+    if (job_we_i) begin
+      jobs_q[job_waddr_i] <= job_wdata_i;
+    end
+  end
+
+  // ---- Dispatch: the next job to the lowest-numbered idle lane.
+  always_comb begin
+    any_idle  = 1'b0;
+    idle_lane = '0;
+    for (int r = Rows - 1; r >= 0; r--) begin
+      if (lane_idle_i[r] && !job_valid_o[r]) begin
+        any_idle  = 1'b1;
+        idle_lane = RowW'(r);
+      end
+    end
+  end
+
+  logic [M_W-1:0]     jm;
+  logic [TILE_W-1:0]  jt;
+  assign job      = jobs_q[JOB_AW'(jp_q)];
+  assign dispatch = busy_q && !clear_q && (jp_q < cfg_njobs_i) && any_idle;
+  assign jm       = M_W'(job[0 +: Fw]);
+  assign jt       = TILE_W'(job[Fw +: Fw]);
+
+  // The job is registered with its lane's valid bit; the two multiplies
+  // happen once per job, not per tile.
+  logic [Rows-1:0]    job_valid_q;
+  logic [M_W-1:0]     job_m_q;
+  logic [TILE_W-1:0]  job_t_q;
+  logic [OUT_AW:0]    job_count_q;
+  logic [OUT_AW-1:0]  job_row_q;
+  logic [WMEM_AW-1:0] job_wbase_q;
+  assign job_valid_o = job_valid_q;
+  assign job_m_o     = job_m_q;
+  assign job_t_o     = job_t_q;
+  assign job_count_o = job_count_q;
+  assign job_row_o   = job_row_q;
+  assign job_wbase_o = job_wbase_q;
+
+  // ---- Weight port: one owner for a whole filter load.
+  logic            wown_valid_d, wown_valid_q;
+  logic [RowW-1:0] wown_d, wown_q;
+  always_comb begin
+    wown_valid_d = wown_valid_q;
+    wown_d       = wown_q;
+    if (!(wown_valid_q && wreq_i[wown_q])) begin
+      wown_valid_d = 1'b0;
+      for (int r = Rows - 1; r >= 0; r--) begin
+        if (wreq_i[r] && !(wown_valid_q && RowW'(r) == wown_q)) begin
+          wown_valid_d = 1'b1;
+          wown_d       = RowW'(r);
+        end
+      end
+    end
+  end
+  always_comb begin
+    wgnt_o = '0;
+    if (wown_valid_q) begin
+      wgnt_o[wown_q] = 1'b1;
+    end
+  end
+  assign wowner_o = wown_q;
+
+  // ---- Results: round robin, one tile a cycle when the output stage is free.
+  logic [RowW-1:0] rr_q, rr_d;
+  always_comb begin
+    res_sel_valid_o = 1'b0;
+    res_sel_o       = '0;
+    for (int i = Rows - 1; i >= 0; i--) begin
+      // Candidates in the order rr_q, rr_q+1, ...: the loop runs backwards
+      // so the first in that order wins.
+      logic [RowW-1:0] r;
+      r = RowW'((32'(rr_q) + 32'(i)) % Rows);
+      if (res_valid_i[r]) begin
+        res_sel_valid_o = 1'b1;
+        res_sel_o       = r;
+      end
+    end
+    res_take_o = '0;
+    if (res_sel_valid_o) begin
+      res_take_o[res_sel_o] = 1'b1;
+    end
+    rr_d = res_sel_valid_o ? RowW'((32'(res_sel_o) + 1) % Rows) : rr_q;
+  end
+
+  // ---- Run state.
+  always_comb begin
+    busy_d = busy_q;
+    jp_d   = jp_q;
+    if (start_i && !busy_q) begin
+      busy_d = 1'b1;
+      jp_d   = '0;
+    end else if (busy_q) begin
+      if (dispatch) begin
+        jp_d = jp_q + 1'b1;
+      end
+      if (!clear_q && jp_q >= cfg_njobs_i && !dispatch && lane_busy_i == '0 &&
+          job_valid_q == '0 && !out_pending_i) begin
+        busy_d = 1'b0;
+      end
+    end
+  end
+
+  // ---- Counters (cleared at start, counting while busy).
+  logic [CNT_W-1:0] cycles_q, macs_q, wport_q, run_q, load_q, stall_q;
+  logic [CNT_W-1:0] macs_inc, run_inc, load_inc, stall_inc;
+  always_comb begin
+    macs_inc  = '0;
+    run_inc   = '0;
+    load_inc  = '0;
+    stall_inc = '0;
+    for (int r = 0; r < Rows; r++) begin
+      macs_inc  += CNT_W'(mac_cols_i[r]);
+      run_inc   += CNT_W'(run_i[r]);
+      load_inc  += CNT_W'(load_i[r]);
+      stall_inc += CNT_W'(stall_i[r]);
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      busy_q       <= 1'b0;
+      clear_q      <= 1'b0;
+      jp_q         <= '0;
+      job_valid_q  <= '0;
+      job_m_q      <= '0;
+      job_t_q      <= '0;
+      job_count_q  <= '0;
+      job_row_q    <= '0;
+      job_wbase_q  <= '0;
+      wown_valid_q <= 1'b0;
+      wown_q       <= '0;
+      rr_q         <= '0;
+      cycles_q     <= '0;
+      macs_q       <= '0;
+      wport_q      <= '0;
+      run_q        <= '0;
+      load_q       <= '0;
+      stall_q      <= '0;
+    end else begin
+      busy_q       <= busy_d;
+      clear_q      <= start_i && !busy_q;
+      jp_q         <= jp_d;
+      job_valid_q  <= '0;
+      if (dispatch) begin
+        job_valid_q[idle_lane] <= 1'b1;
+      end
+      if (dispatch) begin
+        job_m_q     <= jm;
+        job_t_q     <= jt;
+        job_count_q <= (OUT_AW+1)'(job[2*Fw +: Fw]);
+        job_row_q   <= OUT_AW'(32'(jm) * 32'(cfg_tiles_i) + 32'(jt));
+        job_wbase_q <= WMEM_AW'(32'(jm) * 32'(cfg_wrow_i));
+      end
+      wown_valid_q <= wown_valid_d;
+      wown_q       <= wown_d;
+      rr_q         <= rr_d;
+      if (start_i && !busy_q) begin
+        cycles_q <= '0;
+        macs_q   <= '0;
+        wport_q  <= '0;
+        run_q    <= '0;
+        load_q   <= '0;
+        stall_q  <= '0;
+      end else if (busy_q) begin
+        cycles_q <= cycles_q + 1'b1;
+        macs_q   <= macs_q + macs_inc;
+        wport_q  <= wport_q + CNT_W'(|wissue_i);
+        run_q    <= run_q + run_inc;
+        load_q   <= load_q + load_inc;
+        stall_q  <= stall_q + stall_inc;
+      end
+    end
+  end
+
+  assign busy_o           = busy_q;
+  assign clear_o          = clear_q;
+  assign cnt_cycles_o     = cycles_q;
+  assign cnt_macs_o       = macs_q;
+  assign cnt_wport_o      = wport_q;
+  assign cnt_lane_run_o   = run_q;
+  assign cnt_lane_load_o  = load_q;
+  assign cnt_lane_stall_o = stall_q;
+
+  a_start_when_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      start_i |-> !busy_q)
+    else $error("tessera_ctrl: start while a run is in progress");
+  a_no_job_write_busy: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      job_we_i |-> !busy_q)
+    else $error("tessera_ctrl: job queue written during a run");
+  a_njobs_fit: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      start_i |-> (32'(cfg_njobs_i) <= tessera_hw_pkg::HW_JOB_DEPTH))
+    else $error("tessera_ctrl: %0d jobs exceed the queue depth", cfg_njobs_i);
+  a_one_wport_owner: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      $onehot0(wissue_i))
+    else $error("tessera_ctrl: two lanes drive the weight port");
+
+endmodule

@@ -1,0 +1,353 @@
+// One array row ("lane"): COLS PEs sharing one weight stream.
+//
+//            job (m, t0, count) from the controller's queue
+//                 |
+//   weight port ->[filter buffer]--(w, k)--> unpack B bits --+--> PE[0] .. PE[COLS-1]
+//   (shared, 64b)  packed words               (sign-extend)  |      ^          ^
+//                                  act buffer port (own) ----+-- X[k][t*COLS + c]
+//
+// A lane owns its (weight, index) stream and fetches the activation row by
+// index, so it never waits for other lanes: a lane that skips zero weights
+// (next issue) simply finishes its job sooner and takes the next one from
+// the queue. Here every k of the filter is issued (skipping switched off).
+//
+// Work: a job is `count` consecutive tiles in the flattened order
+// i = m * tiles + t. For each tile the lane issues k = 0..K-1 (one per
+// cycle), the PEs accumulate, and the COLS sums wait in res_* for the output
+// stage. When m changes the lane reloads its filter (ceil(K / wpw) words)
+// through the shared weight port.
+//
+// Pipeline: cycle c issues (filter word, activation row) reads; cycle c+1
+// unpacks the weight and accumulates.
+module tessera_lane
+  import tessera_pkg::*;
+#(
+  parameter int unsigned Cols    = tessera_hw_pkg::HW_COLS,
+  parameter int unsigned AccBits = tessera_hw_pkg::HW_ACC_BITS,
+  localparam int unsigned ColW   = $clog2(Cols + 1),
+  localparam int unsigned ActW   = Cols * tessera_hw_pkg::HW_ABITS
+) (
+  input  logic                     clk_i,
+  input  logic                     rst_ni,
+  // Configuration, stable while the array runs.
+  input  logic [K_W-1:0]           cfg_k_i,
+  input  logic [TILE_W-1:0]        cfg_tiles_i,
+  input  logic [ColW-1:0]          cfg_last_cols_i,
+  input  logic [WBITS_W-1:0]       cfg_wbits_i,
+  input  logic [WPW_W-1:0]         cfg_wpw_i,
+  input  logic [LANE_AW:0]         cfg_wrow_i,
+  input  logic                     cfg_act_signed_i,
+  input  logic                     clear_i,      // start of a run: forget the cached filter
+  // Job from the controller.
+  input  logic                     job_valid_i,
+  input  logic [M_W-1:0]           job_m_i,
+  input  logic [TILE_W-1:0]        job_t_i,
+  input  logic [OUT_AW:0]          job_count_i,
+  input  logic [OUT_AW-1:0]        job_row_i,    // m * tiles + t
+  input  logic [WMEM_AW-1:0]       job_wbase_i,  // m * wrow
+  output logic                     idle_o,
+  output logic                     busy_o,       // anything in flight
+  // Shared weight port (granted by the controller for a whole filter).
+  output logic                     wreq_o,
+  input  logic                     wgnt_i,
+  output logic                     wissue_o,     // address valid this cycle
+  output logic [WMEM_AW-1:0]       waddr_o,
+  input  logic [tessera_hw_pkg::HW_WPORT_BITS-1:0] wdata_i,
+  // Own activation read port.
+  output logic                     are_o,
+  output logic [ACT_AW-1:0]        aaddr_o,
+  input  logic [ActW-1:0]          adata_i,
+  // Result of a finished tile.
+  output logic                     res_valid_o,
+  input  logic                     res_take_i,
+  output logic [M_W-1:0]           res_m_o,
+  output logic [OUT_AW-1:0]        res_row_o,
+  output logic [Cols*AccBits-1:0]  res_acc_o,
+  // Activity, for the counters.
+  output logic [ColW-1:0]          mac_cols_o,   // useful MACs this cycle
+  output logic                     run_o,        // issued a k this cycle
+  output logic                     load_o,       // waiting for / loading a filter
+  output logic                     stall_o       // result slot full
+);
+  localparam int unsigned ABits = tessera_hw_pkg::HW_ABITS;
+  localparam int unsigned WPort = tessera_hw_pkg::HW_WPORT_BITS;
+
+  typedef enum logic [1:0] {
+    StIdle, StLoad, StLoadWait, StRun
+  } lane_state_e;
+
+  lane_state_e state_d, state_q;
+
+  // Position in the job.
+  logic [M_W-1:0]     m_d, m_q;
+  logic [TILE_W-1:0]  t_d, t_q;
+  logic [OUT_AW:0]    count_d, count_q;   // tiles left, including the current one
+  logic [OUT_AW-1:0]  row_d, row_q;
+  logic [WMEM_AW-1:0] wbase_d, wbase_q;
+  // Filter cache.
+  logic               cached_d, cached_q;
+  logic [M_W-1:0]     cached_m_d, cached_m_q;
+  // Filter load.
+  logic [LANE_AW:0]   ld_j_d, ld_j_q;
+  logic               ld_wr_q;
+  logic [LANE_AW-1:0] ld_wr_idx_q;
+  // Issue position inside the tile.
+  logic [K_W-1:0]     k_d, k_q;
+  logic [LANE_AW-1:0] wi_d, wi_q;          // filter word
+  logic [WPW_W-1:0]   slot_d, slot_q;      // weight inside the word
+  logic [BOFF_W-1:0]  boff_d, boff_q;      // = slot * B
+  logic [ACT_AW-1:0]  aaddr_d, aaddr_q;    // = k * tiles + t
+  // MAC stage.
+  logic               p_valid_q, p_first_q, p_last_q;
+  logic [BOFF_W-1:0]  p_boff_q;
+  logic [M_W-1:0]     p_m_q;
+  logic [OUT_AW-1:0]  p_row_q;
+  logic [ColW-1:0]    p_cols_q;
+  // Result slot.
+  logic               res_valid_d, res_valid_q;
+  logic [M_W-1:0]     res_m_q;
+  logic [OUT_AW-1:0]  res_row_q;
+  logic [Cols*AccBits-1:0] res_acc_q;
+
+  logic               issue, last_k, ld_issue, ld_last, tile_cols_last;
+  logic [ColW-1:0]    tile_cols;
+  logic [WPort-1:0]   fword;
+  logic signed [W_W-1:0] w_ext;
+  logic [Cols*AccBits-1:0] sums;
+
+  assign last_k   = (k_q == cfg_k_i - 1'b1);
+  assign ld_issue = (state_q == StLoad) && wgnt_i;
+  assign ld_last  = (ld_j_q == cfg_wrow_i - 1'b1);
+  // The last k of a tile may only issue when its result has somewhere to go.
+  assign issue    = (state_q == StRun) &&
+                    !(last_k && (res_valid_q || (p_valid_q && p_last_q)));
+  assign tile_cols_last = (t_q == cfg_tiles_i - 1'b1);
+  assign tile_cols = tile_cols_last ? cfg_last_cols_i : ColW'(Cols);
+
+  always_comb begin
+    state_d    = state_q;
+    m_d        = m_q;
+    t_d        = t_q;
+    count_d    = count_q;
+    row_d      = row_q;
+    wbase_d    = wbase_q;
+    cached_d   = clear_i ? 1'b0 : cached_q;
+    cached_m_d = cached_m_q;
+    ld_j_d     = ld_j_q;
+    k_d        = k_q;
+    wi_d       = wi_q;
+    slot_d     = slot_q;
+    boff_d     = boff_q;
+    aaddr_d    = aaddr_q;
+
+    unique case (state_q)
+      StIdle: begin
+        if (job_valid_i) begin
+          m_d     = job_m_i;
+          t_d     = job_t_i;
+          count_d = job_count_i;
+          row_d   = job_row_i;
+          wbase_d = job_wbase_i;
+          k_d     = '0;
+          wi_d    = '0;
+          slot_d  = '0;
+          boff_d  = '0;
+          aaddr_d = ACT_AW'(job_t_i);
+          ld_j_d  = '0;
+          state_d = (cached_q && cached_m_q == job_m_i) ? StRun : StLoad;
+        end
+      end
+      StLoad: begin
+        if (ld_issue) begin
+          ld_j_d = ld_j_q + 1'b1;
+          if (ld_last) begin
+            state_d    = StLoadWait;
+            cached_d   = 1'b1;
+            cached_m_d = m_q;
+          end
+        end
+      end
+      StLoadWait: begin
+        // The last word is being written this cycle.
+        state_d = StRun;
+      end
+      StRun: begin
+        if (issue) begin
+          if (!last_k) begin
+            k_d     = k_q + 1'b1;
+            aaddr_d = aaddr_q + ACT_AW'(cfg_tiles_i);
+            if (slot_q == cfg_wpw_i - 1'b1) begin
+              slot_d = '0;
+              boff_d = '0;
+              wi_d   = wi_q + 1'b1;
+            end else begin
+              slot_d = slot_q + 1'b1;
+              boff_d = boff_q + BOFF_W'(cfg_wbits_i);
+            end
+          end else begin
+            // Tile done: next tile of the job, or idle.
+            k_d     = '0;
+            wi_d    = '0;
+            slot_d  = '0;
+            boff_d  = '0;
+            count_d = count_q - 1'b1;
+            row_d   = row_q + 1'b1;
+            if (count_q == 1) begin
+              state_d = StIdle;
+            end else if (tile_cols_last) begin
+              t_d     = '0;
+              aaddr_d = '0;
+              m_d     = m_q + 1'b1;
+              wbase_d = wbase_q + WMEM_AW'(cfg_wrow_i);
+              ld_j_d  = '0;
+              state_d = StLoad;
+            end else begin
+              t_d     = t_q + 1'b1;
+              aaddr_d = ACT_AW'(t_q + 1'b1);
+            end
+          end
+        end
+      end
+      default: state_d = StIdle;
+    endcase
+  end
+
+  always_comb begin
+    res_valid_d = res_valid_q;
+    if (res_take_i) begin
+      res_valid_d = 1'b0;
+    end
+    if (p_valid_q && p_last_q) begin
+      res_valid_d = 1'b1;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q     <= StIdle;
+      m_q         <= '0;
+      t_q         <= '0;
+      count_q     <= '0;
+      row_q       <= '0;
+      wbase_q     <= '0;
+      cached_q    <= 1'b0;
+      cached_m_q  <= '0;
+      ld_j_q      <= '0;
+      ld_wr_q     <= 1'b0;
+      ld_wr_idx_q <= '0;
+      k_q         <= '0;
+      wi_q        <= '0;
+      slot_q      <= '0;
+      boff_q      <= '0;
+      aaddr_q     <= '0;
+      p_valid_q   <= 1'b0;
+      p_first_q   <= 1'b0;
+      p_last_q    <= 1'b0;
+      p_boff_q    <= '0;
+      p_m_q       <= '0;
+      p_row_q     <= '0;
+      p_cols_q    <= '0;
+      res_valid_q <= 1'b0;
+      res_m_q     <= '0;
+      res_row_q   <= '0;
+      res_acc_q   <= '0;
+    end else begin
+      state_q     <= state_d;
+      m_q         <= m_d;
+      t_q         <= t_d;
+      count_q     <= count_d;
+      row_q       <= row_d;
+      wbase_q     <= wbase_d;
+      cached_q    <= cached_d;
+      cached_m_q  <= cached_m_d;
+      ld_j_q      <= ld_j_d;
+      ld_wr_q     <= ld_issue;
+      ld_wr_idx_q <= LANE_AW'(ld_j_q);
+      k_q         <= k_d;
+      wi_q        <= wi_d;
+      slot_q      <= slot_d;
+      boff_q      <= boff_d;
+      aaddr_q     <= aaddr_d;
+      p_valid_q   <= issue;
+      p_first_q   <= (k_q == '0);
+      p_last_q    <= issue && last_k;
+      p_boff_q    <= boff_q;
+      p_m_q       <= m_q;
+      p_row_q     <= row_q;
+      p_cols_q    <= tile_cols;
+      res_valid_q <= res_valid_d;
+      if (p_valid_q && p_last_q) begin
+        res_m_q   <= p_m_q;
+        res_row_q <= p_row_q;
+        res_acc_q <= sums;
+      end
+    end
+  end
+
+  // Filter buffer: packed words as they came from the weight memory.
+  tessera_ram_1r1w #(
+    .Width (WPort),
+    .Depth (tessera_hw_pkg::HW_LANE_WORDS)
+  ) u_filter_buf (
+    .clk_i   (clk_i),
+    .we_i    (ld_wr_q),
+    .waddr_i (ld_wr_idx_q),
+    .wdata_i (wdata_i),
+    .re_i    (issue),
+    .raddr_i (wi_q),
+    .rdata_o (fword)
+  );
+
+  // Unpack: shift the weight down, then sign-extend from bit B-1.
+  logic [W_W-1:0]   w_raw;
+  logic [WBITS_W-1:0] ext_sh;
+  assign w_raw  = W_W'(fword >> p_boff_q);
+  assign ext_sh = WBITS_W'(W_W) - cfg_wbits_i;
+  assign w_ext  = $signed(w_raw << ext_sh) >>> ext_sh;
+
+  for (genvar c = 0; c < Cols; c++) begin : gen_pe
+    tessera_pe #(
+      .AccBits (AccBits)
+    ) u_pe (
+      .clk_i        (clk_i),
+      .rst_ni       (rst_ni),
+      .en_i         (p_valid_q),
+      .first_i      (p_first_q),
+      .act_signed_i (cfg_act_signed_i),
+      .w_i          (w_ext),
+      .a_i          (adata_i[c*ABits +: ABits]),
+      .sum_o        (sums[c*AccBits +: AccBits])
+    );
+  end
+
+  assign idle_o      = (state_q == StIdle);
+  assign busy_o      = (state_q != StIdle) || p_valid_q || res_valid_q || ld_wr_q;
+  assign wreq_o      = (state_q == StLoad) && !(wgnt_i && ld_last);
+  assign wissue_o    = ld_issue;
+  assign waddr_o     = wbase_q + WMEM_AW'(ld_j_q);
+  assign are_o       = issue;
+  assign aaddr_o     = aaddr_q;
+  assign res_valid_o = res_valid_q;
+  assign res_m_o     = res_m_q;
+  assign res_row_o   = res_row_q;
+  assign res_acc_o   = res_acc_q;
+  assign mac_cols_o  = p_valid_q ? p_cols_q : '0;
+  assign run_o       = issue;
+  assign load_o      = (state_q == StLoad) || (state_q == StLoadWait);
+  assign stall_o     = (state_q == StRun) && !issue;
+
+  // Protocol: jobs only reach an idle lane; results are only taken when there.
+  a_job_to_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      job_valid_i |-> (state_q == StIdle))
+    else $error("tessera_lane: job dispatched to a busy lane");
+  a_take_valid: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      res_take_i |-> res_valid_q)
+    else $error("tessera_lane: result taken from an empty slot");
+  a_filter_fits: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      ld_issue |-> (32'(ld_j_q) < tessera_hw_pkg::HW_LANE_WORDS))
+    else $error("tessera_lane: filter of %0d words exceeds the buffer", cfg_wrow_i);
+  a_no_result_overwrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      (p_valid_q && p_last_q) |-> !res_valid_q || res_take_i)
+    else $error("tessera_lane: tile result overwrote an untaken one");
+
+endmodule

@@ -1,0 +1,323 @@
+// Tessera accelerator top: a Rows x Cols INT MAC array for tiled GEMMs.
+//
+//   host port --cfg/wmem/act/chan/job--> +---------------------------------+
+//                                        | weight mem (packed, 64b port)   |
+//      +------------+  jobs   +--------+ |    | shared, arbitrated         |
+//      | tessera_   |-------->| lane 0 |<-----+                            |
+//      | ctrl       |-------->| lane 1 |<-- act buf (read port per lane)   |
+//      | queue, arb |   ...   |  ...   |                                   |
+//      +------------+-------->| lane R |--res--> requant x Cols --> out buf --> host
+//                                                (bias, mult, shift per m)
+//
+// A run: the host writes configuration, packed weights (rows m of the
+// filter matrix), activation rows (k * tiles + t), per-channel {shift,
+// mult, bias}, and a job list; pulses start_i; waits for busy_o to fall;
+// reads out rows (m * tiles + t) and the counters. Numbers follow
+// docs/int-arith.md exactly (checked by tests/rtl against models/ts_int.c).
+module tessera_top
+  import tessera_pkg::*;
+#(
+  parameter int unsigned Rows    = tessera_hw_pkg::HW_ROWS,
+  parameter int unsigned Cols    = tessera_hw_pkg::HW_COLS,
+  localparam int unsigned AccBits = tessera_hw_pkg::HW_ACC_BITS,
+  localparam int unsigned AddrW   = tessera_hw_pkg::HW_ADDR_BITS,
+  localparam int unsigned ColW    = $clog2(Cols + 1),
+  localparam int unsigned RowW    = (Rows > 1) ? $clog2(Rows) : 1,
+  localparam int unsigned ActW    = Cols * tessera_hw_pkg::HW_ABITS,
+  localparam int unsigned HostW   = (ActW > 64) ? ActW : 64,
+  localparam int unsigned ChanW   = tessera_hw_pkg::HW_CHAN_SHIFT_LSB + tessera_hw_pkg::HW_SHIFT_BITS,
+  localparam int unsigned Fw      = tessera_hw_pkg::HW_JOB_FIELD_BITS
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  // Host writes.
+  input  logic                    host_we_i,
+  input  host_sel_e               host_sel_i,
+  input  logic [AddrW-1:0]        host_addr_i,
+  input  logic [HostW-1:0]        host_wdata_i,
+  // Run control.
+  input  logic                    start_i,
+  output logic                    busy_o,
+  // Result read (while idle): row m * tiles + t, Cols results of AccBits.
+  input  logic [AddrW-1:0]        host_raddr_i,
+  output logic [Cols*AccBits-1:0] host_rdata_o,
+  // Counters of the last run.
+  output logic [CNT_W-1:0]        cnt_cycles_o,
+  output logic [CNT_W-1:0]        cnt_macs_o,
+  output logic [CNT_W-1:0]        cnt_wport_o,
+  output logic [CNT_W-1:0]        cnt_lane_run_o,
+  output logic [CNT_W-1:0]        cnt_lane_load_o,
+  output logic [CNT_W-1:0]        cnt_lane_stall_o
+);
+  // ---- Configuration registers.
+  logic [K_W-1:0]     cfg_k_q;
+  logic [TILE_W-1:0]  cfg_tiles_q;
+  logic [ColW-1:0]    cfg_last_cols_q;
+  logic [WBITS_W-1:0] cfg_wbits_q;
+  logic [LANE_AW:0]   cfg_wrow_q;
+  logic               cfg_act_signed_q;
+  out_mode_e          cfg_out_mode_q;
+  logic [JOB_AW:0]    cfg_njobs_q;
+  logic [WPW_W-1:0]   cfg_wpw;
+
+  logic cfg_we;
+  assign cfg_we  = host_we_i && (host_sel_i == SelCfg);
+  assign cfg_wpw = weights_per_word(cfg_wbits_q);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cfg_k_q          <= K_W'(1);
+      cfg_tiles_q      <= TILE_W'(1);
+      cfg_last_cols_q  <= ColW'(Cols);
+      cfg_wbits_q      <= WBITS_W'(tessera_hw_pkg::HW_WBITS_MAX);
+      cfg_wrow_q       <= (LANE_AW+1)'(1);
+      cfg_act_signed_q <= 1'b0;
+      cfg_out_mode_q   <= OutAcc;
+      cfg_njobs_q      <= '0;
+    end else if (cfg_we) begin
+      unique case (32'(host_addr_i))
+        tessera_hw_pkg::HW_CFG_K:          cfg_k_q          <= K_W'(host_wdata_i);
+        tessera_hw_pkg::HW_CFG_TILES:      cfg_tiles_q      <= TILE_W'(host_wdata_i);
+        tessera_hw_pkg::HW_CFG_LAST_COLS:  cfg_last_cols_q  <= ColW'(host_wdata_i);
+        tessera_hw_pkg::HW_CFG_WBITS:      cfg_wbits_q      <= WBITS_W'(host_wdata_i);
+        tessera_hw_pkg::HW_CFG_WROW:       cfg_wrow_q       <= (LANE_AW+1)'(host_wdata_i);
+        tessera_hw_pkg::HW_CFG_ACT_SIGNED: cfg_act_signed_q <= host_wdata_i[0];
+        tessera_hw_pkg::HW_CFG_OUT_MODE:   cfg_out_mode_q   <= out_mode_e'(host_wdata_i[1:0]);
+        tessera_hw_pkg::HW_CFG_NJOBS:      cfg_njobs_q      <= (JOB_AW+1)'(host_wdata_i);
+        default: ;
+      endcase
+    end
+  end
+
+  // ---- Per-channel requantization parameters {shift, mult, bias}.
+  logic [ChanW-1:0] chan_q [tessera_hw_pkg::HW_CHAN_DEPTH];
+  always_ff @(posedge clk_i) begin
+    if (host_we_i && host_sel_i == SelChan) begin
+      chan_q[M_W'(host_addr_i)] <= ChanW'(host_wdata_i);
+    end
+  end
+
+  // ---- Lanes, memories, controller.
+  logic [Rows-1:0]                 job_valid, lane_idle, lane_busy, wreq, wgnt, wissue;
+  logic [M_W-1:0]                  job_m;
+  logic [TILE_W-1:0]               job_t;
+  logic [OUT_AW:0]                 job_count;
+  logic [OUT_AW-1:0]               job_row;
+  logic [WMEM_AW-1:0]              job_wbase;
+  logic [Rows-1:0][WMEM_AW-1:0]    waddr;
+  logic [RowW-1:0]                 wowner;
+  logic [tessera_hw_pkg::HW_WPORT_BITS-1:0] wdata;
+  logic [Rows-1:0]                 are;
+  logic [Rows-1:0][ACT_AW-1:0]     aaddr;
+  logic [Rows-1:0][ActW-1:0]       adata;
+  logic [Rows-1:0]                 res_valid, res_take;
+  logic [Rows-1:0][M_W-1:0]        res_m;
+  logic [Rows-1:0][OUT_AW-1:0]     res_row;
+  logic [Rows-1:0][Cols*AccBits-1:0] res_acc;
+  logic [Rows-1:0][ColW-1:0]       mac_cols;
+  logic [Rows-1:0]                 run, load, stall;
+  logic                            clear, res_sel_valid, busy;
+  logic [RowW-1:0]                 res_sel;
+
+  tessera_weight_mem u_weight_mem (
+    .clk_i   (clk_i),
+    .we_i    (host_we_i && host_sel_i == SelWmem),
+    .waddr_i (WMEM_AW'(host_addr_i)),
+    .wdata_i (host_wdata_i[tessera_hw_pkg::HW_WPORT_BITS-1:0]),
+    .re_i    (|wissue),
+    .raddr_i (waddr[wowner]),
+    .rdata_o (wdata)
+  );
+
+  tessera_act_buf #(
+    .Ports (Rows),
+    .Width (ActW)
+  ) u_act_buf (
+    .clk_i   (clk_i),
+    .we_i    (host_we_i && host_sel_i == SelAct),
+    .waddr_i (ACT_AW'(host_addr_i)),
+    .wdata_i (host_wdata_i[ActW-1:0]),
+    .re_i    (are),
+    .raddr_i (aaddr),
+    .rdata_o (adata)
+  );
+
+  for (genvar r = 0; r < Rows; r++) begin : gen_lane
+    tessera_lane #(
+      .Cols    (Cols),
+      .AccBits (AccBits)
+    ) u_lane (
+      .clk_i            (clk_i),
+      .rst_ni           (rst_ni),
+      .cfg_k_i          (cfg_k_q),
+      .cfg_tiles_i      (cfg_tiles_q),
+      .cfg_last_cols_i  (cfg_last_cols_q),
+      .cfg_wbits_i      (cfg_wbits_q),
+      .cfg_wpw_i        (cfg_wpw),
+      .cfg_wrow_i       (cfg_wrow_q),
+      .cfg_act_signed_i (cfg_act_signed_q),
+      .clear_i          (clear),
+      .job_valid_i      (job_valid[r]),
+      .job_m_i          (job_m),
+      .job_t_i          (job_t),
+      .job_count_i      (job_count),
+      .job_row_i        (job_row),
+      .job_wbase_i      (job_wbase),
+      .idle_o           (lane_idle[r]),
+      .busy_o           (lane_busy[r]),
+      .wreq_o           (wreq[r]),
+      .wgnt_i           (wgnt[r]),
+      .wissue_o         (wissue[r]),
+      .waddr_o          (waddr[r]),
+      .wdata_i          (wdata),
+      .are_o            (are[r]),
+      .aaddr_o          (aaddr[r]),
+      .adata_i          (adata[r]),
+      .res_valid_o      (res_valid[r]),
+      .res_take_i       (res_take[r]),
+      .res_m_o          (res_m[r]),
+      .res_row_o        (res_row[r]),
+      .res_acc_o        (res_acc[r]),
+      .mac_cols_o       (mac_cols[r]),
+      .run_o            (run[r]),
+      .load_o           (load[r]),
+      .stall_o          (stall[r])
+    );
+  end
+
+  // ---- Output stage: one tile a cycle, requantized per column.
+  logic                    os_valid_q;
+  logic [M_W-1:0]          os_m_q;
+  logic [OUT_AW-1:0]       os_row_q;
+  logic [Cols*AccBits-1:0] os_acc_q, os_y;
+  logic [Cols-1:0]         os_ovf;
+  logic [ChanW-1:0]        os_chan;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      os_valid_q <= 1'b0;
+      os_m_q     <= '0;
+      os_row_q   <= '0;
+      os_acc_q   <= '0;
+    end else begin
+      os_valid_q <= res_sel_valid;
+      if (res_sel_valid) begin
+        os_m_q   <= res_m[res_sel];
+        os_row_q <= res_row[res_sel];
+        os_acc_q <= res_acc[res_sel];
+      end
+    end
+  end
+
+  assign os_chan = chan_q[os_m_q];
+
+  for (genvar c = 0; c < Cols; c++) begin : gen_requant
+    tessera_requant u_requant (
+      .acc_i   (os_acc_q[c*AccBits +: AccBits]),
+      .bias_i  (os_chan[tessera_hw_pkg::HW_CHAN_BIAS_LSB +: AccBits]),
+      .mult_i  (os_chan[tessera_hw_pkg::HW_CHAN_MULT_LSB +: tessera_hw_pkg::HW_MULT_BITS]),
+      .shift_i (os_chan[tessera_hw_pkg::HW_CHAN_SHIFT_LSB +: tessera_hw_pkg::HW_SHIFT_BITS]),
+      .mode_i  (cfg_out_mode_q),
+      .y_o     (os_y[c*AccBits +: AccBits]),
+      .ovf_o   (os_ovf[c])
+    );
+  end
+
+  tessera_out_buf #(
+    .Width (Cols * AccBits)
+  ) u_out_buf (
+    .clk_i   (clk_i),
+    .we_i    (os_valid_q),
+    .waddr_i (os_row_q),
+    .wdata_i (os_y),
+    .raddr_i (OUT_AW'(host_raddr_i)),
+    .rdata_o (host_rdata_o)
+  );
+
+  tessera_ctrl #(
+    .Rows (Rows),
+    .Cols (Cols)
+  ) u_ctrl (
+    .clk_i            (clk_i),
+    .rst_ni           (rst_ni),
+    .job_we_i         (host_we_i && host_sel_i == SelJob),
+    .job_waddr_i      (JOB_AW'(host_addr_i)),
+    .job_wdata_i      (host_wdata_i[3*Fw-1:0]),
+    .cfg_njobs_i      (cfg_njobs_q),
+    .cfg_tiles_i      (cfg_tiles_q),
+    .cfg_wrow_i       (cfg_wrow_q),
+    .start_i          (start_i),
+    .busy_o           (busy),
+    .clear_o          (clear),
+    .job_valid_o      (job_valid),
+    .job_m_o          (job_m),
+    .job_t_o          (job_t),
+    .job_count_o      (job_count),
+    .job_row_o        (job_row),
+    .job_wbase_o      (job_wbase),
+    .lane_idle_i      (lane_idle),
+    .lane_busy_i      (lane_busy),
+    .wreq_i           (wreq),
+    .wgnt_o           (wgnt),
+    .wowner_o         (wowner),
+    .res_valid_i      (res_valid),
+    .res_take_o       (res_take),
+    .res_sel_valid_o  (res_sel_valid),
+    .res_sel_o        (res_sel),
+    .out_pending_i    (os_valid_q),
+    .mac_cols_i       (mac_cols),
+    .wissue_i         (wissue),
+    .run_i            (run),
+    .load_i           (load),
+    .stall_i          (stall),
+    .cnt_cycles_o     (cnt_cycles_o),
+    .cnt_macs_o       (cnt_macs_o),
+    .cnt_wport_o      (cnt_wport_o),
+    .cnt_lane_run_o   (cnt_lane_run_o),
+    .cnt_lane_load_o  (cnt_lane_load_o),
+    .cnt_lane_stall_o (cnt_lane_stall_o)
+  );
+
+  assign busy_o = busy || start_i;
+
+  // ---- Parameter legality.
+  if (Rows < 1 || Cols < 1) begin : gen_param_error_size
+    $error("tessera_top: Rows=%0d and Cols=%0d must be >= 1", Rows, Cols);
+  end
+  if (ChanW > 64) begin : gen_param_error_chan
+    $error("tessera_top: a channel word (%0d bits) must fit the 64-bit host word", ChanW);
+  end
+
+  // ---- Run configuration and protocol.
+  logic start_ok;
+  assign start_ok =
+      cfg_k_q >= K_W'(1) && 32'(cfg_k_q) <= tessera_hw_pkg::HW_K_MAX &&
+      cfg_wbits_q >= WBITS_W'(tessera_hw_pkg::HW_WBITS_MIN) &&
+      32'(cfg_wbits_q) <= tessera_hw_pkg::HW_WBITS_MAX &&
+      32'(cfg_wrow_q) * 32'(cfg_wpw) >= 32'(cfg_k_q) &&
+      (32'(cfg_wrow_q) - 1) * 32'(cfg_wpw) < 32'(cfg_k_q) &&
+      32'(cfg_wrow_q) <= tessera_hw_pkg::HW_LANE_WORDS &&
+      cfg_tiles_q >= TILE_W'(1) &&
+      cfg_last_cols_q >= ColW'(1) && 32'(cfg_last_cols_q) <= Cols &&
+      32'(cfg_k_q) * 32'(cfg_tiles_q) <= tessera_hw_pkg::HW_ACT_ROWS &&
+      cfg_out_mode_q inside {OutAcc, OutU8, OutS8};
+
+  a_start_config_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      (start_i && !busy) |-> start_ok)
+    else $error("tessera_top: illegal configuration at start (k=%0d B=%0d wrow=%0d tiles=%0d)",
+                cfg_k_q, cfg_wbits_q, cfg_wrow_q, cfg_tiles_q);
+  a_no_host_write_busy: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      host_we_i |-> !busy)
+    else $error("tessera_top: host write during a run");
+  a_host_addr_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      host_we_i |-> (host_sel_i == SelCfg ||
+                     (host_sel_i == SelWmem && 32'(host_addr_i) < tessera_hw_pkg::HW_WMEM_WORDS) ||
+                     (host_sel_i == SelAct  && 32'(host_addr_i) < tessera_hw_pkg::HW_ACT_ROWS) ||
+                     (host_sel_i == SelChan && 32'(host_addr_i) < tessera_hw_pkg::HW_CHAN_DEPTH) ||
+                     (host_sel_i == SelJob  && 32'(host_addr_i) < tessera_hw_pkg::HW_JOB_DEPTH)))
+    else $error("tessera_top: host write to sel %0d address %0d out of range", host_sel_i, host_addr_i);
+  a_bias_add_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      os_valid_q |-> (os_ovf == '0))
+    else $error("tessera_top: bias + accumulator overflowed (bias beyond the contract bound)");
+
+endmodule

@@ -1,0 +1,109 @@
+# Verilator build of the accelerator, included by the top-level Makefile.
+#
+#   make hw-lint     verilator --lint-only -Wall, every rtl/ module on its own
+#   make hw-lib      the model + C shim archive ($(HW_LIB))
+#   make hw-bench    simulated cycles/s and per-layer utilization
+#   HW_TRACE=1       build with FST tracing (ts_hw_opts.trace_fst at runtime)
+#
+# Defines for the top-level Makefile: HW_LIB, HW_LDLIBS, HW_TEST_BINS.
+# Layout: build/hw/tessera_hw_pkg.sv (generated from models/ts_hw_params.h),
+# build/hw/obj (Verilated model), build/hw/rt (Verilator runtime, built once,
+# outside the model folder so an RTL change does not rebuild it).
+
+VERILATOR   ?= verilator
+VL_ROOT     ?= /usr/share/verilator/include
+HW_TRACE    ?= 0
+HW_DIR      := $(BUILD)/hw$(if $(filter 1,$(HW_TRACE)),-trace)
+HW_OBJ      := $(HW_DIR)/obj
+HW_RT       := $(HW_DIR)/rt
+HW_PKG      := $(BUILD)/hw/tessera_hw_pkg.sv
+HW_GEN      := $(BUILD)/hw/gen_params
+HW_PREFIX   := Vtessera_top
+HW_RTL      := rtl/tessera_pkg.sv $(filter-out rtl/tessera_pkg.sv,$(wildcard rtl/*.sv))
+HW_MODULES  := $(basename $(notdir $(filter-out rtl/tessera_pkg.sv,$(wildcard rtl/*.sv))))
+
+HW_LIB      := $(HW_DIR)/libtessera_hw.a
+HW_LDLIBS   := -lstdc++
+HW_TEST_BINS := $(if $(wildcard tests/rtl/*.cc),$(HW_DIR)/tests/rtl_tests)
+
+# Verilator flags, one a line:
+HW_VFLAGS := --cc
+HW_VFLAGS += -Wall                        # lint as strictly as hw-lint
+HW_VFLAGS += --assert                     # named assertions run in simulation
+HW_VFLAGS += -O3                          # Verilator's own optimisations
+HW_VFLAGS += --x-assign fast --x-initial fast
+HW_VFLAGS += --prefix $(HW_PREFIX) --top-module tessera_top
+HW_VFLAGS += -Mdir $(HW_OBJ)
+HW_VFLAGS += -CFLAGS -march=native        # ~1.5x more (docs/hw.md)
+HW_VFLAGS += -y rtl
+ifeq ($(HW_TRACE),1)
+HW_VFLAGS += --trace-fst                  # waveforms only when asked for
+endif
+
+# C++ for the shim and the runtime: Verilator's headers as system headers so
+# their warnings do not trip -Wextra -Werror.
+HW_CXXFLAGS := -std=gnu++17 -O2 -march=native -g -Wall -Wextra -Werror \
+  -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd -I$(HW_OBJ) -Imodels -Isim \
+  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE)
+HW_RT_SRCS := verilated verilated_threads $(if $(filter 1,$(HW_TRACE)),verilated_fst_c)
+HW_RT_OBJS := $(patsubst %,$(HW_RT)/%.o,$(HW_RT_SRCS))
+
+.PHONY: hw-lint hw-lib hw-bench hw-pkg
+
+hw-pkg: $(HW_PKG)
+hw-lib: $(HW_LIB)
+
+$(HW_GEN): sim/gen_params.c models/ts_hw_params.h models/ts_int.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -Imodels $< -o $@
+
+$(HW_PKG): $(HW_GEN)
+	$(HW_GEN) > $@.tmp && mv $@.tmp $@
+
+hw-lint: $(HW_PKG)
+	@set -e; for m in $(HW_MODULES); do \
+	  echo "lint $$m"; \
+	  $(VERILATOR) --lint-only -Wall -y rtl rtl/lint.vlt $(HW_PKG) rtl/tessera_pkg.sv \
+	    rtl/$$m.sv --top-module $$m; \
+	done; echo "hw-lint: $(words $(HW_MODULES)) modules clean"
+
+# The model: verilate, then build only its archive with the generated
+# makefile; OPT_FAST=-O2 compiles the per-cycle code at -O2, not -Os (3.7x).
+$(HW_OBJ)/$(HW_PREFIX)__ALL.a: $(HW_PKG) $(HW_RTL) rtl/lint.vlt
+	@rm -rf $(HW_OBJ)
+	$(VERILATOR) $(HW_VFLAGS) rtl/lint.vlt $(HW_PKG) $(HW_RTL)
+	$(MAKE) -C $(HW_OBJ) -f $(HW_PREFIX).mk $(HW_PREFIX)__ALL.a OPT_FAST=-O2 OPT_SLOW=-O1
+
+$(HW_RT)/%.o: $(VL_ROOT)/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -std=gnu++17 -O2 -march=native -w -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd \
+	  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE) -DVL_THREADED=1 -c $< -o $@
+
+$(HW_DIR)/ts_hw_shim.o: sim/ts_hw_shim.cc sim/ts_hw.h models/ts_hw_params.h models/ts_int.h \
+    models/ts_status.h $(HW_OBJ)/$(HW_PREFIX)__ALL.a
+	$(CXX) $(HW_CXXFLAGS) -c $< -o $@
+
+# One archive: shim + model objects + runtime (the model's own archive is
+# unpacked so that a single -l style path links everything).
+$(HW_LIB): $(HW_DIR)/ts_hw_shim.o $(HW_OBJ)/$(HW_PREFIX)__ALL.a $(HW_RT_OBJS)
+	@rm -rf $@ $(HW_DIR)/ar && mkdir -p $(HW_DIR)/ar
+	cd $(HW_DIR)/ar && ar x $(abspath $(HW_OBJ)/$(HW_PREFIX)__ALL.a)
+	ar rcs $@ $(HW_DIR)/ts_hw_shim.o $(HW_DIR)/ar/*.o $(HW_RT_OBJS)
+
+# The tessera binary links the archive; its rule's prerequisites are read
+# before this file is included, so add the dependency here.
+$(BUILD)/tessera: $(HW_LIB)
+
+# RTL tests: optimised, not sanitized (Verilated code is slow under ASan;
+# the golden model's own tests run under ASan in tests/models/).
+$(HW_DIR)/tests/rtl_tests: $(wildcard tests/rtl/*.cc tests/rtl/*.h) $(BUILD)/libtessera.a $(HW_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) -Itests -std=gnu++17 $(WARN) -O2 -march=native -fopenmp -g \
+	  $(filter %.cc,$^) $(BUILD)/libtessera.a $(HW_LIB) $(GTEST_LIBS) $(LDLIBS) \
+	  $(HW_LDLIBS) -o $@
+
+$(HW_DIR)/bench_hw: sw/bench/bench_hw.c $(BUILD)/libtessera.a $(HW_LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(HW_LIB) $(LDLIBS) $(HW_LDLIBS) -o $@
+
+hw-bench: $(HW_DIR)/bench_hw
+	OMP_WAIT_POLICY=PASSIVE $(HW_DIR)/bench_hw

@@ -1,0 +1,62 @@
+/* C API of the simulated accelerator (Verilator model of rtl/tessera_top).
+ *
+ * A ts_hw owns one VerilatedContext and one model; handles are independent
+ * (no global state besides Verilator's own), so tests may run several. The
+ * numbers follow docs/int-arith.md: ts_hw_gemm must equal ts_int_gemm_run
+ * bit for bit. Status codes are ts_status; ts_status_str names them. */
+#ifndef TS_HW_H
+#define TS_HW_H
+
+#include <stdint.h>
+
+#include "ts_int.h"
+#include "ts_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ts_hw ts_hw;
+
+typedef struct ts_hw_opts {
+  const char *trace_fst; /* FST waveform path, NULL: none (needs HW_TRACE=1) */
+  uint64_t max_cycles;   /* per run before TS_E_HW; 0: a bound from the shape */
+} ts_hw_opts;
+
+/* Counters of the array, summed over the runs of a call. */
+typedef struct ts_hw_counters {
+  uint64_t cycles;       /* cycles from start to idle (compute runs only) */
+  uint64_t macs;         /* useful MACs (valid columns only) */
+  uint64_t wport_cycles; /* cycles the weight read port delivered a word */
+  uint64_t lane_run;     /* lane-cycles issuing a MAC */
+  uint64_t lane_load;    /* lane-cycles waiting for / loading a filter */
+  uint64_t lane_stall;   /* lane-cycles with a full result slot */
+  uint64_t host_cycles;  /* cycles spent by host writes (loading buffers) */
+  uint64_t runs;         /* start pulses */
+} ts_hw_counters;
+
+/* Array geometry of the built model (from models/ts_hw_params.h). */
+int ts_hw_rows(void);
+int ts_hw_cols(void);
+
+/* opts may be NULL. Fails with TS_E_ARG when tracing is asked of a build
+ * without it, TS_E_IO when the trace file cannot be opened. */
+ts_status ts_hw_create(const ts_hw_opts *opts, ts_hw **out, ts_error *err);
+void ts_hw_destroy(ts_hw *hw);
+
+/* Y = the layer g applied to X on the array: x [k][n] bytes, y [m][n] as
+ * ts_int_gemm_run. Splits M and N into runs that fit the buffers, loads
+ * packed weights / activations / channel parameters / jobs through the
+ * host port, runs, reads back. cnt (nullable) receives the counters summed
+ * over the runs. Errors: the checks of ts_int_gemm_check (TS_E_ARG), an RTL
+ * assertion or a run that does not finish (TS_E_HW). */
+ts_status ts_hw_gemm(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x,
+                     int64_t *y, ts_hw_counters *cnt, ts_error *err);
+
+/* Total simulated clock cycles of the handle (host writes included). */
+uint64_t ts_hw_sim_cycles(const ts_hw *hw);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TS_HW_H */

@@ -1,0 +1,278 @@
+// Thin C++ shim: owns the VerilatedContext and the model, drives the host
+// port of rtl/tessera_top, exposes the extern "C" API of sim/ts_hw.h.
+#include "ts_hw.h"
+
+#include <verilated.h>
+#if VM_TRACE_FST
+#include <verilated_fst_c.h>
+#endif
+
+#include <algorithm>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "Vtessera_top.h"
+#include "ts_hw_params.h"
+
+namespace {
+
+constexpr int kActW = TS_HW_COLS * TS_HW_ABITS;                 // bits
+constexpr int kHostWords = (kActW > 64 ? kActW : 64) / 32;      // host data, 32-bit words
+
+// Writes `bits` bits of v at bit `lsb` of a Verilator wide value.
+template <typename W>
+void put_bits(W &w, int lsb, int bits, uint64_t v) {
+  for (int i = 0; i < bits; i++) {
+    const int b = lsb + i;
+    const uint32_t bit = (uint32_t)((v >> i) & 1u);
+    w[b / 32] = (w[b / 32] & ~(1u << (b % 32))) | (bit << (b % 32));
+  }
+}
+
+template <typename W>
+int64_t get_signed(const W &w, int lsb, int bits) {
+  uint64_t v = 0;
+  for (int i = 0; i < bits; i++) {
+    const int b = lsb + i;
+    v |= (uint64_t)((w[b / 32] >> (b % 32)) & 1u) << i;
+  }
+  if (bits < 64 && (v >> (bits - 1)) & 1u) v |= ~(((uint64_t)1 << bits) - 1);
+  return (int64_t)v;
+}
+
+}  // namespace
+
+struct ts_hw {
+  std::unique_ptr<VerilatedContext> ctx;
+  std::unique_ptr<Vtessera_top> top;
+#if VM_TRACE_FST
+  std::unique_ptr<VerilatedFstC> trace;
+#endif
+  uint64_t max_cycles = 0;
+  uint64_t cycles = 0;
+
+  void tick() {
+    top->clk_i = 0;
+    top->eval();
+    ctx->timeInc(1);
+#if VM_TRACE_FST
+    if (trace) trace->dump(ctx->time());
+#endif
+    top->clk_i = 1;
+    top->eval();
+    ctx->timeInc(1);
+#if VM_TRACE_FST
+    if (trace) trace->dump(ctx->time());
+#endif
+    cycles++;
+  }
+
+  void host_write(int sel, uint32_t addr, const uint64_t *data, int nwords64) {
+    top->host_we_i = 1;
+    top->host_sel_i = (uint8_t)sel;
+    top->host_addr_i = (uint16_t)addr;
+    for (int i = 0; i < kHostWords; i++) top->host_wdata_i[i] = 0;
+    for (int i = 0; i < nwords64 && 2 * i < kHostWords; i++) {
+      top->host_wdata_i[2 * i] = (uint32_t)data[i];
+      if (2 * i + 1 < kHostWords) top->host_wdata_i[2 * i + 1] = (uint32_t)(data[i] >> 32);
+    }
+    tick();
+    top->host_we_i = 0;
+  }
+
+  void host_write64(int sel, uint32_t addr, uint64_t v) { host_write(sel, addr, &v, 1); }
+};
+
+extern "C" {
+
+int ts_hw_rows(void) { return TS_HW_ROWS; }
+int ts_hw_cols(void) { return TS_HW_COLS; }
+
+ts_status ts_hw_create(const ts_hw_opts *opts, ts_hw **out, ts_error *err) {
+  if (!out) return ts_fail(err, TS_E_ARG, "hw create: out is NULL");
+  *out = nullptr;
+  std::unique_ptr<ts_hw> hw(new (std::nothrow) ts_hw);
+  if (!hw) return ts_fail(err, TS_E_NOMEM, "hw create: out of memory");
+  hw->ctx.reset(new VerilatedContext);
+  // Assertion failures set gotError instead of aborting the process: the
+  // shim turns them into TS_E_HW.
+  hw->ctx->fatalOnError(false);
+  hw->ctx->fatalOnVpiError(false);
+  hw->ctx->randReset(0);
+  const char *trace_path = opts ? opts->trace_fst : nullptr;
+#if VM_TRACE_FST
+  if (trace_path) hw->ctx->traceEverOn(true);
+#else
+  if (trace_path)
+    return ts_fail(err, TS_E_ARG,
+                   "hw create: tracing to '%s' asked, but the model was built "
+                   "without it (rebuild with make HW_TRACE=1)",
+                   trace_path);
+#endif
+  hw->top.reset(new Vtessera_top(hw->ctx.get(), "tessera"));
+#if VM_TRACE_FST
+  if (trace_path) {
+    hw->trace.reset(new VerilatedFstC);
+    hw->top->trace(hw->trace.get(), 99);
+    hw->trace->open(trace_path);
+    if (!hw->trace->isOpen())
+      return ts_fail(err, TS_E_IO, "hw create: cannot open trace '%s'", trace_path);
+  }
+#endif
+  hw->max_cycles = opts ? opts->max_cycles : 0;
+  hw->top->rst_ni = 0;
+  hw->top->start_i = 0;
+  hw->top->host_we_i = 0;
+  hw->tick();
+  hw->tick();
+  hw->top->rst_ni = 1;
+  hw->tick();
+  if (hw->ctx->gotError())
+    return ts_fail(err, TS_E_HW, "hw create: the model reported an error at reset");
+  *out = hw.release();
+  return TS_OK;
+}
+
+void ts_hw_destroy(ts_hw *hw) {
+  if (!hw) return;
+  hw->top->final();
+#if VM_TRACE_FST
+  if (hw->trace) hw->trace->close();
+#endif
+  delete hw;
+}
+
+uint64_t ts_hw_sim_cycles(const ts_hw *hw) { return hw ? hw->cycles : 0; }
+
+ts_status ts_hw_gemm(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x,
+                     int64_t *y, ts_hw_counters *cnt, ts_error *err) {
+  if (!hw) return ts_fail(err, TS_E_ARG, "hw gemm: handle is NULL");
+  ts_status st = ts_int_gemm_check(g, err);
+  if (st != TS_OK) return st;
+  if (!x || !y) return ts_fail(err, TS_E_ARG, "hw gemm: activation or output is NULL");
+  if (hw->ctx->gotError())
+    return ts_fail(err, TS_E_HW, "hw gemm: the model is in an error state from an earlier run");
+
+  const int M = g->m, K = g->k, N = g->n, B = g->wbits;
+  const int cols = TS_HW_COLS, rows = TS_HW_ROWS;
+  const int wpr = ts_hw_words_per_row(K, B);
+  if (wpr > TS_HW_LANE_WORDS)
+    return ts_fail(err, TS_E_ARG, "hw gemm: a filter of %d words exceeds the lane buffer (%d)",
+                   wpr, TS_HW_LANE_WORDS);
+  // Runs that fit: mc filters in the weight memory and channel table,
+  // tc column tiles in the activation buffer, mc * tc rows of output.
+  const int mc = std::min({M, TS_HW_CHAN_DEPTH, TS_HW_WMEM_WORDS / wpr});
+  const int tiles_all = (N + cols - 1) / cols;
+  const int tc = std::min({tiles_all, TS_HW_ACT_ROWS / K, TS_HW_OUT_ROWS / mc});
+  if (mc < 1 || tc < 1)
+    return ts_fail(err, TS_E_ARG, "hw gemm: shape m=%d k=%d n=%d does not fit the buffers", M, K, N);
+
+  ts_hw_counters sum = {};
+  const uint64_t host0 = hw->cycles;
+  uint64_t run_cycles = 0;
+  std::vector<uint64_t> words((size_t)mc * wpr);
+  std::vector<uint64_t> row(kHostWords / 2 + 1);
+
+  for (int m0 = 0; m0 < M; m0 += mc) {
+    const int mm = std::min(mc, M - m0);
+    st = ts_int_pack_weights(g->w + (size_t)m0 * K, mm, K, B, words.data(), words.size(), err);
+    if (st != TS_OK) return st;
+    for (size_t i = 0; i < (size_t)mm * wpr; i++)
+      hw->host_write64(TS_HW_SEL_WMEM, (uint32_t)i, words[i]);
+    for (int r = 0; r < mm; r++) {
+      const int64_t bias = g->bias ? g->bias[m0 + r] : 0;
+      const uint64_t mult = g->out == TS_INT_OUT_ACC ? 1 : (uint64_t)g->mult[m0 + r];
+      const uint64_t shift = g->out == TS_INT_OUT_ACC ? 0 : (uint64_t)g->shift[m0 + r];
+      const uint64_t acc_mask = ((uint64_t)1 << TS_HW_ACC_BITS) - 1;
+      const uint64_t w = ((uint64_t)bias & acc_mask) << TS_HW_CHAN_BIAS_LSB |
+                         mult << TS_HW_CHAN_MULT_LSB | shift << TS_HW_CHAN_SHIFT_LSB;
+      hw->host_write64(TS_HW_SEL_CHAN, (uint32_t)r, w);
+    }
+    for (int t0 = 0; t0 < tiles_all; t0 += tc) {
+      const int tt = std::min(tc, tiles_all - t0);
+      const int n0 = t0 * cols;
+      const int nn = std::min(tt * cols, N - n0);
+      const int last_cols = nn - (tt - 1) * cols;
+      // Activation rows: row k * tt + t holds X[k][n0 + t*cols ..], zero padded.
+      for (int k = 0; k < K; k++)
+        for (int t = 0; t < tt; t++) {
+          std::fill(row.begin(), row.end(), 0);
+          for (int c = 0; c < cols; c++) {
+            const int n = n0 + t * cols + c;
+            if (n >= N) break;
+            row[c / 8] |= (uint64_t)x[(size_t)k * N + n] << (8 * (c % 8));
+          }
+          hw->host_write(TS_HW_SEL_ACT, (uint32_t)(k * tt + t), row.data(), (int)row.size());
+        }
+      // Jobs: the flattened tile list i = m * tt + t cut into balanced runs.
+      const int total = mm * tt;
+      const int njobs = std::min({total, rows, TS_HW_JOB_DEPTH});
+      for (int j = 0; j < njobs; j++) {
+        const int i0 = (int)((long long)total * j / njobs);
+        const int i1 = (int)((long long)total * (j + 1) / njobs);
+        const uint64_t f = TS_HW_JOB_FIELD_BITS;
+        const uint64_t jw = (uint64_t)(i0 / tt) | (uint64_t)(i0 % tt) << f |
+                            (uint64_t)(i1 - i0) << (2 * f);
+        hw->host_write64(TS_HW_SEL_JOB, (uint32_t)j, jw);
+      }
+      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_K, (uint64_t)K);
+      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_TILES, (uint64_t)tt);
+      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_LAST_COLS, (uint64_t)last_cols);
+      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_WBITS, (uint64_t)B);
+      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_WROW, (uint64_t)wpr);
+      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_ACT_SIGNED, (uint64_t)g->act_signed);
+      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_OUT_MODE, (uint64_t)g->out);
+      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_NJOBS, (uint64_t)njobs);
+      if (hw->ctx->gotError())
+        return ts_fail(err, TS_E_HW, "hw gemm: an RTL assertion failed while loading (see stderr)");
+
+      // Run.
+      const uint64_t t_start = hw->cycles;
+      hw->top->start_i = 1;
+      hw->tick();
+      hw->top->start_i = 0;
+      // Generous bound: every tile's MACs on one lane plus every filter load.
+      const uint64_t bound = hw->max_cycles
+                                 ? hw->max_cycles
+                                 : 1000 + 4ull * ((uint64_t)total * (K + 2) + (uint64_t)mm * wpr * 2);
+      while (hw->top->busy_o) {
+        hw->tick();
+        if (hw->ctx->gotError())
+          return ts_fail(err, TS_E_HW,
+                         "hw gemm: an RTL assertion failed during the run (m=%d k=%d n=%d B=%d; see stderr)",
+                         M, K, N, B);
+        if (hw->cycles - t_start > bound)
+          return ts_fail(err, TS_E_HW,
+                         "hw gemm: run did not finish within %llu cycles (m=%d k=%d n=%d B=%d)",
+                         (unsigned long long)bound, M, K, N, B);
+      }
+      run_cycles += hw->cycles - t_start;
+      sum.cycles += hw->top->cnt_cycles_o;
+      sum.macs += hw->top->cnt_macs_o;
+      sum.wport_cycles += hw->top->cnt_wport_o;
+      sum.lane_run += hw->top->cnt_lane_run_o;
+      sum.lane_load += hw->top->cnt_lane_load_o;
+      sum.lane_stall += hw->top->cnt_lane_stall_o;
+      sum.runs++;
+
+      // Read back (combinational port, no clock needed).
+      for (int r = 0; r < mm; r++)
+        for (int t = 0; t < tt; t++) {
+          hw->top->host_raddr_i = (uint16_t)(r * tt + t);
+          hw->top->eval();
+          for (int c = 0; c < cols; c++) {
+            const int n = n0 + t * cols + c;
+            if (n >= N) break;
+            y[(size_t)(m0 + r) * N + n] =
+                get_signed(hw->top->host_rdata_o, c * TS_HW_ACC_BITS, TS_HW_ACC_BITS);
+          }
+        }
+    }
+  }
+  sum.host_cycles = hw->cycles - host0 - run_cycles;
+  if (cnt) *cnt = sum;
+  return TS_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,263 @@
+// Equivalence of the RTL (through sim/ts_hw.h) with the C golden model
+// (models/ts_int.h): every output bit-exact, for random and extreme layers.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ts_hw.h"
+#include "ts_int.h"
+#include "ts_rng.h"
+
+namespace {
+
+enum class Fill { Random, AllMax, AllMin, Alternating, Zero };
+
+struct Layer {
+  int m = 1, k = 1, n = 1, wbits = 8, act_signed = 0;
+  ts_int_out out = TS_INT_OUT_ACC;
+  std::vector<int32_t> w;
+  std::vector<int64_t> bias;
+  std::vector<int32_t> mult;
+  std::vector<uint8_t> shift;
+  std::vector<uint8_t> x;
+  ts_int_gemm desc() const {
+    return {m, k, n, wbits, act_signed, out, w.data(), bias.data(), mult.data(),
+            shift.data()};
+  }
+};
+
+// A layer with the given shape; values drawn by fill. Requantization
+// parameters put the outputs mostly inside the 8-bit range so that rounding
+// and saturation are both exercised.
+Layer make_layer(ts_rng *r, int m, int k, int n, int b, int sgn, ts_int_out out,
+                 Fill fw, Fill fx) {
+  Layer L;
+  L.m = m; L.k = k; L.n = n; L.wbits = b; L.act_signed = sgn; L.out = out;
+  const int32_t wlo = -(1 << (b - 1)), whi = (1 << (b - 1)) - 1;
+  L.w.resize((size_t)m * k);
+  for (size_t i = 0; i < L.w.size(); i++) {
+    switch (fw) {
+      case Fill::Random: L.w[i] = wlo + (int32_t)ts_rng_below(r, (uint64_t)(whi - wlo + 1)); break;
+      case Fill::AllMax: L.w[i] = whi; break;
+      case Fill::AllMin: L.w[i] = wlo; break;
+      case Fill::Alternating: L.w[i] = (i % 2) ? wlo : whi; break;
+      case Fill::Zero: L.w[i] = 0; break;
+    }
+  }
+  const int xlo = sgn ? -128 : 0, xhi = sgn ? 127 : 255;
+  L.x.resize((size_t)k * n);
+  for (size_t i = 0; i < L.x.size(); i++) {
+    int v = 0;
+    switch (fx) {
+      case Fill::Random: v = xlo + (int)ts_rng_below(r, (uint64_t)(xhi - xlo + 1)); break;
+      case Fill::AllMax: v = xhi; break;
+      case Fill::AllMin: v = xlo; break;
+      case Fill::Alternating: v = (i % 2) ? xlo : xhi; break;
+      case Fill::Zero: v = 0; break;
+    }
+    L.x[i] = (uint8_t)(v & 0xff);
+  }
+  const int64_t bb = ts_int_acc_bound(k) / 2;
+  L.bias.resize(m);
+  L.mult.resize(m);
+  L.shift.resize(m);
+  // Typical |acc| ~ sqrt(k) * 2^(b-1) * 128: aim the shift there.
+  int mag_bits = b + 7;
+  for (int kk = k; kk > 1; kk >>= 2) mag_bits++;
+  for (int i = 0; i < m; i++) {
+    const uint64_t pick = ts_rng_below(r, 8);
+    L.bias[i] = pick == 0 ? bb : pick == 1 ? -bb
+                : (int64_t)ts_rng_below(r, 1u << 16) - (1 << 15);
+    L.mult[i] = pick == 2 ? TS_HW_MULT_MAX : pick == 3 ? 1
+                : (1 << (TS_HW_MULT_BITS - 2)) + (int32_t)ts_rng_below(r, 1u << (TS_HW_MULT_BITS - 2));
+    const int s = TS_HW_MULT_BITS - 1 + mag_bits - 8 + (int)ts_rng_below(r, 5) - 2;
+    L.shift[i] = (uint8_t)(pick == 4 ? 0 : pick == 5 ? TS_HW_SHIFT_MAX
+                           : std::min(std::max(s, 0), TS_HW_SHIFT_MAX));
+  }
+  return L;
+}
+
+std::string describe(uint64_t seed, const Layer &L) {
+  std::ostringstream os;
+  os << "seed=" << seed << " m=" << L.m << " k=" << L.k << " n=" << L.n
+     << " B=" << L.wbits << " act_signed=" << L.act_signed << " out=" << (int)L.out;
+  return os.str();
+}
+
+// Runs L on the RTL and on the golden model; fails with the first mismatch.
+::testing::AssertionResult check_layer(ts_hw *hw, uint64_t seed, const Layer &L,
+                                       ts_hw_counters *cnt = nullptr) {
+  ts_int_gemm g = L.desc();
+  std::vector<int64_t> want((size_t)L.m * L.n), got((size_t)L.m * L.n, -777);
+  ts_error err = {};
+  if (ts_int_gemm_run(&g, L.x.data(), want.data(), &err) != TS_OK)
+    return ::testing::AssertionFailure() << describe(seed, L) << ": golden: " << err.msg;
+  ts_hw_counters c = {};
+  if (ts_hw_gemm(hw, &g, L.x.data(), got.data(), &c, &err) != TS_OK)
+    return ::testing::AssertionFailure() << describe(seed, L) << ": hw: " << err.msg;
+  for (size_t i = 0; i < want.size(); i++)
+    if (want[i] != got[i])
+      return ::testing::AssertionFailure()
+             << describe(seed, L) << ": first mismatch at y[" << i / L.n << "]["
+             << i % L.n << "] (flat " << i << "): expected " << want[i]
+             << ", actual " << got[i] << " (diff " << got[i] - want[i] << ")";
+  if (c.macs != (uint64_t)L.m * L.k * L.n)
+    return ::testing::AssertionFailure()
+           << describe(seed, L) << ": MAC counter " << c.macs << ", expected "
+           << (uint64_t)L.m * L.k * L.n;
+  if (cnt) *cnt = c;
+  return ::testing::AssertionSuccess();
+}
+
+class HwGemm : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ts_error err = {};
+    ASSERT_EQ(ts_hw_create(nullptr, &hw_, &err), TS_OK) << err.msg;
+  }
+  void TearDown() override { ts_hw_destroy(hw_); }
+  ts_hw *hw_ = nullptr;
+};
+
+TEST_F(HwGemm, SmallLayerEveryMode) {
+  ts_rng r;
+  ts_rng_seed(&r, 1);
+  for (ts_int_out out : {TS_INT_OUT_ACC, TS_INT_OUT_U8, TS_INT_OUT_S8})
+    for (int sgn = 0; sgn <= 1; sgn++) {
+      Layer L = make_layer(&r, 3, 5, 7, 8, sgn, out, Fill::Random, Fill::Random);
+      EXPECT_TRUE(check_layer(hw_, 1, L));
+    }
+}
+
+// Thousands of random shapes: every B, both activation signs, every output
+// mode, sizes from 1 to a few array widths (edges and non-multiples).
+TEST_F(HwGemm, RandomShapesEveryWidth) {
+  const uint64_t seeds[] = {11, 22, 33};
+  int cases = 0;
+  for (uint64_t seed : seeds) {
+    ts_rng r;
+    ts_rng_seed(&r, seed);
+    for (int b = TS_HW_WBITS_MIN; b <= TS_HW_WBITS_MAX; b++)
+      for (int rep = 0; rep < 24; rep++) {
+        auto dim = [&](int max) {
+          const uint64_t p = ts_rng_below(&r, 6);
+          if (p == 0) return 1;
+          if (p == 1) return (int)std::min<uint64_t>(max, 16 + ts_rng_below(&r, 3) - 1);
+          return 1 + (int)ts_rng_below(&r, (uint64_t)max);
+        };
+        const int m = dim(40), k = dim(90), n = dim(60);
+        const ts_int_out out = (ts_int_out)ts_rng_below(&r, 3);
+        Layer L = make_layer(&r, m, k, n, b, (int)ts_rng_below(&r, 2), out,
+                             Fill::Random, Fill::Random);
+        ASSERT_TRUE(check_layer(hw_, seed, L));
+        cases++;
+      }
+  }
+  EXPECT_EQ(cases, 3 * 16 * 24);
+}
+
+// Extreme values: all max, all min, alternating signs, zeros; longest K.
+TEST_F(HwGemm, ExtremeValuesEveryWidth) {
+  const Fill fills[] = {Fill::AllMax, Fill::AllMin, Fill::Alternating, Fill::Zero};
+  ts_rng r;
+  ts_rng_seed(&r, 5);
+  for (int b = TS_HW_WBITS_MIN; b <= TS_HW_WBITS_MAX; b++)
+    for (Fill fw : fills)
+      for (Fill fx : fills)
+        for (int sgn = 0; sgn <= 1; sgn++) {
+          Layer L = make_layer(&r, 17, 33, 17, b, sgn, TS_INT_OUT_ACC, fw, fx);
+          ASSERT_TRUE(check_layer(hw_, 5, L)) << "fill w=" << (int)fw << " x=" << (int)fx;
+        }
+}
+
+TEST_F(HwGemm, LongestDotProductAtFullWidth) {
+  // K = K_MAX, B = 16, all weights -2^15, activations 255, bias at its bound:
+  // the accumulator's worst case, exact on the RTL.
+  ts_rng r;
+  ts_rng_seed(&r, 9);
+  Layer L = make_layer(&r, 3, TS_HW_K_MAX, 2, 16, 0, TS_INT_OUT_ACC, Fill::AllMin, Fill::AllMax);
+  for (auto &b : L.bias) b = -ts_int_acc_bound(L.k) / 2;
+  EXPECT_TRUE(check_layer(hw_, 9, L));
+  Layer S = make_layer(&r, 2, TS_HW_K_MAX, 3, 16, 1, TS_INT_OUT_ACC, Fill::AllMin, Fill::AllMin);
+  for (auto &b : S.bias) b = ts_int_acc_bound(S.k) / 2;
+  EXPECT_TRUE(check_layer(hw_, 9, S));
+}
+
+TEST_F(HwGemm, LargerThanTheBuffers) {
+  ts_rng r;
+  ts_rng_seed(&r, 13);
+  // K = 2048 at B = 16: 512 words a filter, 32 filters fill the weight
+  // memory, 2 column tiles fill the activation buffer: 3 x 3 runs.
+  Layer L = make_layer(&r, 70, TS_HW_K_MAX, 70, 16, 0, TS_INT_OUT_U8, Fill::Random, Fill::Random);
+  ts_hw_counters c = {};
+  ASSERT_TRUE(check_layer(hw_, 13, L, &c));
+  EXPECT_GT(c.runs, 4u) << "expected the shape to be split into several runs";
+  // Many tiles: N beyond one activation buffer at small K.
+  Layer W = make_layer(&r, 5, 3, 25000, 4, 1, TS_INT_OUT_S8, Fill::Random, Fill::Random);
+  ASSERT_TRUE(check_layer(hw_, 13, W, &c));
+  // More output channels than the channel table.
+  Layer M = make_layer(&r, TS_HW_CHAN_DEPTH + 37, 4, 3, 2, 0, TS_INT_OUT_U8, Fill::Random, Fill::Random);
+  ASSERT_TRUE(check_layer(hw_, 13, M, &c));
+}
+
+TEST_F(HwGemm, CountersAddUp) {
+  ts_rng r;
+  ts_rng_seed(&r, 17);
+  Layer L = make_layer(&r, 16, 64, 64, 4, 0, TS_INT_OUT_ACC, Fill::Random, Fill::Random);
+  ts_hw_counters c = {};
+  ASSERT_TRUE(check_layer(hw_, 17, L, &c));
+  const uint64_t pes = (uint64_t)ts_hw_rows() * ts_hw_cols();
+  EXPECT_GE(c.cycles * pes, c.macs);
+  EXPECT_EQ(c.lane_run, (uint64_t)16 * 64 * 4) << "one issue per k per tile";
+  // B = 4 packs 16 weights a word: 16 filters x 4 words through the port.
+  EXPECT_EQ(c.wport_cycles, 16u * 4u);
+  EXPECT_EQ(c.runs, 1u);
+}
+
+TEST_F(HwGemm, RejectsBadInputWithoutRunning) {
+  ts_rng r;
+  ts_rng_seed(&r, 19);
+  Layer L = make_layer(&r, 2, 3, 4, 4, 0, TS_INT_OUT_U8, Fill::Random, Fill::Random);
+  std::vector<int64_t> y(8);
+  ts_error err = {};
+  ts_int_gemm g = L.desc();
+  g.wbits = 0;
+  EXPECT_EQ(ts_hw_gemm(hw_, &g, L.x.data(), y.data(), nullptr, &err), TS_E_ARG);
+  g.wbits = 17;
+  EXPECT_EQ(ts_hw_gemm(hw_, &g, L.x.data(), y.data(), nullptr, &err), TS_E_ARG);
+  g = L.desc();
+  L.w[3] = 8;  // outside 4-bit two's complement
+  EXPECT_EQ(ts_hw_gemm(hw_, &g, L.x.data(), y.data(), nullptr, &err), TS_E_ARG);
+  EXPECT_NE(std::string(err.msg).find("w[1][0]=8"), std::string::npos) << err.msg;
+  L.w[3] = 0;
+  g.k = TS_HW_K_MAX + 1;
+  EXPECT_EQ(ts_hw_gemm(hw_, &g, L.x.data(), y.data(), nullptr, &err), TS_E_ARG);
+  g = L.desc();
+  EXPECT_EQ(ts_hw_gemm(hw_, &g, nullptr, y.data(), nullptr, &err), TS_E_ARG);
+  EXPECT_EQ(ts_hw_gemm(nullptr, &g, L.x.data(), y.data(), nullptr, &err), TS_E_ARG);
+  // The handle still works after rejected calls.
+  EXPECT_TRUE(check_layer(hw_, 19, L));
+}
+
+TEST(HwCreate, TracingNeedsATraceBuild) {
+  ts_hw_opts o = {};
+  std::string path = ::testing::TempDir() + "/tessera_trace.fst";
+  o.trace_fst = path.c_str();
+  ts_hw *hw = nullptr;
+  ts_error err = {};
+  ts_status st = ts_hw_create(&o, &hw, &err);
+#if VM_TRACE_FST
+  EXPECT_EQ(st, TS_OK) << err.msg;
+#else
+  EXPECT_EQ(st, TS_E_ARG);
+  EXPECT_NE(std::string(err.msg).find("HW_TRACE=1"), std::string::npos) << err.msg;
+#endif
+  ts_hw_destroy(hw);
+  EXPECT_EQ(ts_hw_create(nullptr, nullptr, &err), TS_E_ARG);
+}
+
+}  // namespace
