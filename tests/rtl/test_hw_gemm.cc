@@ -77,6 +77,14 @@ Layer make_layer(ts_rng *r, int m, int k, int n, int b, int sgn, ts_int_out out,
     const int s = TS_HW_MULT_BITS - 1 + mag_bits - 8 + (int)ts_rng_below(r, 5) - 2;
     L.shift[i] = (uint8_t)(pick == 4 ? 0 : pick == 5 ? TS_HW_SHIFT_MAX
                            : std::min(std::max(s, 0), TS_HW_SHIFT_MAX));
+    if (pick == 6) {
+      // mult = 2^p, shift = p + q: acc / 2^q exactly, so ties (acc = odd
+      // multiple of 2^(q-1)) are frequent and test the rounding rule.
+      const int p = (int)ts_rng_below(r, TS_HW_MULT_BITS - 1);
+      L.mult[i] = 1 << p;
+      L.shift[i] = (uint8_t)(p + 1 + (int)ts_rng_below(r, 3));
+      L.bias[i] = (int64_t)ts_rng_below(r, 201) - 100;
+    }
   }
   return L;
 }
@@ -172,6 +180,23 @@ TEST_F(HwGemm, ExtremeValuesEveryWidth) {
           Layer L = make_layer(&r, 17, 33, 17, b, sgn, TS_INT_OUT_ACC, fw, fx);
           ASSERT_TRUE(check_layer(hw_, 5, L)) << "fill w=" << (int)fw << " x=" << (int)fx;
         }
+}
+
+// Every byte value times +-1 and +-3, divided by 2 and 4: ties at every odd
+// value, saturation at both ends, both output modes, both activation signs.
+TEST_F(HwGemm, RoundingTiesAndSaturationSweep) {
+  for (int sgn = 0; sgn <= 1; sgn++)
+    for (ts_int_out out : {TS_INT_OUT_U8, TS_INT_OUT_S8})
+      for (int q = 1; q <= 2; q++) {
+        Layer L;
+        L.m = 4; L.k = 1; L.n = 256; L.wbits = 3; L.act_signed = sgn; L.out = out;
+        L.w = {1, -1, 3, -3};
+        L.bias = {0, 1, -1, 0};
+        L.mult = {1 << 14, 1 << 14, 1 << 14, 1 << 14};
+        L.shift = std::vector<uint8_t>(4, (uint8_t)(14 + q));
+        for (int v = 0; v < 256; v++) L.x.push_back((uint8_t)v);
+        ASSERT_TRUE(check_layer(hw_, 0, L)) << "q=" << q;
+      }
 }
 
 TEST_F(HwGemm, LongestDotProductAtFullWidth) {
