@@ -4,6 +4,7 @@
 #   make hw-lib      the model + C shim archive ($(HW_LIB))
 #   make hw-bench    simulated cycles/s and per-layer utilization
 #   HW_TRACE=1       build with FST tracing (ts_hw_opts.trace_fst at runtime)
+#   HW_ASSERT=0      build without the RTL's assertions (speed comparison only)
 #
 # Defines for the top-level Makefile: HW_LIB, HW_LDLIBS, HW_TEST_BINS.
 # Layout: build/hw/tessera_hw_pkg.sv (generated from models/ts_hw_params.h),
@@ -13,6 +14,7 @@
 VERILATOR   ?= verilator
 VL_ROOT     ?= /usr/share/verilator/include
 HW_TRACE    ?= 0
+HW_ASSERT   ?= 1
 HW_DIR      := $(BUILD)/hw$(if $(filter 1,$(HW_TRACE)),-trace)
 HW_OBJ      := $(HW_DIR)/obj
 HW_RT       := $(HW_DIR)/rt
@@ -23,13 +25,17 @@ HW_RTL      := rtl/tessera_pkg.sv $(filter-out rtl/tessera_pkg.sv,$(wildcard rtl
 HW_MODULES  := $(basename $(notdir $(filter-out rtl/tessera_pkg.sv,$(wildcard rtl/*.sv))))
 
 HW_LIB      := $(HW_DIR)/libtessera_hw.a
-HW_LDLIBS   := -lstdc++
+# The shim calls the golden model's packing and checks (models/ts_int.c), so
+# libtessera.a is listed again after $(HW_LIB) for single-pass linkers.
+HW_LDLIBS   := $(BUILD)/libtessera.a -lstdc++
 HW_TEST_BINS := $(if $(wildcard tests/rtl/*.cc),$(HW_DIR)/tests/rtl_tests)
 
 # Verilator flags, one a line:
 HW_VFLAGS := --cc
 HW_VFLAGS += -Wall                        # lint as strictly as hw-lint
+ifneq ($(HW_ASSERT),0)
 HW_VFLAGS += --assert                     # named assertions run in simulation
+endif
 HW_VFLAGS += -O3                          # Verilator's own optimisations
 HW_VFLAGS += --x-assign fast --x-initial fast
 HW_VFLAGS += --prefix $(HW_PREFIX) --top-module tessera_top
@@ -99,11 +105,11 @@ $(BUILD)/tessera: $(HW_LIB)
 $(HW_DIR)/tests/rtl_tests: $(wildcard tests/rtl/*.cc tests/rtl/*.h) $(BUILD)/libtessera.a $(HW_LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) -Itests -std=gnu++17 $(WARN) -O2 -march=native -fopenmp -g \
-	  $(filter %.cc,$^) $(BUILD)/libtessera.a $(HW_LIB) $(GTEST_LIBS) $(LDLIBS) \
-	  $(HW_LDLIBS) -o $@
+	  $(filter %.cc,$^) $(BUILD)/libtessera.a $(HW_LIB) $(HW_LDLIBS) $(GTEST_LIBS) \
+	  $(LDLIBS) -o $@
 
 $(HW_DIR)/bench_hw: sw/bench/bench_hw.c $(BUILD)/libtessera.a $(HW_LIB)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(HW_LIB) $(LDLIBS) $(HW_LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(HW_LIB) $(HW_LDLIBS) $(LDLIBS) -o $@
 
 hw-bench: $(HW_DIR)/bench_hw
 	OMP_WAIT_POLICY=PASSIVE $(HW_DIR)/bench_hw
