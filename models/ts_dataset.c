@@ -317,7 +317,6 @@ static ts_status load_cifar(ts_dataset_kind kind, const char *dir, ts_split spli
   char found_dir[PATH_CAP];
   uint8_t *chunk = NULL;
   ts_dataset *ds = NULL;
-  FILE *f = NULL;
   ts_status s = TS_OK;
   if (!files) {
     s = ts_fail(err, TS_E_NOMEM, "%s: out of memory", kind_names[kind]);
@@ -364,14 +363,13 @@ static ts_status load_cifar(ts_dataset_kind kind, const char *dir, ts_split spli
   int at = 0;
   for (int i = 0; i < nfiles && at < keep; i++) {
     int want = keep - at < files[i].records ? keep - at : (int)files[i].records;
-    f = fopen(files[i].path, "rb");
+    FILE *f = fopen(files[i].path, "rb");
     if (!f) {
       s = ts_fail(err, TS_E_IO, "cannot open '%s': %s", files[i].path, strerror(errno));
       goto done;
     }
     s = cifar_read(kind, coarse, f, files[i].path, want, rec_bytes, chunk, ds, at, err);
     fclose(f);
-    f = NULL;
     if (s != TS_OK) goto done;
     at += want;
   }
