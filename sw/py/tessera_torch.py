@@ -155,7 +155,7 @@ def st_save(path, tensors, metadata=None):
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     for name, arr in tensors.items():
-        a = np.ascontiguousarray(arr, dtype="<f4")
+        a = np.array(arr, dtype="<f4", order="C")  # keeps 0-d (ascontiguousarray would not)
         header[name] = {"dtype": "F32", "shape": list(a.shape),
                         "data_offsets": [off, off + a.nbytes]}
         blobs.append(a.tobytes())
