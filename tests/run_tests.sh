@@ -4,6 +4,11 @@
 set -u
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 export OMP_WAIT_POLICY=PASSIVE
+# Real CIFAR-100 for the tests that use it (they skip when it is absent).
+if [ -z "${TESSERA_CIFAR100_DIR:-}" ] && [ -f ../shared/data/cifar-100-binary/train.bin ]; then
+  TESSERA_CIFAR100_DIR=$(cd ../shared/data/cifar-100-binary && pwd)
+  export TESSERA_CIFAR100_DIR
+fi
 passed=0; failed=0; skipped=0; broken=0
 for bin in "$@"; do
   echo "=== $bin"

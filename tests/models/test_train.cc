@@ -1,0 +1,177 @@
+// The training loop (models/ts_train.c): logs, checkpoints, exact resume.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ts_train.h"
+
+namespace {
+
+struct DsDeleter {
+  void operator()(ts_dataset *d) const { ts_dataset_destroy(d); }
+};
+using DsPtr = std::unique_ptr<ts_dataset, DsDeleter>;
+struct NetDeleter {
+  void operator()(ts_net *n) const { ts_net_destroy(n); }
+};
+using NetPtr = std::unique_ptr<ts_net, NetDeleter>;
+
+// 3 classes told apart by which third of a 1x12x12 image is bright.
+DsPtr MakeStripes(int n, uint32_t seed) {
+  ts_dataset *d = nullptr;
+  EXPECT_EQ(ts_dataset_create(n, 1, 12, 12, 3, &d, nullptr), TS_OK);
+  std::mt19937 g(seed);
+  std::uniform_int_distribution<int> noise(0, 80);
+  for (int i = 0; i < n; i++) {
+    const int label = (int)(g() % 3);
+    d->labels[i] = (uint8_t)label;
+    for (int y = 0; y < 12; y++)
+      for (int x = 0; x < 12; x++)
+        d->pixels[(size_t)i * 144 + y * 12 + x] = (uint8_t)(noise(g) + (y / 4 == label ? 150 : 0));
+  }
+  return DsPtr(d);
+}
+
+NetPtr MakeNet() {
+  ts_arch a;
+  ts_arch_default(&a, 1, 12, 12, 3);
+  a.k1 = 3;
+  a.k2 = 2;
+  ts_net *n = nullptr;
+  EXPECT_EQ(ts_net_create(&a, &n, nullptr), TS_OK);
+  ts_net_init(n, 5);
+  return NetPtr(n);
+}
+
+std::string Slurp(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+class TrainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "tessera_train_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    ASSERT_EQ(system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str()), 0);
+    train_ = MakeStripes(300, 1);
+    val_ = MakeStripes(90, 2);
+    ASSERT_EQ(ts_dataset_norm(train_.get(), &nm_, nullptr), TS_OK);
+    ts_train_config_default(&cfg_);
+    cfg_.batch = 32;
+    cfg_.log_every = 4;
+    cfg_.val_subset = 30;
+    cfg_.sgd.lr = 0.05f;
+  }
+  std::string dir_;
+  DsPtr train_, val_;
+  ts_norm nm_;
+  ts_train_config cfg_;
+};
+
+TEST_F(TrainTest, LearnsAndLogsEveryRow) {
+  NetPtr net = MakeNet();
+  const std::string log = dir_ + "/log.csv";
+  cfg_.epochs = 6;
+  cfg_.log_path = log.c_str();
+  ts_train_result res;
+  ts_error err{};
+  ASSERT_EQ(ts_train(net.get(), train_.get(), val_.get(), &nm_, &cfg_, nullptr, nullptr, &res, &err), TS_OK) << err.msg;
+  EXPECT_EQ(res.epochs_done, 6);
+  EXPECT_EQ(res.steps, 6 * 10);  // ceil(300/32) = 10 steps an epoch
+  EXPECT_LT(res.val_error, 0.2) << "3 easy classes should be learned";
+  // header + rows at steps 4, 8, 10(end), 12, 16, 20(end), ... : 2 per epoch
+  // from log_every plus the epoch end, except where they coincide (20, 40, 60).
+  std::istringstream lines(Slurp(log));
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "iteration,epoch,train_loss,train_error,val_error,val_images");
+  int rows = 0, full_rows = 0;
+  while (std::getline(lines, line)) {
+    rows++;
+    full_rows += line.substr(line.rfind(',') + 1) == "90";
+  }
+  EXPECT_EQ(full_rows, 6) << "one whole-set validation per epoch end";
+  EXPECT_EQ(rows, 6 + 15 - 3);  // 15 multiples of 4 up to 60; 20, 40, 60 are epoch ends
+}
+
+TEST_F(TrainTest, ResumeEqualsAnUninterruptedRun) {
+  const std::string ck_a = dir_ + "/a.ckpt", log_a = dir_ + "/a.csv";
+  const std::string ck_b = dir_ + "/b.ckpt", log_b = dir_ + "/b.csv";
+  NetPtr whole = MakeNet(), part = MakeNet();
+  cfg_.epochs = 4;
+  cfg_.checkpoint_path = ck_a.c_str();
+  cfg_.log_path = log_a.c_str();
+  ts_error err{};
+  ASSERT_EQ(ts_train(whole.get(), train_.get(), val_.get(), &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_OK) << err.msg;
+
+  // "Killed" after 2 epochs: simulate with a run that stops there, plus a
+  // stale log row written after the checkpoint that must be dropped.
+  cfg_.checkpoint_path = ck_b.c_str();
+  cfg_.log_path = log_b.c_str();
+  cfg_.epochs = 2;
+  ASSERT_EQ(ts_train(part.get(), train_.get(), val_.get(), &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_OK) << err.msg;
+  std::ofstream(log_b, std::ios::app) << "24,2.4,1.0,0.5,0.5,30\n";
+  // a fresh process: new net object with other weights, resume from disk
+  NetPtr resumed = MakeNet();
+  ts_net_init(resumed.get(), 999);
+  cfg_.epochs = 4;
+  cfg_.resume = 1;
+  ts_train_result res;
+  ASSERT_EQ(ts_train(resumed.get(), train_.get(), val_.get(), &nm_, &cfg_, nullptr, nullptr, &res, &err), TS_OK) << err.msg;
+  EXPECT_EQ(res.start_epoch, 2);
+  const size_t np = ts_net_num_params(whole.get());
+  EXPECT_EQ(0, std::memcmp(ts_net_params(whole.get()), ts_net_params(resumed.get()), np * sizeof(float)))
+      << "resumed parameters differ from the uninterrupted run";
+  EXPECT_EQ(Slurp(log_a), Slurp(log_b));
+}
+
+TEST_F(TrainTest, ResumeWithoutCheckpointStartsFresh) {
+  const std::string ck = dir_ + "/none.ckpt";
+  NetPtr net = MakeNet();
+  cfg_.epochs = 1;
+  cfg_.checkpoint_path = ck.c_str();
+  cfg_.resume = 1;
+  ts_train_result res;
+  ASSERT_EQ(ts_train(net.get(), train_.get(), nullptr, &nm_, &cfg_, nullptr, nullptr, &res, nullptr), TS_OK);
+  EXPECT_EQ(res.start_epoch, 0);
+  EXPECT_EQ(res.val_error, -1);
+}
+
+TEST_F(TrainTest, CorruptCheckpointIsAnErrorNotACrash) {
+  const std::string ck = dir_ + "/bad.ckpt";
+  std::ofstream(ck) << "definitely not safetensors";
+  NetPtr net = MakeNet();
+  cfg_.epochs = 1;
+  cfg_.checkpoint_path = ck.c_str();
+  cfg_.resume = 1;
+  ts_error err{};
+  EXPECT_NE(ts_train(net.get(), train_.get(), nullptr, &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_OK);
+  EXPECT_NE(std::string(err.msg).find("bad.ckpt"), std::string::npos) << err.msg;
+  EXPECT_EQ(Slurp(ck), "definitely not safetensors") << "the checkpoint must be left alone";
+}
+
+TEST_F(TrainTest, BadConfigurationsAreRejected) {
+  NetPtr net = MakeNet();
+  ts_error err{};
+  cfg_.epochs = 0;
+  EXPECT_EQ(ts_train(net.get(), train_.get(), nullptr, &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_E_ARG);
+  cfg_.epochs = 1;
+  cfg_.batch = 0;
+  EXPECT_EQ(ts_train(net.get(), train_.get(), nullptr, &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_E_ARG);
+  cfg_.batch = 8;
+  DsPtr wrong = MakeStripes(10, 3);
+  wrong->classes = 7;
+  EXPECT_EQ(ts_train(net.get(), wrong.get(), nullptr, &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_E_SHAPE);
+  EXPECT_NE(std::string(err.msg).find("7 classes"), std::string::npos) << err.msg;
+}
+
+}  // namespace
