@@ -1,0 +1,77 @@
+/* Magnitude pruning, local per layer, without fine-tuning.
+ *
+ * Count rule: pruning a fraction p in [0, 1] of a layer's n weights zeroes
+ * exactly k = floor(p*n + 0.5) of them (p*n evaluated in double, halves
+ * rounded up), so p = 0 keeps every weight and p = 1 zeroes all n.
+ * Order: ascending |w|, ties broken by ascending flat index (a weight and
+ * its negation tie; the one stored first goes first). Weights that are
+ * already zero are the smallest, so they are among the k; the layer ends
+ * with max(k, zeros before) zeros. Biases are never pruned.
+ *
+ * Sparsity accounting: a MAC whose weight is zero does not count. A conv
+ * weight is used at every output pixel, so its non-zero MACs are
+ * nonzero_weights * out_h * out_w; an FC layer's are nonzero_weights. */
+#ifndef TS_PRUNE_H
+#define TS_PRUNE_H
+
+#include <stddef.h>
+
+#include "ts_arch.h"
+#include "ts_net.h"
+#include "ts_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* k for a fraction p of n weights (the rule above). Rejects NaN and p
+ * outside [0, 1]. */
+ts_status ts_prune_count(size_t n, double p, size_t *k, ts_error *err);
+
+/* Zeroes the k = ts_prune_count(n, p) smallest-magnitude entries of w[n]
+ * (n >= 1, finite). pruned (nullable) receives k. Leaves w untouched on
+ * failure. */
+ts_status ts_prune_tensor(float *w, size_t n, double p, size_t *pruned,
+                          ts_error *err);
+
+/* Index 0..TS_NUM_LAYERS-1 of a layer name ("conv1".."fc3"); an unknown
+ * name fails with a message listing the valid ones. */
+ts_status ts_prune_layer_index(const ts_arch *a, const char *name, int *index,
+                               ts_error *err);
+
+/* Prunes layer `index`'s weights inside a flat parameter array laid out as
+ * ts_arch_layers describes. params: [num_params]. */
+ts_status ts_prune_params_layer(const ts_arch *a, float *params, int index,
+                                double p, ts_error *err);
+
+/* Prunes every layer by the same fraction, each on its own (local). All
+ * layers are checked before any is changed. */
+ts_status ts_prune_params(const ts_arch *a, float *params, double p,
+                          ts_error *err);
+
+/* The same on a network, by layer name / for all layers. */
+ts_status ts_prune_layer(ts_net *net, const char *name, double p,
+                         ts_error *err);
+ts_status ts_prune_net(ts_net *net, double p, ts_error *err);
+
+/* Remaining work of one layer (or of the model, in a total). */
+typedef struct ts_layer_sparsity {
+  const char *name;       /* layer name, "total" for the sum */
+  size_t weights;         /* weights (biases excluded) */
+  size_t nonzero;         /* weights != 0 (-0.0 counts as zero) */
+  long long macs;         /* dense MACs for one image */
+  long long nonzero_macs; /* MACs with a non-zero weight */
+} ts_layer_sparsity;
+
+/* Per-layer counts (out[TS_NUM_LAYERS]) and their sum (total, nullable). */
+ts_status ts_prune_stats_params(const ts_arch *a, const float *params,
+                                ts_layer_sparsity out[TS_NUM_LAYERS],
+                                ts_layer_sparsity *total, ts_error *err);
+ts_status ts_prune_stats(const ts_net *net,
+                         ts_layer_sparsity out[TS_NUM_LAYERS],
+                         ts_layer_sparsity *total, ts_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TS_PRUNE_H */
