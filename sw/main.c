@@ -16,6 +16,7 @@ typedef struct command {
 static const command COMMANDS[] = {
     {"train", ts_cmd_train, "train the CNN on a dataset (writes out/model.safetensors)"},
     {"eval", ts_cmd_eval, "accuracy of a saved model on a dataset split"},
+    {"quant", ts_cmd_quant, "accuracy vs weight bits (per-tensor, per-channel) and storage"},
 };
 
 static void usage(FILE *to) {

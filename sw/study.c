@@ -1,0 +1,490 @@
+#include "study.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ts_atomic.h"
+#include "ts_prune.h"
+#include "ts_safetensors.h"
+#include "ts_weights.h"
+
+/* Images per inference call: enough for every thread to get work. */
+#define TS_STUDY_BLOCK 1024
+
+double ts_study_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+int ts_study_path(char *buf, int len, const char *dir, const char *name) {
+  return snprintf(buf, len, "%s/%s", dir, name) >= len;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
+                  int threads, ts_study *s) {
+  memset(s, 0, sizeof *s);
+  s->cmd = cmd;
+  s->threads = threads;
+  snprintf(s->model_path, sizeof s->model_path, "%s", model);
+  strcpy(s->meta_epochs, "?");
+  strcpy(s->meta_seed, "?");
+  ts_error err = {0};
+  ts_st_file *f = NULL;
+  ts_dataset *ds = NULL;
+  float *x = NULL;
+  int rc = 1;
+  if (ts_st_open(model, &f, &err)) {
+    fprintf(stderr, "tessera %s: %s%s\n", cmd, err.msg,
+            err.status == TS_E_IO ? " (train one with `tessera train`, or pass --model FILE)" : "");
+    return 1;
+  }
+  ts_norm nm;
+  const char *normtxt = ts_st_meta_get(f, "tessera.norm");
+  if (!normtxt || ts_cli_norm_parse(normtxt, &nm)) {
+    fprintf(stderr, "tessera %s: '%s' has no valid tessera.norm metadata "
+            "(normalisation of the training data); was it saved by tessera train?\n",
+            cmd, model);
+    goto done;
+  }
+  const char *m;
+  if ((m = ts_st_meta_get(f, "tessera.epochs"))) snprintf(s->meta_epochs, sizeof s->meta_epochs, "%s", m);
+  if ((m = ts_st_meta_get(f, "tessera.seed"))) snprintf(s->meta_seed, sizeof s->meta_seed, "%s", m);
+  if (!data->dataset) data->dataset = ts_st_meta_get(f, "tessera.dataset");
+  snprintf(s->dataset, sizeof s->dataset, "%s", data->dataset ? data->dataset : "fashion-mnist");
+  data->dataset = s->dataset; /* f is closed below */
+  if (!(ds = ts_cli_load(cmd, data, TS_SPLIT_TEST))) goto done;
+  ts_arch hint;
+  ts_arch_default(&hint, ds->c, ds->h, ds->w, ds->classes);
+  if (ts_weights_load(model, &hint, &s->net, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    goto done;
+  }
+  s->nparams = ts_net_num_params(s->net);
+  const long img = (long)ds->c * ds->h * ds->w;
+  s->fp32 = malloc(sizeof(float) * s->nparams);
+  x = malloc(sizeof(float) * img * ds->n);
+  s->y = malloc(sizeof(int) * ds->n);
+  int *idx = malloc(sizeof(int) * ds->n);
+  if (!s->fp32 || !x || !s->y || !idx) {
+    free(idx);
+    fprintf(stderr, "tessera %s: out of memory for %d test images\n", cmd, ds->n);
+    goto done;
+  }
+  for (int i = 0; i < ds->n; i++) idx[i] = i;
+  ts_status st = ts_dataset_batch(ds, &nm, idx, ds->n, x, s->y, &err);
+  free(idx);
+  if (st || ts_infer_create(s->net, threads, &s->infer, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    goto done;
+  }
+  memcpy(s->fp32, ts_net_params_const(s->net), sizeof(float) * s->nparams);
+  s->x = x;
+  x = NULL;
+  s->n = ds->n;
+  uint64_t h = 1469598103934665603ull;
+  h = fnv1a(h, s->fp32, sizeof(float) * s->nparams);
+  h = fnv1a(h, &s->n, sizeof s->n);
+  h = fnv1a(h, s->dataset, strlen(s->dataset));
+  s->hash = h;
+  rc = 0;
+done:
+  free(x);
+  ts_dataset_destroy(ds);
+  ts_st_close(f);
+  return rc;
+}
+
+void ts_study_close(ts_study *s) {
+  ts_infer_destroy(s->infer);
+  ts_net_destroy(s->net);
+  free(s->fp32);
+  free(s->x);
+  free(s->y);
+  memset(s, 0, sizeof *s);
+}
+
+void ts_study_restore(ts_study *s) {
+  memcpy(ts_net_params(s->net), s->fp32, sizeof(float) * s->nparams);
+}
+
+ts_status ts_study_accuracy(ts_study *s, double *acc, ts_error *err) {
+  const ts_arch *a = ts_net_arch(s->net);
+  const long img = (long)a->in_c * a->in_h * a->in_w;
+  float *logits = malloc(sizeof(float) * a->classes * TS_STUDY_BLOCK); /* [block][classes] */
+  if (!logits) return ts_fail(err, TS_E_NOMEM, "cannot allocate logits");
+  long long hits = 0;
+  ts_status st = TS_OK;
+  for (int lo = 0; lo < s->n && !st; lo += TS_STUDY_BLOCK) {
+    const int n = s->n - lo < TS_STUDY_BLOCK ? s->n - lo : TS_STUDY_BLOCK;
+    st = ts_infer_run(s->infer, s->x + img * lo, n, logits, err);
+    for (int i = 0; i < n && !st; i++) {
+      const float *z = logits + (long)i * a->classes;
+      int best = 0;
+      for (int j = 1; j < a->classes; j++)
+        if (z[j] > z[best]) best = j;
+      hits += best == s->y[lo + i];
+    }
+  }
+  free(logits);
+  if (!st) *acc = s->n ? (double)hits / s->n : 0;
+  return st;
+}
+
+ts_status ts_study_run_point(ts_study *s, ts_study_point *p, ts_error *err) {
+  const double t0 = ts_study_now();
+  ts_study_restore(s);
+  ts_status st = TS_OK;
+  if (p->percent > 0) {
+    if (!strcmp(p->layer, "all")) st = ts_prune_net(s->net, p->percent / 100, err);
+    else st = ts_prune_layer(s->net, p->layer, p->percent / 100, err);
+  }
+  /* prune first: a zero stays zero under symmetric quantization */
+  if (!st && p->bits != TS_STUDY_FP32_BITS) {
+    ts_quant_scheme q;
+    st = ts_quant_scheme_parse(p->scheme, &q, err);
+    if (!st) st = ts_quant_net(s->net, p->bits, q, err);
+  }
+  ts_layer_sparsity per[TS_NUM_LAYERS], tot;
+  if (!st) st = ts_prune_stats(s->net, per, &tot, err);
+  if (!st) st = ts_study_accuracy(s, &p->accuracy, err);
+  ts_study_restore(s);
+  if (st) return st;
+  p->nonzero_macs = tot.nonzero_macs;
+  p->macs = tot.macs;
+  p->nonzero_weights = (long long)tot.nonzero;
+  p->weights = (long long)tot.weights;
+  p->seconds = ts_study_now() - t0;
+  p->done = 1;
+  return TS_OK;
+}
+
+/* ---- Sweeps ----------------------------------------------------------- */
+
+int ts_sweep_add(ts_sweep *w, const char *experiment, const char *scheme,
+                 const char *layer, int bits, double percent) {
+  if (w->n == w->cap) {
+    const int cap = w->cap ? 2 * w->cap : 64;
+    ts_study_point *np = realloc(w->p, sizeof *np * cap);
+    if (!np) return -1;
+    w->p = np;
+    w->cap = cap;
+  }
+  ts_study_point *p = &w->p[w->n];
+  memset(p, 0, sizeof *p);
+  snprintf(p->experiment, sizeof p->experiment, "%s", experiment);
+  snprintf(p->scheme, sizeof p->scheme, "%s", scheme);
+  snprintf(p->layer, sizeof p->layer, "%s", layer);
+  p->bits = bits;
+  p->percent = percent;
+  return w->n++;
+}
+
+void ts_sweep_free(ts_sweep *w) {
+  free(w->p);
+  memset(w, 0, sizeof *w);
+}
+
+static const char *const SWEEP_COLS[] = {
+    "experiment", "scheme", "layer", "bits", "percent", "accuracy",
+    "nonzero_macs", "macs", "nonzero_weights", "weights", "images",
+    "model_hash", "seconds"};
+enum { SWEEP_NCOLS = sizeof SWEEP_COLS / sizeof SWEEP_COLS[0] };
+
+static ts_status write_sweep(FILE *fp, void *user, ts_error *err) {
+  const ts_sweep *w = user;
+  (void)err;
+  for (int c = 0; c < SWEEP_NCOLS; c++) fprintf(fp, "%s%s", c ? "," : "", SWEEP_COLS[c]);
+  fputc('\n', fp);
+  for (int i = 0; i < w->n; i++) {
+    const ts_study_point *p = &w->p[i];
+    if (!p->done) continue;
+    fprintf(fp, "%s,%s,%s,%d,%g,%.6f,%lld,%lld,%lld,%lld,%d,%016llx,%.4f\n",
+            p->experiment, p->scheme, p->layer, p->bits, p->percent, p->accuracy,
+            p->nonzero_macs, p->macs, p->nonzero_weights, p->weights, w->images,
+            (unsigned long long)w->hash, p->seconds);
+  }
+  return TS_OK;
+}
+
+ts_status ts_sweep_write(const ts_sweep *w, const char *path, ts_error *err) {
+  return ts_atomic_write(path, write_sweep, (void *)w, err);
+}
+
+ts_status ts_sweep_resume(ts_sweep *w, const char *path, int *reused,
+                          ts_error *err) {
+  *reused = 0;
+  ts_csv *t = NULL;
+  ts_status st = ts_csv_read(path, &t, err);
+  if (st == TS_E_IO) return TS_OK; /* nothing to resume from */
+  if (st) return st;
+  for (int c = 0; c < SWEEP_NCOLS; c++)
+    if (ts_csv_col(t, SWEEP_COLS[c]) < 0) {
+      ts_csv_free(t);
+      return ts_fail(err, TS_E_FORMAT, "file '%s': no column '%s'; delete it or run with --no-resume",
+                     path, SWEEP_COLS[c]);
+    }
+  char hash[32];
+  snprintf(hash, sizeof hash, "%016llx", (unsigned long long)w->hash);
+  for (int r = 0; r < t->rows; r++) {
+    if (strcmp(ts_csv_get(t, r, "model_hash"), hash) ||
+        ts_csv_num(t, r, "images") != w->images)
+      continue; /* another model or test set */
+    for (int i = 0; i < w->n; i++) {
+      ts_study_point *p = &w->p[i];
+      if (p->done || strcmp(p->experiment, ts_csv_get(t, r, "experiment")) ||
+          strcmp(p->scheme, ts_csv_get(t, r, "scheme")) ||
+          strcmp(p->layer, ts_csv_get(t, r, "layer")) ||
+          ts_csv_num(t, r, "bits") != p->bits ||
+          fabs(ts_csv_num(t, r, "percent") - p->percent) > 1e-9)
+        continue;
+      const double acc = ts_csv_num(t, r, "accuracy");
+      if (!(acc >= 0 && acc <= 1)) continue;
+      p->accuracy = acc;
+      p->nonzero_macs = (long long)ts_csv_num(t, r, "nonzero_macs");
+      p->macs = (long long)ts_csv_num(t, r, "macs");
+      p->nonzero_weights = (long long)ts_csv_num(t, r, "nonzero_weights");
+      p->weights = (long long)ts_csv_num(t, r, "weights");
+      p->seconds = ts_csv_num(t, r, "seconds");
+      p->done = 1;
+      ++*reused;
+      break;
+    }
+  }
+  ts_csv_free(t);
+  return TS_OK;
+}
+
+static void describe(const ts_study_point *p, char *buf, int len) {
+  int u = snprintf(buf, len, "%s", p->experiment);
+  if (p->percent > 0 || strcmp(p->experiment, "quant"))
+    u += snprintf(buf + u, len - u, " %s %g%%", p->layer, p->percent);
+  if (p->bits != TS_STUDY_FP32_BITS)
+    snprintf(buf + u, len - u, " %s B=%d", p->scheme, p->bits);
+}
+
+int ts_sweep_run(ts_study *s, ts_sweep *w, const char *csv_path) {
+  ts_error err = {0};
+  int todo = 0, k = 0;
+  for (int i = 0; i < w->n; i++) todo += !w->p[i].done;
+  for (int i = 0; i < w->n; i++) {
+    ts_study_point *p = &w->p[i];
+    if (p->done) continue;
+    char what[96];
+    describe(p, what, sizeof what);
+    if (ts_study_run_point(s, p, &err)) {
+      fprintf(stderr, "tessera %s: %s: %s\n", s->cmd, what, err.msg);
+      return 1;
+    }
+    if (ts_sweep_write(w, csv_path, &err)) {
+      fprintf(stderr, "tessera %s: %s\n", s->cmd, err.msg);
+      return 1;
+    }
+    printf("  [%d/%d] %-34s accuracy %6.2f%%  non-zero MACs %lld  (%.2fs)\n", ++k, todo,
+           what, 100 * p->accuracy, p->nonzero_macs, p->seconds);
+  }
+  if (!todo && ts_sweep_write(w, csv_path, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", s->cmd, err.msg);
+    return 1;
+  }
+  return 0;
+}
+
+/* ---- CSV reading ------------------------------------------------------ */
+
+ts_status ts_csv_read(const char *path, ts_csv **out, ts_error *err) {
+  *out = NULL;
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return ts_fail(err, TS_E_IO, "cannot open '%s': %s", path, strerror(errno));
+  size_t cap = 1 << 16, len = 0, got;
+  char *text = malloc(cap + 1);
+  while (text && (got = fread(text + len, 1, cap - len, fp)) > 0) {
+    len += got;
+    if (len == cap) {
+      char *nt = realloc(text, 2 * cap + 1);
+      if (!nt) {
+        free(text);
+        text = NULL;
+        break;
+      }
+      text = nt;
+      cap *= 2;
+    }
+  }
+  fclose(fp);
+  if (!text) return ts_fail(err, TS_E_NOMEM, "file '%s': out of memory", path);
+  text[len] = 0;
+  int lines = 0, fields = 0;
+  for (size_t i = 0; i < len; i++) {
+    lines += text[i] == '\n';
+    fields += text[i] == ',' || text[i] == '\n';
+  }
+  ts_csv *t = calloc(1, sizeof *t);
+  char **cell = malloc(sizeof(char *) * (fields + 2));
+  if (!t || !cell) {
+    free(t);
+    free(cell);
+    free(text);
+    return ts_fail(err, TS_E_NOMEM, "file '%s': out of memory", path);
+  }
+  t->text = text;
+  t->cell = cell;
+  int row = 0, ncell = 0;
+  char *line = text;
+  for (int l = 0; l <= lines && *line; l++) {
+    char *end = strchr(line, '\n');
+    if (end) *end = 0;
+    if (end > line && end[-1] == '\r') end[-1] = 0;
+    if (*line) {
+      int nf = 0;
+      for (char *f = line;; nf++) {
+        char *comma = strchr(f, ',');
+        cell[ncell++] = f;
+        if (!comma) break;
+        *comma = 0;
+        f = comma + 1;
+      }
+      nf++;
+      if (row == 0) t->cols = nf;
+      else if (nf != t->cols) {
+        const int cols = t->cols;
+        ts_csv_free(t);
+        return ts_fail(err, TS_E_FORMAT, "file '%s': line %d has %d fields, the header has %d",
+                       path, l + 1, nf, cols);
+      }
+      row++;
+    }
+    if (!end) break;
+    line = end + 1;
+  }
+  if (row == 0) {
+    ts_csv_free(t);
+    return ts_fail(err, TS_E_FORMAT, "file '%s' is empty (no header row)", path);
+  }
+  t->rows = row - 1;
+  *out = t;
+  return TS_OK;
+}
+
+void ts_csv_free(ts_csv *t) {
+  if (!t) return;
+  free(t->cell);
+  free(t->text);
+  free(t);
+}
+
+int ts_csv_col(const ts_csv *t, const char *name) {
+  for (int c = 0; c < t->cols; c++)
+    if (!strcmp(t->cell[c], name)) return c;
+  return -1;
+}
+
+const char *ts_csv_get(const ts_csv *t, int r, const char *name) {
+  const int c = ts_csv_col(t, name);
+  if (c < 0 || r < 0 || r >= t->rows) return NULL;
+  return t->cell[(size_t)(r + 1) * t->cols + c];
+}
+
+double ts_csv_num(const ts_csv *t, int r, const char *name) {
+  const char *s = ts_csv_get(t, r, name);
+  char *end;
+  if (!s || !*s) return NAN;
+  double v = strtod(s, &end);
+  return *end ? NAN : v;
+}
+
+/* ---- Argument helpers ------------------------------------------------- */
+
+int ts_study_parse_bits(const char *cmd, const char *s, int *lo, int *hi) {
+  char *end;
+  long a = strtol(s, &end, 10), b = a;
+  int ok = end != s;
+  if (ok && *end == '-') {
+    const char *q = end + 1;
+    b = strtol(q, &end, 10);
+    ok = end != q;
+  }
+  if (!ok || *end) {
+    fprintf(stderr, "tessera %s: --bits takes N or LO-HI (e.g. 1-16), got '%s'\n", cmd, s);
+    return 1;
+  }
+  if (a < TS_QUANT_MIN_BITS || b > TS_QUANT_MAX_BITS || a > b) {
+    fprintf(stderr, "tessera %s: --bits %s is out of range: weights take %d..%d bits "
+            "(0 bits stores nothing; more than %d is beyond the quantizer), LO <= HI\n",
+            cmd, s, TS_QUANT_MIN_BITS, TS_QUANT_MAX_BITS, TS_QUANT_MAX_BITS);
+    return 1;
+  }
+  *lo = (int)a;
+  *hi = (int)b;
+  return 0;
+}
+
+int ts_study_parse_list(const char *cmd, const char *flag, const char *s,
+                        double lo, double hi, double *v, int max, int *n) {
+  *n = 0;
+  const char *p = s;
+  for (;;) {
+    char *end;
+    errno = 0;
+    double d = strtod(p, &end);
+    if (end == p || errno || !isfinite(d) || (*end && *end != ',')) {
+      fprintf(stderr, "tessera %s: %s takes a comma-separated list of numbers, got '%s'\n",
+              cmd, flag, s);
+      return 1;
+    }
+    if (d < lo || d > hi) {
+      fprintf(stderr, "tessera %s: %s value %g is out of range; use %g..%g\n", cmd, flag,
+              d, lo, hi);
+      return 1;
+    }
+    if (*n == max) {
+      fprintf(stderr, "tessera %s: %s has more than %d values\n", cmd, flag, max);
+      return 1;
+    }
+    v[(*n)++] = d;
+    if (!*end) return 0;
+    p = end + 1;
+  }
+}
+
+typedef struct kv_ctx {
+  const char *const *kv;
+  int n;
+} kv_ctx;
+
+static ts_status write_kv(FILE *fp, void *user, ts_error *err) {
+  const kv_ctx *c = user;
+  (void)err;
+  fprintf(fp, "key,value\n");
+  for (int i = 0; i < c->n; i++) fprintf(fp, "%s,%s\n", c->kv[2 * i], c->kv[2 * i + 1]);
+  return TS_OK;
+}
+
+ts_status ts_study_write_kv(const char *path, const char *const *kv, int n,
+                            ts_error *err) {
+  kv_ctx c = {kv, n};
+  return ts_atomic_write(path, write_kv, &c, err);
+}
+
+const char *ts_study_kv(const ts_csv *t, const char *key) {
+  for (int r = 0; r < t->rows; r++) {
+    const char *k = ts_csv_get(t, r, "key");
+    if (k && !strcmp(k, key)) return ts_csv_get(t, r, "value");
+  }
+  return NULL;
+}
+
+int ts_study_plot_failed(const char *cmd, const ts_error *err) {
+  fprintf(stderr, "tessera %s: warning: plot not drawn: %s\n", cmd, err->msg);
+  return 1;
+}

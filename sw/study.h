@@ -1,0 +1,159 @@
+/* Shared machinery of the study commands (profile, quant, prune, plots,
+ * report, run): a loaded model with its FP32 weights kept aside, the test
+ * images normalised once, a reusable inference context, sweep points that
+ * always start from the FP32 weights, result CSVs written atomically and
+ * read back for --resume and for the report.
+ *
+ * Like cli.h, the ts_study_* functions that serve commands print their own
+ * one-line errors ("tessera CMD: ...") and return 0 / 1; the CSV and sweep
+ * helpers return a ts_status with a ts_error like the library. */
+#ifndef TS_STUDY_H
+#define TS_STUDY_H
+
+#include <stdint.h>
+
+#include "cli.h"
+#include "ts_arch.h"
+#include "ts_dataset.h"
+#include "ts_net.h"
+#include "ts_quant.h"
+#include "ts_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A model under study. */
+typedef struct ts_study {
+  const char *cmd;
+  char model_path[4096];
+  char dataset[32]; /* dataset name used for the test images */
+  ts_net *net;      /* the working copy that sweep points modify */
+  float *fp32;      /* [num_params] the weights as loaded */
+  size_t nparams;
+  int threads;
+  ts_infer *infer;
+  float *x;         /* [n][c][h][w] normalised test images */
+  int *y;           /* [n] labels */
+  int n;            /* test images */
+  uint64_t hash;    /* FNV-1a of the FP32 weights, image count and dataset:
+                       which results a CSV may be resumed from */
+  char meta_epochs[32], meta_seed[32]; /* training metadata ("?" unknown) */
+} ts_study;
+
+/* Loads `model` (its "tessera.norm" and, unless data->dataset is set, its
+ * "tessera.dataset"), the test split (data->limit images), and an inference
+ * context for `threads` threads. Prints the error and returns 1 on
+ * failure (s is then safe to pass to ts_study_close). */
+int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
+                  int threads, ts_study *s);
+void ts_study_close(ts_study *s);
+
+/* Copies the FP32 weights back into the working network. */
+void ts_study_restore(ts_study *s);
+
+/* Accuracy of the working network on the test images (fraction). */
+ts_status ts_study_accuracy(ts_study *s, double *acc, ts_error *err);
+
+/* ---- Sweep points --------------------------------------------------- */
+
+#define TS_STUDY_FP32_BITS 32 /* "bits" of an unquantized point */
+
+/* One evaluated configuration: weights pruned by `percent` (all layers, or
+ * only `layer`), then quantized to `bits` (32 = not quantized). */
+typedef struct ts_study_point {
+  char experiment[16]; /* "fp32", "quant", "prune", "layer", "grid" */
+  char scheme[16];     /* "per-tensor", "per-channel" or "-" */
+  char layer[16];      /* "all" or a layer name */
+  int bits;            /* 1..16, or 32 */
+  double percent;      /* 0..100 */
+  double accuracy;     /* fraction in [0, 1] */
+  long long nonzero_macs, macs; /* whole model, one image */
+  long long nonzero_weights, weights;
+  double seconds;      /* time to prepare and evaluate this point */
+  int done;            /* 1 once evaluated (or read back from the CSV) */
+} ts_study_point;
+
+/* Evaluates p (starting from the FP32 weights and restoring them after). */
+ts_status ts_study_run_point(ts_study *s, ts_study_point *p, ts_error *err);
+
+/* A list of points and the CSV they live in. */
+typedef struct ts_sweep {
+  ts_study_point *p;
+  int n, cap;
+  uint64_t hash; /* ts_study.hash of the run, stored in every row */
+  int images;    /* test images, stored in every row */
+} ts_sweep;
+
+/* Appends a point (not done); returns its index or -1 on allocation
+ * failure. */
+int ts_sweep_add(ts_sweep *w, const char *experiment, const char *scheme,
+                 const char *layer, int bits, double percent);
+void ts_sweep_free(ts_sweep *w);
+
+/* Marks as done every point of w found in the CSV at path with the same
+ * hash and image count, copying its results. A missing file is not an
+ * error; a malformed one is (TS_E_FORMAT, naming it). *reused counts. */
+ts_status ts_sweep_resume(ts_sweep *w, const char *path, int *reused,
+                          ts_error *err);
+
+/* Writes the done points (atomically). Columns: experiment,scheme,layer,
+ * bits,percent,accuracy,nonzero_macs,macs,nonzero_weights,weights,images,
+ * model_hash,seconds. */
+ts_status ts_sweep_write(const ts_sweep *w, const char *path, ts_error *err);
+
+/* Runs every point not yet done, printing progress, rewriting the CSV after
+ * each. Prints errors; returns 0 / 1. */
+int ts_sweep_run(ts_study *s, ts_sweep *w, const char *csv_path);
+
+/* ---- Reading CSV files back ------------------------------------------ */
+
+/* A small CSV table: header row, then rows of plain fields (no quoting;
+ * every file read here was written by Tessera). */
+typedef struct ts_csv {
+  int rows, cols; /* data rows (header excluded), columns */
+  char **cell;    /* [rows + 1][cols], row 0 is the header */
+  char *text;     /* the file's contents, split in place */
+} ts_csv;
+
+/* TS_E_IO when the file is missing/unreadable, TS_E_FORMAT (with file and
+ * line) when a row has a different number of fields than the header. */
+ts_status ts_csv_read(const char *path, ts_csv **out, ts_error *err);
+void ts_csv_free(ts_csv *t);
+/* Column index of name, -1 if absent. */
+int ts_csv_col(const ts_csv *t, const char *name);
+/* Field of data row r (0-based) in column name; NULL if absent. */
+const char *ts_csv_get(const ts_csv *t, int r, const char *name);
+double ts_csv_num(const ts_csv *t, int r, const char *name); /* NaN if bad */
+
+/* ---- Small helpers ---------------------------------------------------- */
+
+/* Parses "LO-HI" or "N" into an inclusive bits range within 1..16. Prints
+ * "tessera CMD: --bits ..." and returns 1 on error. */
+int ts_study_parse_bits(const char *cmd, const char *s, int *lo, int *hi);
+
+/* Parses a comma list of numbers in [lo, hi] (at most max) for flag. */
+int ts_study_parse_list(const char *cmd, const char *flag, const char *s,
+                        double lo, double hi, double *v, int max, int *n);
+
+/* Writes a two-column CSV "key,value" (atomic); kv holds n pairs
+ * {key0, value0, key1, value1, ...}. Values must not contain commas. */
+ts_status ts_study_write_kv(const char *path, const char *const *kv, int n,
+                            ts_error *err);
+/* Value of key in such a file (a row of t), NULL if absent. */
+const char *ts_study_kv(const ts_csv *t, const char *key);
+
+/* Prints "tessera CMD: warning: MSG" for a plot that could not be drawn and
+ * returns 1 (callers OR it into a "some plot failed" flag). */
+int ts_study_plot_failed(const char *cmd, const ts_error *err);
+
+/* Seconds on a monotonic clock. */
+double ts_study_now(void);
+
+/* Joins dir and name into buf (len bytes); 1 if it does not fit. */
+int ts_study_path(char *buf, int len, const char *dir, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TS_STUDY_H */
