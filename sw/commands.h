@@ -10,6 +10,7 @@ extern "C" {
 int ts_cmd_train(int argc, char **argv);
 int ts_cmd_eval(int argc, char **argv);
 int ts_cmd_quant(int argc, char **argv);
+int ts_cmd_prune(int argc, char **argv);
 
 #ifdef __cplusplus
 }

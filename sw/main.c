@@ -17,6 +17,7 @@ static const command COMMANDS[] = {
     {"train", ts_cmd_train, "train the CNN on a dataset (writes out/model.safetensors)"},
     {"eval", ts_cmd_eval, "accuracy of a saved model on a dataset split"},
     {"quant", ts_cmd_quant, "accuracy vs weight bits (per-tensor, per-channel) and storage"},
+    {"prune", ts_cmd_prune, "accuracy vs magnitude pruning, per layer, vs MACs; bits x pruning grid"},
 };
 
 static void usage(FILE *to) {
