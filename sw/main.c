@@ -16,8 +16,10 @@ typedef struct command {
 static const command COMMANDS[] = {
     {"train", ts_cmd_train, "train the CNN on a dataset (writes out/model.safetensors)"},
     {"eval", ts_cmd_eval, "accuracy of a saved model on a dataset split"},
+    {"profile", ts_cmd_profile, "layer table, MACs, inference/training memory, quantized storage"},
     {"quant", ts_cmd_quant, "accuracy vs weight bits (per-tensor, per-channel) and storage"},
     {"prune", ts_cmd_prune, "accuracy vs magnitude pruning, per layer, vs MACs; bits x pruning grid"},
+    {"plots", ts_cmd_plots, "weight histograms of every layer and the training curve"},
 };
 
 static void usage(FILE *to) {
