@@ -13,6 +13,8 @@ int ts_cmd_quant(int argc, char **argv);
 int ts_cmd_prune(int argc, char **argv);
 int ts_cmd_profile(int argc, char **argv);
 int ts_cmd_plots(int argc, char **argv);
+int ts_cmd_report(int argc, char **argv);
+int ts_cmd_run(int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,8 @@ static const command COMMANDS[] = {
     {"quant", ts_cmd_quant, "accuracy vs weight bits (per-tensor, per-channel) and storage"},
     {"prune", ts_cmd_prune, "accuracy vs magnitude pruning, per layer, vs MACs; bits x pruning grid"},
     {"plots", ts_cmd_plots, "weight histograms of every layer and the training curve"},
+    {"report", ts_cmd_report, "OUT/report.md from what the other commands wrote"},
+    {"run", ts_cmd_run, "the whole pipeline: train, profile, quant, prune, plots, report"},
 };
 
 static void usage(FILE *to) {

@@ -1,0 +1,410 @@
+/* tessera report: OUT/report.md from the files the other commands wrote.
+ * Every section reads its own inputs; a missing input turns the section
+ * into a note saying which command produces it. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "study.h"
+#include "ts_atomic.h"
+#include "ts_safetensors.h"
+#include "ts_weights.h"
+
+static const char *const USAGE =
+    "usage: tessera report [--out DIR]\n"
+    "Writes DIR/report.md (default out/report.md) from what train, profile,\n"
+    "quant, prune and plots left in DIR: configuration, training curve, layer\n"
+    "table and memory, quantization and pruning results with their plots, and\n"
+    "timings. Sections whose inputs are missing say so.\n";
+
+typedef struct report {
+  const char *out;
+} report;
+
+static int exists(const char *dir, const char *name) {
+  char p[4096];
+  struct stat sb;
+  return !ts_study_path(p, sizeof p, dir, name) && stat(p, &sb) == 0;
+}
+
+static ts_csv *load(const char *dir, const char *name) {
+  char p[4096];
+  ts_csv *t = NULL;
+  if (ts_study_path(p, sizeof p, dir, name) || ts_csv_read(p, &t, NULL)) return NULL;
+  return t;
+}
+
+static void missing(FILE *f, const char *what, const char *cmd) {
+  fprintf(f, "*Not available: %s is missing (run `tessera %s`).*\n\n", what, cmd);
+}
+
+static void image(FILE *f, const report *r, const char *png, const char *alt, const char *cmd) {
+  if (exists(r->out, png)) fprintf(f, "![%s](%s)\n\n", alt, png);
+  else fprintf(f, "*Plot %s is missing (run `tessera %s`; it needs gnuplot).*\n\n", png, cmd);
+}
+
+/* thousands separators */
+static const char *num(long long v, char *buf) {
+  char t[32];
+  int n = snprintf(t, sizeof t, "%lld", v < 0 ? -v : v), o = 0;
+  if (v < 0) buf[o++] = '-';
+  for (int i = 0; i < n; i++) {
+    buf[o++] = t[i];
+    if ((n - i - 1) % 3 == 0 && i < n - 1) buf[o++] = ',';
+  }
+  buf[o] = 0;
+  return buf;
+}
+
+/* First row of a sweep CSV matching the key, -1 if none. */
+static int row(const ts_csv *t, const char *exp, const char *scheme, const char *layer,
+               int bits, double pct) {
+  for (int r = 0; r < t->rows; r++) {
+    const char *e = ts_csv_get(t, r, "experiment"), *s = ts_csv_get(t, r, "scheme"),
+               *l = ts_csv_get(t, r, "layer");
+    if (e && !strcmp(e, exp) && (!scheme || (s && !strcmp(s, scheme))) &&
+        (!layer || (l && !strcmp(l, layer))) && ts_csv_num(t, r, "bits") == bits &&
+        fabs(ts_csv_num(t, r, "percent") - pct) < 1e-9)
+      return r;
+  }
+  return -1;
+}
+
+static void section_config(FILE *f, const report *r) {
+  fprintf(f, "## 1. Configuration\n\n");
+  char p[4096];
+  ts_st_file *st = NULL;
+  ts_arch a;
+  if (ts_study_path(p, sizeof p, r->out, "model.safetensors") || ts_st_open(p, &st, NULL) ||
+      ts_weights_read_arch(st, NULL, &a, NULL)) {
+    missing(f, "model.safetensors", "train");
+    ts_st_close(st);
+    return;
+  }
+  const char *ds = ts_st_meta_get(st, "tessera.dataset"), *ep = ts_st_meta_get(st, "tessera.epochs"),
+             *seed = ts_st_meta_get(st, "tessera.seed"), *norm = ts_st_meta_get(st, "tessera.norm");
+  char b1[32], b2[32];
+  fprintf(f, "| item | value |\n|---|---|\n");
+  fprintf(f, "| model | `%s` |\n", p);
+  fprintf(f, "| dataset | %s |\n", ds ? ds : "?");
+  fprintf(f, "| input | %dx%dx%d, %d classes |\n", a.in_c, a.in_h, a.in_w, a.classes);
+  fprintf(f, "| architecture | conv1 %dx%d (%d ch) - pool - conv2 %dx%d (%d ch) - pool - fc %d - fc %d - fc %d |\n",
+          a.k1, a.k1, a.c1, a.k2, a.k2, a.c2, a.f1, a.f2, a.classes);
+  fprintf(f, "| parameters | %s |\n", num((long long)ts_arch_num_params(&a), b1));
+  fprintf(f, "| MACs per image | %s |\n", num(ts_arch_macs(&a), b2));
+  fprintf(f, "| training | %s epochs, seed %s (SGD with momentum; see `tessera train --help`) |\n",
+          ep ? ep : "?", seed ? seed : "?");
+  fprintf(f, "| normalisation (mean/std) | %s |\n", norm ? norm : "?");
+  ts_csv *q = load(r->out, "quant_run.csv");
+  if (q) {
+    const char *n = ts_study_kv(q, "test_images"), *th = ts_study_kv(q, "threads");
+    fprintf(f, "| evaluation | %s test images, %s threads |\n", n ? n : "?", th ? th : "?");
+  }
+  ts_csv_free(q);
+  fprintf(f, "\n");
+  ts_st_close(st);
+}
+
+static void section_training(FILE *f, const report *r) {
+  fprintf(f, "## 2. Training\n\n");
+  ts_csv *t = load(r->out, "train_log.csv");
+  if (!t || !t->rows) {
+    missing(f, "train_log.csv", "train");
+    ts_csv_free(t);
+    return;
+  }
+  const int l = t->rows - 1;
+  fprintf(f, "%d log rows; last row: iteration %s, epoch %s, train loss %.4f, train error %.2f%%, "
+          "validation error %.2f%% (on %s images).\n\n", t->rows, ts_csv_get(t, l, "iteration"),
+          ts_csv_get(t, l, "epoch"), ts_csv_num(t, l, "train_loss"),
+          100 * ts_csv_num(t, l, "train_error"), 100 * ts_csv_num(t, l, "val_error"),
+          ts_csv_get(t, l, "val_images"));
+  ts_csv_free(t);
+  image(f, r, "train_curve.png", "training curve", "plots");
+}
+
+static void section_profile(FILE *f, const report *r) {
+  fprintf(f, "## 3. Layers, MACs and memory\n\n");
+  ts_csv *t = load(r->out, "profile.csv");
+  if (!t) {
+    missing(f, "profile.csv", "profile");
+    return;
+  }
+  char b[6][32];
+  fprintf(f, "| layer | type | input | output | kernel | weights | biases | MACs |\n"
+          "|---|---|---|---|---|--:|--:|--:|\n");
+  int total = -1;
+  for (int i = 0; i < t->rows; i++) {
+    const char *name = ts_csv_get(t, i, "layer"), *type = ts_csv_get(t, i, "type");
+    if (!name || !type || !strcmp(name, "input")) continue;
+    if (!strcmp(name, "total")) {
+      total = i;
+      continue;
+    }
+    const int k = (int)ts_csv_num(t, i, "kernel");
+    char kern[32] = "-";
+    if (k && strcmp(type, "fc")) snprintf(kern, sizeof kern, "%dx%d%s", k, k, strcmp(type, "conv") ? "/2" : "");
+    fprintf(f, "| %s | %s | %sx%sx%s | %sx%sx%s | %s | %s | %s | %s |\n", name, type,
+            ts_csv_get(t, i, "in_c"), ts_csv_get(t, i, "in_h"), ts_csv_get(t, i, "in_w"),
+            ts_csv_get(t, i, "out_c"), ts_csv_get(t, i, "out_h"), ts_csv_get(t, i, "out_w"), kern,
+            num((long long)ts_csv_num(t, i, "weights"), b[0]),
+            num((long long)ts_csv_num(t, i, "biases"), b[1]),
+            num((long long)ts_csv_num(t, i, "macs"), b[2]));
+  }
+  if (total >= 0) {
+    fprintf(f, "| **total** | | | | | %s | %s | %s |\n\n",
+            num((long long)ts_csv_num(t, total, "weights"), b[0]),
+            num((long long)ts_csv_num(t, total, "biases"), b[1]),
+            num((long long)ts_csv_num(t, total, "macs"), b[2]));
+    const long long par = (long long)ts_csv_num(t, total, "param_bytes"),
+                    peak = (long long)ts_csv_num(t, total, "live_bytes"),
+                    saved = (long long)ts_csv_num(t, total, "saved_bytes"),
+                    gpeak = (long long)ts_csv_num(t, total, "grad_live_bytes"),
+                    gw = (long long)ts_csv_num(t, total, "grad_w_bytes"),
+                    mom = (long long)ts_csv_num(t, total, "momentum_bytes");
+    fprintf(f, "Memory (bytes, FP32; rules in docs/study.md section 4):\n\n"
+            "- **Inference, one image:** parameters %s + peak live activations %s = **%s**.\n",
+            num(par, b[0]), num(peak, b[1]), num(par + peak, b[2]));
+    fprintf(f, "- **Training, batch %s (backprop):** parameters %s + weight gradients %s + momentum %s "
+            "+ saved activations %s + peak activation gradients %s = **%s**.\n\n",
+            ts_csv_get(t, total, "batch"), num(par, b[0]), num(gw, b[1]), num(mom, b[2]),
+            num(saved, b[3]), num(gpeak, b[4]), num(par + gw + mom + saved + gpeak, b[5]));
+  }
+  ts_csv_free(t);
+  fprintf(f, "Full per-operation figures: `profile.csv`, `profile.json`.\n\n");
+}
+
+static void section_histograms(FILE *f, const report *r) {
+  fprintf(f, "## 4. Weight distributions\n\n");
+  static const char *const L[] = {"conv1", "conv2", "fc1", "fc2", "fc3"};
+  int any = 0;
+  for (int i = 0; i < 5; i++) {
+    char png[64];
+    snprintf(png, sizeof png, "weights_%s.png", L[i]);
+    if (exists(r->out, png)) {
+      fprintf(f, "![%s weights](%s)\n\n", L[i], png);
+      any = 1;
+    }
+  }
+  if (!any) missing(f, "weights_<layer>.png", "plots");
+}
+
+static void memory_table(FILE *f, const ts_csv *m) {
+  char b[4][32];
+  fprintf(f, "| weights | scheme | packed weights B | scales B | biases B | model B | vs FP32 |\n"
+          "|---|---|--:|--:|--:|--:|--:|\n");
+  for (int i = 0; i < m->rows; i++) {
+    const int bits = (int)ts_csv_num(m, i, "bits");
+    char w[16];
+    snprintf(w, sizeof w, bits == 32 ? "FP32" : "%d-bit", bits);
+    fprintf(f, "| %s | %s | %s | %s | %s | %s | %.2fx |\n", w, ts_csv_get(m, i, "scheme"),
+            num((long long)ts_csv_num(m, i, "weight_bytes"), b[0]),
+            num((long long)ts_csv_num(m, i, "scale_bytes"), b[1]),
+            num((long long)ts_csv_num(m, i, "bias_bytes"), b[2]),
+            num((long long)ts_csv_num(m, i, "model_bytes"), b[3]), ts_csv_num(m, i, "compression"));
+  }
+  if (m->rows)
+    fprintf(f, "\nActivations stay FP32 (weights-only quantization): peak %s bytes per image at "
+            "every bit width.\n\n", num((long long)ts_csv_num(m, 0, "act_peak_bytes"), b[0]));
+}
+
+static void section_quant(FILE *f, const report *r) {
+  fprintf(f, "## 5. Post-training weight quantization\n\n");
+  ts_csv *t = load(r->out, "quant.csv");
+  if (!t) {
+    missing(f, "quant.csv", "quant");
+  } else {
+    const int fr = row(t, "fp32", NULL, NULL, 32, 0);
+    const double fp32 = fr >= 0 ? ts_csv_num(t, fr, "accuracy") : NAN;
+    fprintf(f, "Symmetric uniform quantization of every conv/FC weight tensor to B bits "
+            "(Delta = 2 max|w| / (2^B - 1), round half away from zero, clamp to "
+            "[-2^(B-1), 2^(B-1) - 1]); each point starts from the FP32 weights and is "
+            "fake-quantized (weights replaced by q x Delta, inference in FP32). "
+            "FP32 accuracy: **%.2f%%**.\n\n", 100 * fp32);
+    fprintf(f, "| B | per-tensor | per-channel | per-tensor - FP32 | per-channel - FP32 |\n"
+            "|--:|--:|--:|--:|--:|\n");
+    for (int b = 1; b <= 16; b++) {
+      const int a = row(t, "quant", "per-tensor", NULL, b, 0), c = row(t, "quant", "per-channel", NULL, b, 0);
+      if (a < 0 && c < 0) continue;
+      const double x = a >= 0 ? ts_csv_num(t, a, "accuracy") : NAN,
+                   y = c >= 0 ? ts_csv_num(t, c, "accuracy") : NAN;
+      fprintf(f, "| %d | %.2f%% | %.2f%% | %+.2f | %+.2f |\n", b, 100 * x, 100 * y,
+              100 * (x - fp32), 100 * (y - fp32));
+    }
+    fprintf(f, "\n");
+    const int b1 = row(t, "quant", "per-tensor", NULL, 1, 0);
+    fprintf(f, "- **Biases stay FP32.** They are 0.5-1.5%% of the parameters, so quantizing them "
+            "would save almost nothing, and each bias adds into an accumulator that already "
+            "holds a sum of many products at a much finer scale (input scale x weight scale): "
+            "an integer engine keeps them at accumulator precision anyway.\n");
+    fprintf(f, "- **Why B = 1 collapses%s.** With 2^1 - 1 = 1 step, Delta = 2 max|w| and every "
+            "w / Delta lies in [-0.5, 0.5]: all weights round to 0 except the ties at -max|w| "
+            "(code -1; +max|w| rounds to +1 and is clamped to 0). The network is left with "
+            "almost no weights, so it predicts one class. Two codes cannot be centred on zero "
+            "under this formula; B = 2 (codes -2..1) is the first usable width.\n",
+            b1 >= 0 ? "" : " (not swept here)");
+    if (b1 >= 0) {
+      char n1[32], n2[32];
+      fprintf(f, "  Measured at B = 1: accuracy %.2f%%, non-zero MACs %s of %s.\n",
+              100 * ts_csv_num(t, b1, "accuracy"), num((long long)ts_csv_num(t, b1, "nonzero_macs"), n1),
+              num((long long)ts_csv_num(t, b1, "macs"), n2));
+    }
+    fprintf(f, "- Per-channel scales follow each output channel's own range, so small-range "
+            "channels keep more levels: it matters most at 2-3 bits.\n\n");
+    ts_csv_free(t);
+    image(f, r, "quant_accuracy.png", "accuracy vs weight bits", "quant");
+  }
+  ts_csv *m = load(r->out, "quant_memory.csv");
+  if (!m) m = load(r->out, "profile_quant_memory.csv");
+  fprintf(f, "### Storage at 2/4/8 bits vs FP32\n\nPacked B-bit codes (ceil(n B / 8) bytes per "
+          "layer) + one FP32 scale per tensor or per output channel + FP32 biases.\n\n");
+  if (m) memory_table(f, m);
+  else missing(f, "quant_memory.csv", "quant");
+  ts_csv_free(m);
+}
+
+static void section_prune(FILE *f, const report *r) {
+  fprintf(f, "## 6. Magnitude pruning (no fine-tuning)\n\n");
+  ts_csv *t = load(r->out, "prune.csv");
+  if (!t) {
+    missing(f, "prune.csv", "prune");
+    return;
+  }
+  char b[3][32];
+  fprintf(f, "Local pruning: every layer loses the same fraction p of its own weights (smallest "
+          "|w| first); biases are kept. Non-zero MACs count only products whose weight is not "
+          "zero (a conv weight is used at every output pixel).\n\n"
+          "| p | accuracy | non-zero MACs | of dense | non-zero weights |\n|--:|--:|--:|--:|--:|\n");
+  int r0 = -1, r90 = -1, last = -1;
+  for (int i = 0; i < t->rows; i++) {
+    const char *e = ts_csv_get(t, i, "experiment");
+    if (!e || strcmp(e, "prune")) continue;
+    const double p = ts_csv_num(t, i, "percent");
+    if (p == 0) r0 = i;
+    if (fabs(p - 90) < 1e-9) r90 = i;
+    if (last < 0 || p > ts_csv_num(t, last, "percent")) last = i;
+    fprintf(f, "| %g%% | %.2f%% | %s | %.1f%% | %s |\n", p, 100 * ts_csv_num(t, i, "accuracy"),
+            num((long long)ts_csv_num(t, i, "nonzero_macs"), b[0]),
+            100 * ts_csv_num(t, i, "nonzero_macs") / ts_csv_num(t, i, "macs"),
+            num((long long)ts_csv_num(t, i, "nonzero_weights"), b[1]));
+  }
+  fprintf(f, "\n");
+  image(f, r, "prune_accuracy.png", "accuracy vs pruning", "prune");
+  image(f, r, "prune_macs.png", "accuracy vs non-zero MACs", "prune");
+  fprintf(f, "### Each layer pruned alone\n\n");
+  image(f, r, "prune_layers.png", "per-layer sensitivity", "prune");
+  char p[4096];
+  FILE *o = NULL;
+  if (!ts_study_path(p, sizeof p, r->out, "prune_observation.txt") && (o = fopen(p, "r"))) {
+    char line[2048];
+    if (fgets(line, sizeof line, o) && line[0] != '\n') fprintf(f, "**Observation.** %s\n", line);
+    fclose(o);
+  } else {
+    missing(f, "prune_observation.txt", "prune");
+  }
+  fprintf(f, "### Weight bits x pruning\n\n");
+  image(f, r, "prune_grid.png", "bits x pruning heat map", "prune");
+  fprintf(f, "### Will conventional hardware benefit from this pruning?\n\n");
+  const int pick = r90 >= 0 ? r90 : last;
+  if (pick >= 0 && r0 >= 0) {
+    const double dense = ts_csv_num(t, pick, "macs"), nz = ts_csv_num(t, pick, "nonzero_macs");
+    fprintf(f, "**No, not by itself.** At p = %g%% the model keeps %s of %s MACs per image "
+            "(%.1f%%) with a non-zero weight, at %.2f%% accuracy (unpruned %.2f%%). A dense "
+            "engine -- a BLAS GEMM on a CPU, or a plain MAC/systolic array like ours "
+            "(docs/hw.md) -- still performs all %s MACs, multiplying by the zeros, so its time "
+            "and energy per image stay the same. Only zero-skipping hardware (sparse weight "
+            "encodings with index logic, or structured pruning that removes whole channels / "
+            "blocks and so shrinks the dense GEMMs) could turn the %.1fx reduction in useful "
+            "MACs into speed. What a dense engine can gain is storage: a compressed sparse "
+            "format, paid for with index bits. See the hardware section, docs/hw.md.\n\n",
+            ts_csv_num(t, pick, "percent"), num((long long)nz, b[0]), num((long long)dense, b[1]),
+            100 * nz / dense, 100 * ts_csv_num(t, pick, "accuracy"),
+            100 * ts_csv_num(t, r0, "accuracy"), num((long long)dense, b[2]),
+            nz > 0 ? dense / nz : INFINITY);
+  } else {
+    fprintf(f, "*No all-layer pruning points with p = 0 found in prune.csv.*\n\n");
+  }
+  ts_csv_free(t);
+}
+
+static void section_timing(FILE *f, const report *r) {
+  fprintf(f, "## 7. Timings\n\n| command | evaluations | test images | threads | sweep time | total |\n"
+          "|---|--:|--:|--:|--:|--:|\n");
+  const char *files[2] = {"quant_run.csv", "prune_run.csv"}, *cmds[2] = {"quant", "prune"};
+  int any = 0;
+  for (int i = 0; i < 2; i++) {
+    ts_csv *t = load(r->out, files[i]);
+    if (!t) continue;
+    any = 1;
+    const char *e = ts_study_kv(t, "evaluations"), *n = ts_study_kv(t, "test_images"),
+               *th = ts_study_kv(t, "threads"), *s = ts_study_kv(t, "sweep_seconds"),
+               *tt = ts_study_kv(t, "total_seconds"), *re = ts_study_kv(t, "reused");
+    fprintf(f, "| `tessera %s` | %s%s%s%s | %s | %s | %s s | %s s |\n", cmds[i], e ? e : "?",
+            re && strcmp(re, "0") ? " (+" : "", re && strcmp(re, "0") ? re : "",
+            re && strcmp(re, "0") ? " reused)" : "", n ? n : "?", th ? th : "?", s ? s : "?",
+            tt ? tt : "?");
+    ts_csv_free(t);
+  }
+  fprintf(f, "\n");
+  if (!any) missing(f, "quant_run.csv / prune_run.csv", "quant` and `tessera prune");
+}
+
+static ts_status write_report(FILE *f, void *user, ts_error *err) {
+  (void)err;
+  const report *r = user;
+  fprintf(f, "# Tessera optimisation study\n\n"
+          "Generated by `tessera report` from the files in `%s/` (each table's source is a CSV "
+          "beside this report; every plot has its data as `<plot>.csv` and its gnuplot script "
+          "as `<plot>.gp`). How each figure is computed: docs/study.md.\n\n", r->out);
+  section_config(f, r);
+  section_training(f, r);
+  section_profile(f, r);
+  section_histograms(f, r);
+  section_quant(f, r);
+  section_prune(f, r);
+  section_timing(f, r);
+  return ferror(f) ? ts_fail(err, TS_E_IO, "write error") : TS_OK;
+}
+
+int ts_cmd_report(int argc, char **argv) {
+  const char *out = "out";
+  enum { O_OUT = 256, O_HELP };
+  static const struct option opts[] = {{"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+  int o;
+  optind = 1;
+  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (o) {
+      case O_OUT: out = optarg; break;
+      case O_HELP: fputs(USAGE, stdout); return 0;
+      default: fputs(USAGE, stderr); return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "tessera report: unexpected argument '%s' (see --help)\n", argv[optind]);
+    return 2;
+  }
+  struct stat sb;
+  if (stat(out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    fprintf(stderr, "tessera report: folder '%s' does not exist; run `tessera run --out %s` "
+            "(or train, quant, prune) first\n", out, out);
+    return 1;
+  }
+  char path[4096];
+  if (ts_study_path(path, sizeof path, out, "report.md")) {
+    fprintf(stderr, "tessera report: --out path too long\n");
+    return 2;
+  }
+  report r = {out};
+  ts_error err = {0};
+  if (ts_atomic_write(path, write_report, &r, &err)) {
+    fprintf(stderr, "tessera report: %s\n", err.msg);
+    return 1;
+  }
+  printf("wrote %s\n", path);
+  return 0;
+}
