@@ -43,7 +43,9 @@ CFLAGS_OPT := -O3 -march=native -fopenmp
 SAN      := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS_OPT) -g
 CXXFLAGS := -std=gnu++17 $(WARN) $(CFLAGS_OPT) -g
-LDLIBS   := $(BLAS_LIBS) -lcjson -lz -lm -lpthread
+# libxsmm JIT-compiles the conv GEMM tiles (models/ts_gemm.c); its BLAS
+# fallback resolves to BLIS.
+LDLIBS   := -lxsmm $(BLAS_LIBS) -lcjson -lz -lm -lpthread -ldl -lrt
 GTEST_LIBS := $(shell pkg-config --libs gtest_main 2>/dev/null || echo -lgtest_main -lgtest)
 
 LIB_SRCS := $(wildcard models/*.c)
@@ -106,7 +108,7 @@ run: deps-check $(BUILD)/tessera
 bench: deps-check $(BUILD)/tessera
 	@sw/bench/run.sh $(BUILD)/tessera "$(DATA)" "$(DATASET)" "$(PYTHON)"
 
-DEPS := verilator libsystemc-dev libgtest-dev libblis-openmp-dev libcjson-dev zlib1g-dev \
+DEPS := verilator libsystemc-dev libgtest-dev libblis-openmp-dev libxsmm-dev libcjson-dev zlib1g-dev \
         gnuplot-nox dataset-fashion-mnist python3-torch python3-numpy
 deps:
 	@.ci/deps.sh install $(DEPS)

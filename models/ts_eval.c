@@ -33,6 +33,8 @@ ts_status ts_evaluate(const ts_net *net, const ts_dataset *ds,
   float *logits = malloc(sizeof(float) * a->classes * block); /* [block][classes] */
   int *idx = malloc(sizeof(int) * block);
   int *y = malloc(sizeof(int) * block);
+  ts_infer *ctx = NULL;
+  if ((s = ts_infer_create(net, threads, &ctx, err))) goto done;
   if (!x || !logits || !idx || !y) {
     s = ts_fail(err, TS_E_NOMEM, "cannot allocate evaluation buffers");
     goto done;
@@ -42,7 +44,7 @@ ts_status ts_evaluate(const ts_net *net, const ts_dataset *ds,
     const int n = count - lo < block ? count - lo : block;
     for (int i = 0; i < n; i++) idx[i] = lo + i;
     s = ts_dataset_batch(ds, nm, idx, n, x, y, err);
-    if (!s) s = ts_net_forward(net, x, n, logits, threads, err);
+    if (!s) s = ts_infer_run(ctx, x, n, logits, err);
     for (int i = 0; i < n && !s; i++) {
       const float *z = logits + (long)i * a->classes;
       int best = 0;
@@ -54,6 +56,7 @@ ts_status ts_evaluate(const ts_net *net, const ts_dataset *ds,
   }
   if (!s) *accuracy = (double)hits / count;
 done:
+  ts_infer_destroy(ctx);
   free(x);
   free(logits);
   free(idx);

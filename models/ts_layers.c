@@ -4,55 +4,89 @@
 #include <math.h>
 #include <string.h>
 
+#include "ts_gemm.h"
+
 ts_strides ts_strides_nchw(int c, int h, int w) {
-  ts_strides s = {(long)c * h * w, (long)h * w, w, 1};
+  ts_strides s = {(long)c * h * w, (long)h * w, w};
   return s;
 }
 
-ts_strides ts_strides_nhwc(int c, int h, int w) {
-  ts_strides s = {(long)c * h * w, 1, (long)w * c, c};
+ts_strides ts_strides_cnhw(int n, int h, int w) {
+  ts_strides s = {(long)h * w, (long)n * h * w, w};
   return s;
 }
 
-void ts_im2col(float *col, const float *in, ts_strides s, int n, int c, int h,
-               int w, int k) {
-  const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k;
-  for (int img = 0; img < n; img++) {
-    const float *src = in + img * s.n;
-    for (int y = 0; y < oh; y++) {
-      for (int x = 0; x < ow; x++) {
-        float *row = col + (((long)img * oh + y) * ow + x) * kk; /* [c][k][k] */
-        for (int ch = 0; ch < c; ch++) {
-          const float *base = src + ch * s.c + y * s.h + x * s.w;
-          for (int ky = 0; ky < k; ky++) {
-            const float *p = base + ky * s.h;
-            for (int kx = 0; kx < k; kx++) *row++ = p[kx * s.w];
-          }
-        }
-      }
-    }
-  }
-}
-
-void ts_col2im_nhwc(float *din, const float *dcol, int n, int c, int h, int w,
-                    int k) {
+void ts_im2col_t(float *colT, const float *in, ts_strides s, int n, int c,
+                 int h, int w, int k) {
   const int oh = h - k + 1, ow = w - k + 1;
-  const ts_strides s = ts_strides_nhwc(c, h, w);
-  for (int img = 0; img < n; img++) {
-    float *dst = din + img * s.n;
-    for (int y = 0; y < oh; y++) {
-      for (int x = 0; x < ow; x++) {
-        const float *row = dcol + (((long)img * oh + y) * ow + x) * c * k * k;
-        for (int ch = 0; ch < c; ch++) {
-          float *base = dst + ch * s.c + y * s.h + x * s.w;
-          for (int ky = 0; ky < k; ky++) {
-            float *p = base + ky * s.h;
-            for (int kx = 0; kx < k; kx++) p[kx * s.w] += *row++;
+  const long p = (long)n * oh * ow;
+  for (int ch = 0; ch < c; ch++)
+    for (int ky = 0; ky < k; ky++)
+      for (int kx = 0; kx < k; kx++) {
+        float *row = colT + ((long)(ch * k + ky) * k + kx) * p; /* [p] */
+        for (int img = 0; img < n; img++) {
+          const float *src = in + img * s.n + ch * s.c + ky * s.h + kx;
+          for (int y = 0; y < oh; y++, row += ow)
+            memcpy(row, src + y * s.h, sizeof(float) * ow);
+        }
+      }
+}
+
+void ts_col2im_t(float *din, const float *dcolT, int n, int c, int h, int w,
+                 int k) {
+  const int oh = h - k + 1, ow = w - k + 1;
+  const long p = (long)n * oh * ow;
+  const ts_strides s = ts_strides_cnhw(n, h, w);
+  for (int ch = 0; ch < c; ch++)
+    for (int ky = 0; ky < k; ky++)
+      for (int kx = 0; kx < k; kx++) {
+        const float *row = dcolT + ((long)(ch * k + ky) * k + kx) * p;
+        for (int img = 0; img < n; img++) {
+          float *dst = din + img * s.n + ch * s.c + ky * s.h + kx;
+          for (int y = 0; y < oh; y++, row += ow) {
+            float *d = dst + y * s.h;
+            for (int x = 0; x < ow; x++) d[x] += row[x];
           }
         }
       }
-    }
+}
+
+static void bias_relu_rows(float *out, const float *b, int m, long p,
+                           int relu) {
+  for (int i = 0; i < m; i++) {
+    float *row = out + i * p;
+    const float bi = b[i];
+    if (relu) /* written so that a NaN passes through, as in PyTorch */
+      for (long j = 0; j < p; j++) {
+        const float v = row[j] + bi;
+        row[j] = v < 0.0f ? 0.0f : v;
+      }
+    else
+      for (long j = 0; j < p; j++) row[j] += bi;
   }
+}
+
+void ts_conv_gemm_forward(float *out, const float *colT, const float *w,
+                          const float *b, int m, int k, int p, int relu) {
+  /* column-major: out^T[p x m] = colT^T[p x k] W^T[k x m] */
+  ts_gemm_cm(p, m, k, colT, p, w, k, out, p, 0);
+  bias_relu_rows(out, b, m, p, relu);
+}
+
+void ts_conv_gemm_backward(float *dcolT, float *dw, float *db,
+                           const float *dout, const float *colT,
+                           const float *w, int m, int k, int p) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, p, 1.0f, dout, p,
+              colT, p, 1.0f, dw, k);
+  for (int i = 0; i < m; i++) {
+    const float *row = dout + (long)i * p;
+    float s = 0.0f;
+    for (int j = 0; j < p; j++) s += row[j];
+    db[i] += s;
+  }
+  if (dcolT)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, m, 1.0f, w, k,
+                dout, p, 0.0f, dcolT, p);
 }
 
 void ts_dense_forward(float *out, const float *in, const float *w,
@@ -63,7 +97,6 @@ void ts_dense_forward(float *out, const float *in, const float *w,
               k, 1.0f, out, m);
   if (relu) {
     const long count = (long)p * m;
-    /* written so that a NaN passes through, as in PyTorch */
     for (long i = 0; i < count; i++) out[i] = out[i] < 0.0f ? 0.0f : out[i];
   }
 }
@@ -86,57 +119,51 @@ void ts_relu_backward(float *dx, const float *y, long count) {
     if (y[i] <= 0.0f) dx[i] = 0.0f;
 }
 
-void ts_maxpool_forward(float *out, int32_t *arg, const float *in, int n,
-                        int c, int h, int w) {
+void ts_maxpool_forward(float *out, int32_t *arg, const float *in, long planes,
+                        int h, int w) {
   const int ph = h / 2, pw = w / 2;
-  for (int img = 0; img < n; img++) {
+  for (long pl = 0; pl < planes; pl++) {
+    const float *src = in + pl * h * w;
+    const int32_t base = (int32_t)(pl * h * w);
+    float *o = out + pl * ph * pw;
+    int32_t *a = arg + pl * ph * pw;
     for (int y = 0; y < ph; y++) {
+      const float *r0 = src + 2 * y * w, *r1 = r0 + w;
       for (int x = 0; x < pw; x++) {
-        float *o = out + (((long)img * ph + y) * pw + x) * c;
-        int32_t *a = arg + (((long)img * ph + y) * pw + x) * c;
-        for (int ch = 0; ch < c; ch++) {
-          int32_t best = -1;
-          float bv = 0.0f;
-          for (int dy = 0; dy < 2; dy++) {
-            for (int dx = 0; dx < 2; dx++) {
-              int32_t idx = (int32_t)((((long)img * h + 2 * y + dy) * w + 2 * x + dx) * c + ch);
-              if (best < 0 || in[idx] > bv) {
-                best = idx;
-                bv = in[idx];
-              }
-            }
-          }
-          o[ch] = bv;
-          a[ch] = best;
-        }
+        /* first maximum in scan order: (0,0), (0,1), (1,0), (1,1) */
+        int32_t best = 2 * y * w + 2 * x;
+        float bv = r0[2 * x];
+        if (r0[2 * x + 1] > bv) bv = r0[2 * x + 1], best = 2 * y * w + 2 * x + 1;
+        if (r1[2 * x] > bv) bv = r1[2 * x], best = (2 * y + 1) * w + 2 * x;
+        if (r1[2 * x + 1] > bv) bv = r1[2 * x + 1], best = (2 * y + 1) * w + 2 * x + 1;
+        o[y * pw + x] = bv;
+        a[y * pw + x] = base + best;
       }
     }
   }
 }
 
 void ts_maxpool_backward(float *din, const float *dout, const int32_t *arg,
-                         int n, int c, int h, int w) {
-  memset(din, 0, sizeof(float) * (size_t)n * h * w * c);
-  const long count = (long)n * (h / 2) * (w / 2) * c;
+                         long planes, int h, int w) {
+  memset(din, 0, sizeof(float) * (size_t)planes * h * w);
+  const long count = planes * (h / 2) * (w / 2);
   for (long i = 0; i < count; i++) din[arg[i]] += dout[i];
 }
 
-void ts_flatten_chw(float *out, const float *in, int n, int c, int h, int w) {
+void ts_flatten_cnhw(float *out, const float *in, int n, int c, int h, int w) {
+  const long plane = (long)h * w;
   for (int img = 0; img < n; img++)
     for (int ch = 0; ch < c; ch++)
-      for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-          out[(((long)img * c + ch) * h + y) * w + x] =
-              in[(((long)img * h + y) * w + x) * c + ch];
+      memcpy(out + ((long)img * c + ch) * plane,
+             in + ((long)ch * n + img) * plane, sizeof(float) * plane);
 }
 
-void ts_unflatten_chw(float *out, const float *in, int n, int c, int h, int w) {
+void ts_unflatten_cnhw(float *out, const float *in, int n, int c, int h, int w) {
+  const long plane = (long)h * w;
   for (int img = 0; img < n; img++)
     for (int ch = 0; ch < c; ch++)
-      for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-          out[(((long)img * h + y) * w + x) * c + ch] =
-              in[(((long)img * c + ch) * h + y) * w + x];
+      memcpy(out + ((long)ch * n + img) * plane,
+             in + ((long)img * c + ch) * plane, sizeof(float) * plane);
 }
 
 double ts_softmax_xent(float *dlogits, const float *logits, const int *labels,

@@ -1,12 +1,17 @@
 /* Layer kernels of the reference CNN, forward and backward.
  *
- * Internal activations are channels-last ("NHWC"): a conv becomes one GEMM
- * over all output pixels of all images of a batch,
- *     out[P][M] = col[P][K] * W[M][K]^T + b,    P = n*oh*ow, K = c*k*k,
- * with the im2col columns ordered (c, kh, kw) to match PyTorch's weight
- * layout [M][C][kh][kw]. A fully connected layer is the same GEMM with
- * P = n and col = the input rows. GEMMs go through CBLAS.
+ * Conv activations are channel-major over the whole chunk of images,
+ * "CNHW": x[c][img][y][x]. A conv then is one GEMM over every output pixel
+ * of every image of the chunk,
+ *     out[M][P] = W[M][K] * colT[K][P] + b,   P = n*oh*ow, K = c*k*k,
+ * with the im2col rows ordered (c, kh, kw) to match PyTorch's weight layout
+ * [M][C][kh][kw], and each im2col row made of whole image rows (memcpy).
+ * The forward GEMMs of the convolutions have few output channels (6, 16),
+ * a shape general BLAS kernels handle poorly (measured: BLIS 4.6 GFLOP/s vs
+ * libxsmm 37 GFLOP/s for conv1's 6x75x25088), so they go through ts_gemm's
+ * JIT small-GEMM tiles; everything else through CBLAS.
  *
+ * Fully connected layers keep images as rows: out[n][M] = in[n][K] W^T + b.
  * Backward functions accumulate (+=) into weight and bias gradients and
  * overwrite input gradients. */
 #ifndef TS_LAYERS_H
@@ -18,52 +23,60 @@
 extern "C" {
 #endif
 
-/* Strides of an image tensor, in elements: element (img, ch, y, x) is at
- * img*n + ch*c + y*h + x*w. NCHW and NHWC are two settings of it. */
+/* Strides of an image tensor in elements: element (img, ch, y, x) is at
+ * img*n + ch*c + y*h + x (rows contiguous). NCHW and CNHW are two settings. */
 typedef struct ts_strides {
-  long n, c, h, w;
+  long n, c, h;
 } ts_strides;
 
 ts_strides ts_strides_nchw(int c, int h, int w);
-ts_strides ts_strides_nhwc(int c, int h, int w);
+ts_strides ts_strides_cnhw(int n, int h, int w);
 
-/* col: [n*oh*ow][c*k*k], oh = h-k+1, ow = w-k+1, stride 1, no padding. */
-void ts_im2col(float *col, const float *in, ts_strides s, int n, int c, int h,
-               int w, int k);
-/* Adds col's entries back to their image positions; din must be zeroed by
- * the caller (it is an NHWC [n][h][w][c] gradient). */
-void ts_col2im_nhwc(float *din, const float *dcol, int n, int c, int h, int w,
-                    int k);
+/* colT: [c*k*k][n*oh*ow], oh = h-k+1, ow = w-k+1 (stride 1, no padding). */
+void ts_im2col_t(float *colT, const float *in, ts_strides s, int n, int c,
+                 int h, int w, int k);
+/* Adds dcolT's entries back to their image positions in din, a CNHW
+ * [c][n][h][w] gradient that the caller has zeroed. */
+void ts_col2im_t(float *din, const float *dcolT, int n, int c, int h, int w,
+                 int k);
 
-/* out: [p][m] = in[p][k] * W[m][k]^T + b[m]; ReLU applied when relu != 0. */
+/* Conv as GEMM: out [m][p] = W[m][k] colT[k][p] + b[m], ReLU if relu. */
+void ts_conv_gemm_forward(float *out, const float *colT, const float *w,
+                          const float *b, int m, int k, int p, int relu);
+/* dout: [m][p] (ReLU mask already applied). dw [m][k] +=, db [m] +=,
+ * dcolT [k][p] = W^T dout (skipped when dcolT is NULL). */
+void ts_conv_gemm_backward(float *dcolT, float *dw, float *db,
+                           const float *dout, const float *colT,
+                           const float *w, int m, int k, int p);
+
+/* FC: out [p][m] = in[p][k] W[m][k]^T + b[m]; ReLU when relu != 0. */
 void ts_dense_forward(float *out, const float *in, const float *w,
                       const float *b, int p, int k, int m, int relu);
-/* dout: [p][m] gradient at the layer output (after the ReLU mask has been
- * applied by the caller). dw: [m][k] +=, db: [m] +=, din: [p][k] = (may be
- * NULL when the input gradient is not needed). */
+/* dout: [p][m] (ReLU mask applied). dw [m][k] +=, db [m] +=,
+ * din [p][k] = dout W (skipped when din is NULL). */
 void ts_dense_backward(float *din, float *dw, float *db, const float *dout,
                        const float *in, const float *w, int p, int k, int m);
 
 /* dx[i] = 0 where y[i] <= 0 (ReLU backward through its own output y). */
 void ts_relu_backward(float *dx, const float *y, long count);
 
-/* 2x2 max-pool, stride 2, NHWC: in [n][h][w][c] -> out [n][h/2][w/2][c]
- * (floored). arg [n][h/2][w/2][c] keeps the flat input index of each max
- * (the first one in scan order on ties). */
-void ts_maxpool_forward(float *out, int32_t *arg, const float *in, int n,
-                        int c, int h, int w);
-/* din: [n][h][w][c], zeroed here, receives dout at the argmax positions. */
+/* 2x2 max-pool, stride 2, over `planes` planes of h x w (CNHW: c*n planes)
+ * -> [planes][h/2][w/2] (floored, as PyTorch). arg keeps the flat input
+ * index of each max (the first in scan order on ties). */
+void ts_maxpool_forward(float *out, int32_t *arg, const float *in, long planes,
+                        int h, int w);
+/* din [planes][h][w] is zeroed here and receives dout at the argmaxes. */
 void ts_maxpool_backward(float *din, const float *dout, const int32_t *arg,
-                         int n, int c, int h, int w);
+                         long planes, int h, int w);
 
-/* NHWC [n][h][w][c] -> rows [n][c*h*w] in PyTorch's flatten order, and back. */
-void ts_flatten_chw(float *out, const float *in, int n, int c, int h, int w);
-void ts_unflatten_chw(float *out, const float *in, int n, int c, int h, int w);
+/* CNHW [c][n][h][w] <-> rows [n][c*h*w] in PyTorch's flatten order. */
+void ts_flatten_cnhw(float *out, const float *in, int n, int c, int h, int w);
+void ts_unflatten_cnhw(float *out, const float *in, int n, int c, int h, int w);
 
-/* Mean softmax cross-entropy of logits [n][classes] against labels [n].
- * Returns the SUM of per-image losses (the caller divides), adds argmax
- * hits to *correct when non-NULL, and writes dlogits [n][classes] =
- * (softmax - onehot) * grad_scale when dlogits is non-NULL. */
+/* Softmax cross-entropy of logits [n][classes] against labels [n].
+ * Returns the SUM of per-image losses, adds argmax hits to *correct when
+ * non-NULL, and writes dlogits [n][classes] = (softmax - onehot) *
+ * grad_scale when dlogits is non-NULL. */
 double ts_softmax_xent(float *dlogits, const float *logits, const int *labels,
                        int n, int classes, float grad_scale, int *correct);
 

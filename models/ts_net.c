@@ -70,17 +70,18 @@ void ts_net_init(ts_net *net, uint64_t seed) {
 
 /* ---- Workspace ---------------------------------------------------------- */
 
-/* Activations and gradients of one thread for up to `cap` images. */
+/* Activations and gradients of one thread for up to `cap` images. Conv
+ * activations are CNHW (see ts_layers.h). */
 typedef struct ts_ws {
   int cap;
-  float *col1;    /* [cap*oh1*ow1][in_c*k1*k1] */
-  float *a1;      /* [cap][oh1][ow1][c1] conv1 after ReLU */
-  float *p1;      /* [cap][ph1][pw1][c1] */
-  int32_t *arg1;  /* [cap][ph1][pw1][c1] */
-  float *col2;    /* [cap*oh2*ow2][c1*k2*k2] */
-  float *a2;      /* [cap][oh2][ow2][c2] */
-  float *p2;      /* [cap][ph2][pw2][c2] */
-  int32_t *arg2;  /* [cap][ph2][pw2][c2] */
+  float *col1;    /* [in_c*k1*k1][cap*oh1*ow1] */
+  float *a1;      /* [c1][cap][oh1][ow1] conv1 after ReLU */
+  float *p1;      /* [c1][cap][ph1][pw1] */
+  int32_t *arg1;  /* [c1][cap][ph1][pw1] */
+  float *col2;    /* [c1*k2*k2][cap*oh2*ow2] */
+  float *a2;      /* [c2][cap][oh2][ow2] */
+  float *p2;      /* [c2][cap][ph2][pw2] */
+  int32_t *arg2;  /* [c2][cap][ph2][pw2] */
   float *f0;      /* [cap][c2*ph2*pw2] flattened in PyTorch order */
   float *h1;      /* [cap][f1] */
   float *h2;      /* [cap][f2] */
@@ -149,19 +150,19 @@ static void forward_chunk(const ts_net *net, ts_ws *ws, const float *x, int n) {
   const ts_layer_info *L = net->layer;
   const float *P = net->params;
   const ts_arch *a = &net->arch;
-  ts_im2col(ws->col1, x, ts_strides_nchw(a->in_c, a->in_h, a->in_w), n,
-            a->in_c, a->in_h, a->in_w, a->k1);
-  ts_dense_forward(ws->a1, ws->col1, P + L[0].w_off, P + L[0].b_off,
-                   n * L[0].gemm_n, L[0].gemm_k, L[0].out_c, 1);
-  ts_maxpool_forward(ws->p1, ws->arg1, ws->a1, n, L[0].out_c, L[0].out_h,
-                     L[0].out_w);
-  ts_im2col(ws->col2, ws->p1, ts_strides_nhwc(L[1].in_c, L[1].in_h, L[1].in_w),
-            n, L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
-  ts_dense_forward(ws->a2, ws->col2, P + L[1].w_off, P + L[1].b_off,
-                   n * L[1].gemm_n, L[1].gemm_k, L[1].out_c, 1);
-  ts_maxpool_forward(ws->p2, ws->arg2, ws->a2, n, L[1].out_c, L[1].out_h,
-                     L[1].out_w);
-  ts_flatten_chw(ws->f0, ws->p2, n, L[1].out_c, L[1].pooled_h, L[1].pooled_w);
+  ts_im2col_t(ws->col1, x, ts_strides_nchw(a->in_c, a->in_h, a->in_w), n,
+              a->in_c, a->in_h, a->in_w, a->k1);
+  ts_conv_gemm_forward(ws->a1, ws->col1, P + L[0].w_off, P + L[0].b_off,
+                       L[0].out_c, L[0].gemm_k, n * L[0].gemm_n, 1);
+  ts_maxpool_forward(ws->p1, ws->arg1, ws->a1, (long)L[0].out_c * n,
+                     L[0].out_h, L[0].out_w);
+  ts_im2col_t(ws->col2, ws->p1, ts_strides_cnhw(n, L[1].in_h, L[1].in_w), n,
+              L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
+  ts_conv_gemm_forward(ws->a2, ws->col2, P + L[1].w_off, P + L[1].b_off,
+                       L[1].out_c, L[1].gemm_k, n * L[1].gemm_n, 1);
+  ts_maxpool_forward(ws->p2, ws->arg2, ws->a2, (long)L[1].out_c * n,
+                     L[1].out_h, L[1].out_w);
+  ts_flatten_cnhw(ws->f0, ws->p2, n, L[1].out_c, L[1].pooled_h, L[1].pooled_w);
   ts_dense_forward(ws->h1, ws->f0, P + L[2].w_off, P + L[2].b_off, n,
                    L[2].in_c, L[2].out_c, 1);
   ts_dense_forward(ws->h2, ws->h1, P + L[3].w_off, P + L[3].b_off, n,
@@ -183,22 +184,22 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
   ts_relu_backward(ws->dh1, ws->h1, (long)n * L[2].out_c);
   ts_dense_backward(ws->df0, g + L[2].w_off, g + L[2].b_off, ws->dh1, ws->f0,
                     P + L[2].w_off, n, L[2].in_c, L[2].out_c);
-  ts_unflatten_chw(ws->dp2, ws->df0, n, L[1].out_c, L[1].pooled_h,
-                   L[1].pooled_w);
-  ts_maxpool_backward(ws->da2, ws->dp2, ws->arg2, n, L[1].out_c, L[1].out_h,
-                      L[1].out_w);
+  ts_unflatten_cnhw(ws->dp2, ws->df0, n, L[1].out_c, L[1].pooled_h,
+                    L[1].pooled_w);
+  ts_maxpool_backward(ws->da2, ws->dp2, ws->arg2, (long)L[1].out_c * n,
+                      L[1].out_h, L[1].out_w);
   ts_relu_backward(ws->da2, ws->a2, (long)n * L[1].gemm_n * L[1].out_c);
-  ts_dense_backward(ws->dcol2, g + L[1].w_off, g + L[1].b_off, ws->da2,
-                    ws->col2, P + L[1].w_off, n * L[1].gemm_n, L[1].gemm_k,
-                    L[1].out_c);
+  ts_conv_gemm_backward(ws->dcol2, g + L[1].w_off, g + L[1].b_off, ws->da2,
+                        ws->col2, P + L[1].w_off, L[1].out_c, L[1].gemm_k,
+                        n * L[1].gemm_n);
   memset(ws->dp1, 0, sizeof(float) * (size_t)n * L[1].in_h * L[1].in_w * L[1].in_c);
-  ts_col2im_nhwc(ws->dp1, ws->dcol2, n, L[1].in_c, L[1].in_h, L[1].in_w,
-                 L[1].k);
-  ts_maxpool_backward(ws->da1, ws->dp1, ws->arg1, n, L[0].out_c, L[0].out_h,
-                      L[0].out_w);
+  ts_col2im_t(ws->dp1, ws->dcol2, n, L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
+  ts_maxpool_backward(ws->da1, ws->dp1, ws->arg1, (long)L[0].out_c * n,
+                      L[0].out_h, L[0].out_w);
   ts_relu_backward(ws->da1, ws->a1, (long)n * L[0].gemm_n * L[0].out_c);
-  ts_dense_backward(NULL, g + L[0].w_off, g + L[0].b_off, ws->da1, ws->col1,
-                    P + L[0].w_off, n * L[0].gemm_n, L[0].gemm_k, L[0].out_c);
+  ts_conv_gemm_backward(NULL, g + L[0].w_off, g + L[0].b_off, ws->da1,
+                        ws->col1, P + L[0].w_off, L[0].out_c, L[0].gemm_k,
+                        n * L[0].gemm_n);
 }
 
 static ts_status check_batch(const ts_net *net, const float *x, int n,
@@ -212,37 +213,69 @@ static ts_status check_batch(const ts_net *net, const float *x, int n,
 }
 
 /* Images a thread runs through its workspace at a time during inference:
- * small enough that a chunk's im2col stays in cache, large enough for the
- * GEMMs to be efficient. */
-#define TS_INFER_CHUNK 32
+ * enough pixels for long GEMM tiles, small enough to stay in L2. */
+#define TS_INFER_CHUNK 16
 
-ts_status ts_net_forward(const ts_net *net, const float *x, int n,
-                         float *logits, int threads, ts_error *err) {
-  ts_status s = check_batch(net, x, n, threads, err);
+struct ts_infer {
+  const ts_net *net;
+  int threads;
+  ts_ws *ws[256]; /* [threads] */
+};
+
+void ts_infer_destroy(ts_infer *ctx) {
+  if (!ctx) return;
+  for (int t = 0; t < ctx->threads; t++) ws_destroy(ctx->ws[t]);
+  free(ctx);
+}
+
+ts_status ts_infer_create(const ts_net *net, int threads, ts_infer **out,
+                          ts_error *err) {
+  *out = NULL;
+  if (threads < 1 || threads > 256)
+    return ts_fail(err, TS_E_ARG, "threads = %d; need 1..256", threads);
+  ts_infer *ctx = calloc(1, sizeof *ctx);
+  if (!ctx) return ts_fail(err, TS_E_NOMEM, "cannot allocate inference context");
+  ctx->net = net;
+  ctx->threads = threads;
+  for (int t = 0; t < threads; t++)
+    if (!(ctx->ws[t] = ws_create(net, TS_INFER_CHUNK, 0))) {
+      ts_infer_destroy(ctx);
+      return ts_fail(err, TS_E_NOMEM, "cannot allocate inference workspace");
+    }
+  *out = ctx;
+  return TS_OK;
+}
+
+ts_status ts_infer_run(ts_infer *ctx, const float *x, int n, float *logits,
+                       ts_error *err) {
+  const ts_net *net = ctx->net;
+  ts_status s = check_batch(net, x, n, ctx->threads, err);
   if (s) return s;
   const ts_arch *a = &net->arch;
   const long in_sz = (long)a->in_c * a->in_h * a->in_w;
   const int nchunks = (n + TS_INFER_CHUNK - 1) / TS_INFER_CHUNK;
-  if (threads > nchunks) threads = nchunks;
-  ts_ws *ws[256] = {0};
-  for (int t = 0; t < threads; t++) {
-    ws[t] = ws_create(net, n < TS_INFER_CHUNK ? n : TS_INFER_CHUNK, 0);
-    if (!ws[t]) {
-      for (int u = 0; u < t; u++) ws_destroy(ws[u]);
-      return ts_fail(err, TS_E_NOMEM, "cannot allocate inference workspace");
-    }
-  }
+  const int threads = ctx->threads < nchunks ? ctx->threads : nchunks;
+  /* Every chunk is computed the same way whatever thread runs it, so the
+   * logits do not depend on the thread count. */
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int c = 0; c < nchunks; c++) {
-    ts_ws *w = ws[omp_get_thread_num()];
+    ts_ws *w = ctx->ws[omp_get_thread_num()];
     const int lo = c * TS_INFER_CHUNK;
     const int cnt = n - lo < TS_INFER_CHUNK ? n - lo : TS_INFER_CHUNK;
     forward_chunk(net, w, x + lo * in_sz, cnt);
     memcpy(logits + (long)lo * a->classes, w->logits,
            sizeof(float) * (size_t)cnt * a->classes);
   }
-  for (int t = 0; t < threads; t++) ws_destroy(ws[t]);
   return TS_OK;
+}
+
+ts_status ts_net_forward(const ts_net *net, const float *x, int n,
+                         float *logits, int threads, ts_error *err) {
+  ts_infer *ctx = NULL;
+  ts_status s = ts_infer_create(net, threads, &ctx, err);
+  if (!s) s = ts_infer_run(ctx, x, n, logits, err);
+  ts_infer_destroy(ctx);
+  return s;
 }
 
 /* ---- Trainer ------------------------------------------------------------ */

@@ -39,6 +39,17 @@ void ts_net_init(ts_net *net, uint64_t seed);
 ts_status ts_net_forward(const ts_net *net, const float *x, int n,
                          float *logits, int threads, ts_error *err);
 
+/* A reusable inference context: per-thread workspaces allocated once, for
+ * repeated calls (evaluation, sweeps, benchmarks). It reads the network's
+ * parameters at each run, so they may change between runs. */
+typedef struct ts_infer ts_infer;
+ts_status ts_infer_create(const ts_net *net, int threads, ts_infer **out,
+                          ts_error *err);
+void ts_infer_destroy(ts_infer *ctx);
+/* Same contract as ts_net_forward. */
+ts_status ts_infer_run(ts_infer *ctx, const float *x, int n, float *logits,
+                       ts_error *err);
+
 /* ---- Training ---------------------------------------------------------- */
 
 typedef struct ts_sgd {

@@ -4,6 +4,7 @@
 // differences of L.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -85,74 +86,84 @@ TEST(Layers, DenseForwardMatchesNaiveLoop) {
     }
 }
 
-// Conv as im2col (NHWC input) + dense; the input gradient goes through col2im.
+// Conv as transposed im2col (CNHW input) + GEMM; the input gradient goes
+// back through col2im.
 TEST(Layers, ConvGradientsThroughIm2col) {
   std::mt19937 g(3);
   const int n = 2, c = 3, h = 6, w = 5, k = 3, m = 2;
   const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k, p = n * oh * ow;
-  Vec x = Random(n * h * w * c, g), wt = Random(m * kk, g), b = Random(m, g), r = Random(p * m, g);
-  const ts_strides s = ts_strides_nhwc(c, h, w);
+  Vec x = Random(c * n * h * w, g), wt = Random(m * kk, g), b = Random(m, g), r = Random(m * p, g);
+  const ts_strides s = ts_strides_cnhw(n, h, w);
   auto loss = [&] {
-    Vec col(p * kk), out(p * m);
-    ts_im2col(col.data(), x.data(), s, n, c, h, w, k);
-    ts_dense_forward(out.data(), col.data(), wt.data(), b.data(), p, kk, m, 0);
+    Vec col(kk * p), out(m * p);
+    ts_im2col_t(col.data(), x.data(), s, n, c, h, w, k);
+    ts_conv_gemm_forward(out.data(), col.data(), wt.data(), b.data(), m, kk, p, 0);
     return Dot(out, r);
   };
-  Vec col(p * kk), dcol(p * kk), dw(m * kk, 0.f), db(m, 0.f), dx(x.size(), 0.f);
-  ts_im2col(col.data(), x.data(), s, n, c, h, w, k);
-  ts_dense_backward(dcol.data(), dw.data(), db.data(), r.data(), col.data(), wt.data(), p, kk, m);
-  ts_col2im_nhwc(dx.data(), dcol.data(), n, c, h, w, k);
+  Vec col(kk * p), dcol(kk * p), dw(m * kk, 0.f), db(m, 0.f), dx(x.size(), 0.f);
+  ts_im2col_t(col.data(), x.data(), s, n, c, h, w, k);
+  ts_conv_gemm_backward(dcol.data(), dw.data(), db.data(), r.data(), col.data(), wt.data(), m, kk, p);
+  ts_col2im_t(dx.data(), dcol.data(), n, c, h, w, k);
   ExpectGradClose("conv d/dx", x, dx, loss);
   ExpectGradClose("conv d/dw", wt, dw, loss);
   ExpectGradClose("conv d/db", b, db, loss);
 }
 
 // The conv output for NCHW input must equal a direct 6-loop convolution in
-// PyTorch's weight layout [m][c][k][k].
-TEST(Layers, Im2colNchwMatchesDirectConvolution) {
+// PyTorch's weight layout [m][c][k][k]; sizes exercise full and partial
+// GEMM tiles (p = 2*18*16 = 576 = 9 tiles of 64, and 2*3*5 = 30).
+TEST(Layers, ConvMatchesDirectConvolution) {
   std::mt19937 g(4);
-  const int n = 2, c = 2, h = 5, w = 7, k = 3, m = 3;
-  const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k;
-  Vec x = Random(n * c * h * w, g), wt = Random(m * kk, g), b = Random(m, g);
-  Vec col(n * oh * ow * kk), out(n * oh * ow * m);
-  ts_im2col(col.data(), x.data(), ts_strides_nchw(c, h, w), n, c, h, w, k);
-  ts_dense_forward(out.data(), col.data(), wt.data(), b.data(), n * oh * ow, kk, m, 0);
-  for (int i = 0; i < n; i++)
-    for (int o = 0; o < m; o++)
-      for (int y = 0; y < oh; y++)
-        for (int xx = 0; xx < ow; xx++) {
-          double s = b[o];
-          for (int ch = 0; ch < c; ch++)
-            for (int ky = 0; ky < k; ky++)
-              for (int kx = 0; kx < k; kx++)
-                s += (double)x[((i * c + ch) * h + y + ky) * w + xx + kx] *
-                     wt[((o * c + ch) * k + ky) * k + kx];
-          EXPECT_NEAR(out[((i * oh + y) * ow + xx) * m + o], s, 1e-5)
-              << "image " << i << " channel " << o << " at (" << y << "," << xx << ")";
-        }
+  for (int hw : {20, 5}) {
+    const int n = 2, c = 2, h = hw, w = hw + 2, k = 3, m = 3;
+    const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k, p = n * oh * ow;
+    Vec x = Random(n * c * h * w, g), wt = Random(m * kk, g), b = Random(m, g);
+    Vec col(kk * p), out(m * p);
+    ts_im2col_t(col.data(), x.data(), ts_strides_nchw(c, h, w), n, c, h, w, k);
+    ts_conv_gemm_forward(out.data(), col.data(), wt.data(), b.data(), m, kk, p, 1);
+    double worst = 0;
+    for (int i = 0; i < n; i++)
+      for (int o = 0; o < m; o++)
+        for (int y = 0; y < oh; y++)
+          for (int xx = 0; xx < ow; xx++) {
+            double s = b[o];
+            for (int ch = 0; ch < c; ch++)
+              for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++)
+                  s += (double)x[((i * c + ch) * h + y + ky) * w + xx + kx] *
+                       wt[((o * c + ch) * k + ky) * k + kx];
+            s = s > 0 ? s : 0;
+            // CNHW output: [o][i][y][x]
+            worst = std::max(worst, std::fabs(out[((o * n + i) * oh + y) * ow + xx] - s));
+          }
+    EXPECT_LT(worst, 1e-5) << "image size " << h << "x" << w;
+  }
 }
 
 TEST(Layers, MaxPoolGradientsAndOddSizes) {
   std::mt19937 g(5);
-  const int n = 2, c = 3, h = 5, w = 7;  // odd sizes: last row/col dropped
+  const int planes = 6, h = 5, w = 7;  // odd sizes: last row/col dropped
   const int ph = h / 2, pw = w / 2;
-  Vec x = Random(n * h * w * c, g), r = Random(n * ph * pw * c, g);
+  Vec x = Random(planes * h * w, g), r = Random(planes * ph * pw, g);
   std::vector<int32_t> arg(r.size());
   auto loss = [&] {
     Vec out(r.size());
-    ts_maxpool_forward(out.data(), arg.data(), x.data(), n, c, h, w);
+    ts_maxpool_forward(out.data(), arg.data(), x.data(), planes, h, w);
     return Dot(out, r);
   };
   Vec out(r.size()), dx(x.size());
-  ts_maxpool_forward(out.data(), arg.data(), x.data(), n, c, h, w);
-  ts_maxpool_backward(dx.data(), r.data(), arg.data(), n, c, h, w);
+  ts_maxpool_forward(out.data(), arg.data(), x.data(), planes, h, w);
+  ts_maxpool_backward(dx.data(), r.data(), arg.data(), planes, h, w);
   // small eps: random values are distinct by far more than 1e-3
   ExpectGradClose("maxpool d/dx", x, dx, loss, 1e-3f, 2e-3);
   // a dropped row/column never receives gradient
-  for (int i = 0; i < n; i++)
-    for (int ch = 0; ch < c; ch++)
-      for (int xx = 0; xx < w; xx++)
-        EXPECT_EQ(dx[((i * h + (h - 1)) * w + xx) * c + ch], 0.f);
+  for (int pl = 0; pl < planes; pl++)
+    for (int xx = 0; xx < w; xx++) EXPECT_EQ(dx[(pl * h + (h - 1)) * w + xx], 0.f);
+  // ties go to the first maximum in scan order
+  Vec flat(4, 1.f), o1(1);
+  std::vector<int32_t> a1(1);
+  ts_maxpool_forward(o1.data(), a1.data(), flat.data(), 1, 2, 2);
+  EXPECT_EQ(a1[0], 0);
 }
 
 TEST(Layers, SoftmaxCrossEntropyGradientAndValue) {
@@ -171,15 +182,15 @@ TEST(Layers, SoftmaxCrossEntropyGradientAndValue) {
               n * std::log((double)classes), 1e-9);
 }
 
-TEST(Layers, FlattenRoundTripUsesChannelMajorOrder) {
+TEST(Layers, FlattenRoundTripUsesPyTorchOrder) {
   const int n = 2, c = 3, h = 2, w = 2;
-  Vec nhwc(n * h * w * c), flat(nhwc.size()), back(nhwc.size());
-  for (size_t i = 0; i < nhwc.size(); i++) nhwc[i] = (float)i;
-  ts_flatten_chw(flat.data(), nhwc.data(), n, c, h, w);
-  // flat[img][ch][y][x] == nhwc[img][y][x][ch]
-  EXPECT_EQ(flat[1 * c * h * w + 2 * h * w + 1 * w + 0], nhwc[((1 * h + 1) * w + 0) * c + 2]);
-  ts_unflatten_chw(back.data(), flat.data(), n, c, h, w);
-  EXPECT_EQ(back, nhwc);
+  Vec cnhw(n * h * w * c), flat(cnhw.size()), back(cnhw.size());
+  for (size_t i = 0; i < cnhw.size(); i++) cnhw[i] = (float)i;
+  ts_flatten_cnhw(flat.data(), cnhw.data(), n, c, h, w);
+  // flat[img][ch][y][x] == cnhw[ch][img][y][x]
+  EXPECT_EQ(flat[((1 * c + 2) * h + 1) * w + 0], cnhw[((2 * n + 1) * h + 1) * w + 0]);
+  ts_unflatten_cnhw(back.data(), flat.data(), n, c, h, w);
+  EXPECT_EQ(back, cnhw);
 }
 
 }  // namespace
