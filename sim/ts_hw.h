@@ -39,6 +39,9 @@ typedef struct ts_hw_counters {
 int ts_hw_rows(void);
 int ts_hw_cols(void);
 
+/* 1 when the model was built with FST tracing (make HW_TRACE=1), else 0. */
+int ts_hw_has_trace(void);
+
 /* opts may be NULL. Fails with TS_E_ARG when tracing is asked of a build
  * without it, TS_E_IO when the trace file cannot be opened. */
 ts_status ts_hw_create(const ts_hw_opts *opts, ts_hw **out, ts_error *err);

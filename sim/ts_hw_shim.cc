@@ -88,6 +88,7 @@ extern "C" {
 
 int ts_hw_rows(void) { return TS_HW_ROWS; }
 int ts_hw_cols(void) { return TS_HW_COLS; }
+int ts_hw_has_trace(void) { return VM_TRACE_FST ? 1 : 0; }
 
 ts_status ts_hw_create(const ts_hw_opts *opts, ts_hw **out, ts_error *err) {
   if (!out) return ts_fail(err, TS_E_ARG, "hw create: out is NULL");
