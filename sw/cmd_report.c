@@ -238,8 +238,9 @@ static void section_quant(FILE *f, const report *r) {
     }
     fprintf(f, "\n");
     const int b1 = row(t, "quant", "per-tensor", NULL, 1, 0);
-    fprintf(f, "- **Biases stay FP32.** They are 0.5-1.5%% of the parameters, so quantizing them "
-            "would save almost nothing, and each bias adds into an accumulator that already "
+    fprintf(f, "- **Biases stay FP32.** A layer has one per output channel against "
+            "hundreds to thousands of weights per channel, so quantizing them would save "
+            "almost nothing, and each bias adds into an accumulator that already "
             "holds a sum of many products at a much finer scale (input scale x weight scale): "
             "an integer engine keeps them at accumulator precision anyway.\n");
     fprintf(f, "- **Why B = 1 collapses%s.** With 2^1 - 1 = 1 step, Delta = 2 max|w| and every "
