@@ -105,8 +105,12 @@ test: deps-check $(TEST_BINS) $(HW_TEST_BINS)
 run: deps-check $(BUILD)/tessera
 	$(BUILD)/tessera run --dataset $(DATASET) --data $(DATA) --epochs $(EPOCHS) --out $(OUT)
 
-bench: deps-check $(BUILD)/tessera
-	@sw/bench/run.sh $(BUILD)/tessera "$(DATA)" "$(DATASET)" "$(PYTHON)"
+$(BUILD)/bench/%: sw/bench/%.c $(BUILD)/libtessera.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(LDLIBS) -o $@
+
+bench: deps-check $(BUILD)/tessera $(BUILD)/bench/bench_cnn
+	@sw/bench/run.sh $(BUILD) "$(DATA)" "$(DATASET)" "$(PYTHON)"
 
 DEPS := verilator libsystemc-dev libgtest-dev libblis-openmp-dev libxsmm-dev libcjson-dev zlib1g-dev \
         gnuplot-nox dataset-fashion-mnist python3-torch python3-numpy

@@ -26,8 +26,11 @@ void ts_im2col_t(float *colT, const float *in, ts_strides s, int n, int c,
         float *row = colT + ((long)(ch * k + ky) * k + kx) * p; /* [p] */
         for (int img = 0; img < n; img++) {
           const float *src = in + img * s.n + ch * s.c + ky * s.h + kx;
-          for (int y = 0; y < oh; y++, row += ow)
-            memcpy(row, src + y * s.h, sizeof(float) * ow);
+          /* rows are short (ow <= 32 here): an inline copy beats memcpy */
+          for (int y = 0; y < oh; y++, row += ow) {
+            const float *r = src + y * s.h;
+            for (int x = 0; x < ow; x++) row[x] = r[x];
+          }
         }
       }
 }
@@ -75,7 +78,7 @@ void ts_conv_gemm_forward(float *out, const float *colT, const float *w,
 
 void ts_conv_gemm_backward(float *dcolT, float *dw, float *db,
                            const float *dout, const float *colT,
-                           const float *w, int m, int k, int p) {
+                           const float *w, float *wt, int m, int k, int p) {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, p, 1.0f, dout, p,
               colT, p, 1.0f, dw, k);
   for (int i = 0; i < m; i++) {
@@ -84,9 +87,13 @@ void ts_conv_gemm_backward(float *dcolT, float *dw, float *db,
     for (int j = 0; j < p; j++) s += row[j];
     db[i] += s;
   }
-  if (dcolT)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, m, 1.0f, w, k,
-                dout, p, 0.0f, dcolT, p);
+  if (dcolT) {
+    /* column-major: dcolT^T[p x k] = dout^T[p x m] W[m x k], with W
+     * transposed once into wt [k][m] so the JIT tiles need no transpose */
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < k; j++) wt[(long)j * m + i] = w[(long)i * k + j];
+    ts_gemm_cm(p, k, m, dout, p, wt, m, dcolT, p, 0);
+  }
 }
 
 void ts_dense_forward(float *out, const float *in, const float *w,
@@ -126,18 +133,28 @@ void ts_maxpool_forward(float *out, int32_t *arg, const float *in, long planes,
     const float *src = in + pl * h * w;
     const int32_t base = (int32_t)(pl * h * w);
     float *o = out + pl * ph * pw;
-    int32_t *a = arg + pl * ph * pw;
     for (int y = 0; y < ph; y++) {
       const float *r0 = src + 2 * y * w, *r1 = r0 + w;
+      float *oy = o + y * pw;
+      if (!arg) { /* inference: no indices, a loop the compiler vectorizes */
+        for (int x = 0; x < pw; x++) {
+          const float m0 = r0[2 * x + 1] > r0[2 * x] ? r0[2 * x + 1] : r0[2 * x];
+          const float m1 = r1[2 * x + 1] > r1[2 * x] ? r1[2 * x + 1] : r1[2 * x];
+          oy[x] = m1 > m0 ? m1 : m0;
+        }
+        continue;
+      }
+      int32_t *ay = arg + pl * ph * pw + y * pw;
       for (int x = 0; x < pw; x++) {
-        /* first maximum in scan order: (0,0), (0,1), (1,0), (1,1) */
-        int32_t best = 2 * y * w + 2 * x;
-        float bv = r0[2 * x];
-        if (r0[2 * x + 1] > bv) bv = r0[2 * x + 1], best = 2 * y * w + 2 * x + 1;
-        if (r1[2 * x] > bv) bv = r1[2 * x], best = (2 * y + 1) * w + 2 * x;
-        if (r1[2 * x + 1] > bv) bv = r1[2 * x + 1], best = (2 * y + 1) * w + 2 * x + 1;
-        o[y * pw + x] = bv;
-        a[y * pw + x] = base + best;
+        /* the first maximum in scan order (0,0), (0,1), (1,0), (1,1), with
+         * selects instead of branches (ties are common after a ReLU) */
+        const int32_t i0 = base + 2 * y * w + 2 * x, i1 = i0 + w;
+        const float a = r0[2 * x], b = r0[2 * x + 1];
+        const float c = r1[2 * x], d = r1[2 * x + 1];
+        const float m0 = b > a ? b : a, m1 = d > c ? d : c;
+        const int32_t j0 = b > a ? i0 + 1 : i0, j1 = d > c ? i1 + 1 : i1;
+        oy[x] = m1 > m0 ? m1 : m0;
+        ay[x] = m1 > m0 ? j1 : j0;
       }
     }
   }

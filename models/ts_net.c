@@ -74,6 +74,7 @@ void ts_net_init(ts_net *net, uint64_t seed) {
  * activations are CNHW (see ts_layers.h). */
 typedef struct ts_ws {
   int cap;
+  int train;      /* 1: keep what backward needs (pooling indices) */
   float *col1;    /* [in_c*k1*k1][cap*oh1*ow1] */
   float *a1;      /* [c1][cap][oh1][ow1] conv1 after ReLU */
   float *p1;      /* [c1][cap][ph1][pw1] */
@@ -96,6 +97,7 @@ typedef struct ts_ws {
   float *dcol2;   /* like col2 */
   float *dp1;     /* like p1 */
   float *da1;     /* like a1 */
+  float *wt2;     /* [c1*k2*k2][c2] conv2 weights transposed */
   float *grad;    /* [nparams] */
   void *block;    /* the single allocation all of the above point into */
 } ts_ws;
@@ -119,8 +121,9 @@ static ts_ws *ws_create(const ts_net *net, int cap, int train) {
   const size_t lg = n * L[4].out_c;
   /* sizes in floats; int32 and float are both 4 bytes */
   size_t sizes[] = {col1, a1, p1, p1, col2, a2, p2, p2, f0, h1, h2, lg,
-                    lg, h2, h1, f0, p2, a2, col2, p1, a1, net->nparams};
-  const int nbuf = train ? 22 : 12;
+                    lg, h2, h1, f0, p2, a2, col2, p1, a1, L[1].w_len,
+                    net->nparams};
+  const int nbuf = train ? 23 : 12;
   size_t total = 0;
   for (int i = 0; i < nbuf; i++) total += (sizes[i] + 15) & ~(size_t)15;
   ts_ws *ws = calloc(1, sizeof *ws);
@@ -130,13 +133,14 @@ static ts_ws *ws_create(const ts_net *net, int cap, int train) {
     return NULL;
   }
   ws->cap = cap;
+  ws->train = train;
   ws->block = block;
   float **slots[] = {&ws->col1, &ws->a1, &ws->p1, (float **)&ws->arg1,
                      &ws->col2, &ws->a2, &ws->p2, (float **)&ws->arg2,
                      &ws->f0, &ws->h1, &ws->h2, &ws->logits,
                      &ws->dlogits, &ws->dh2, &ws->dh1, &ws->df0,
                      &ws->dp2, &ws->da2, &ws->dcol2, &ws->dp1,
-                     &ws->da1, &ws->grad};
+                     &ws->da1, &ws->wt2, &ws->grad};
   float *p = block;
   for (int i = 0; i < nbuf; i++) {
     *slots[i] = p;
@@ -154,13 +158,15 @@ static void forward_chunk(const ts_net *net, ts_ws *ws, const float *x, int n) {
               a->in_c, a->in_h, a->in_w, a->k1);
   ts_conv_gemm_forward(ws->a1, ws->col1, P + L[0].w_off, P + L[0].b_off,
                        L[0].out_c, L[0].gemm_k, n * L[0].gemm_n, 1);
-  ts_maxpool_forward(ws->p1, ws->arg1, ws->a1, (long)L[0].out_c * n,
+  ts_maxpool_forward(ws->p1, ws->train ? ws->arg1 : NULL, ws->a1,
+                     (long)L[0].out_c * n,
                      L[0].out_h, L[0].out_w);
   ts_im2col_t(ws->col2, ws->p1, ts_strides_cnhw(n, L[1].in_h, L[1].in_w), n,
               L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
   ts_conv_gemm_forward(ws->a2, ws->col2, P + L[1].w_off, P + L[1].b_off,
                        L[1].out_c, L[1].gemm_k, n * L[1].gemm_n, 1);
-  ts_maxpool_forward(ws->p2, ws->arg2, ws->a2, (long)L[1].out_c * n,
+  ts_maxpool_forward(ws->p2, ws->train ? ws->arg2 : NULL, ws->a2,
+                     (long)L[1].out_c * n,
                      L[1].out_h, L[1].out_w);
   ts_flatten_cnhw(ws->f0, ws->p2, n, L[1].out_c, L[1].pooled_h, L[1].pooled_w);
   ts_dense_forward(ws->h1, ws->f0, P + L[2].w_off, P + L[2].b_off, n,
@@ -190,7 +196,7 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
                       L[1].out_h, L[1].out_w);
   ts_relu_backward(ws->da2, ws->a2, (long)n * L[1].gemm_n * L[1].out_c);
   ts_conv_gemm_backward(ws->dcol2, g + L[1].w_off, g + L[1].b_off, ws->da2,
-                        ws->col2, P + L[1].w_off, L[1].out_c, L[1].gemm_k,
+                        ws->col2, P + L[1].w_off, ws->wt2, L[1].out_c, L[1].gemm_k,
                         n * L[1].gemm_n);
   memset(ws->dp1, 0, sizeof(float) * (size_t)n * L[1].in_h * L[1].in_w * L[1].in_c);
   ts_col2im_t(ws->dp1, ws->dcol2, n, L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
@@ -198,7 +204,7 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
                       L[0].out_h, L[0].out_w);
   ts_relu_backward(ws->da1, ws->a1, (long)n * L[0].gemm_n * L[0].out_c);
   ts_conv_gemm_backward(NULL, g + L[0].w_off, g + L[0].b_off, ws->da1,
-                        ws->col1, P + L[0].w_off, L[0].out_c, L[0].gemm_k,
+                        ws->col1, P + L[0].w_off, NULL, L[0].out_c, L[0].gemm_k,
                         n * L[0].gemm_n);
 }
 

@@ -102,7 +102,8 @@ TEST(Layers, ConvGradientsThroughIm2col) {
   };
   Vec col(kk * p), dcol(kk * p), dw(m * kk, 0.f), db(m, 0.f), dx(x.size(), 0.f);
   ts_im2col_t(col.data(), x.data(), s, n, c, h, w, k);
-  ts_conv_gemm_backward(dcol.data(), dw.data(), db.data(), r.data(), col.data(), wt.data(), m, kk, p);
+  Vec wtt(kk * m);
+  ts_conv_gemm_backward(dcol.data(), dw.data(), db.data(), r.data(), col.data(), wt.data(), wtt.data(), m, kk, p);
   ts_col2im_t(dx.data(), dcol.data(), n, c, h, w, k);
   ExpectGradClose("conv d/dx", x, dx, loss);
   ExpectGradClose("conv d/dw", wt, dw, loss);
@@ -159,6 +160,10 @@ TEST(Layers, MaxPoolGradientsAndOddSizes) {
   // a dropped row/column never receives gradient
   for (int pl = 0; pl < planes; pl++)
     for (int xx = 0; xx < w; xx++) EXPECT_EQ(dx[(pl * h + (h - 1)) * w + xx], 0.f);
+  // the inference path (no indices) gives the same maxima
+  Vec out2(r.size());
+  ts_maxpool_forward(out2.data(), nullptr, x.data(), planes, h, w);
+  EXPECT_EQ(out, out2);
   // ties go to the first maximum in scan order
   Vec flat(4, 1.f), o1(1);
   std::vector<int32_t> a1(1);
