@@ -259,13 +259,16 @@ int ts_cmd_prune(int argc, char **argv) {
     plot_bad |= ts_study_plot_failed(cmd, &err);
   char line[1024] = "";
   if (nps > 1) {
+    char least[128] = " (the only layer swept).";
+    if (nl > 1)
+      snprintf(least, sizeof least, "; least sensitive: %s (%.2f points on average).",
+               layers[best], best_mean);
     snprintf(line, sizeof line,
              "Most sensitive layer: %s (pruned alone, it loses %.2f accuracy points on average over "
-             "p = %g..%g%%, %.2f points at %g%%); least sensitive: %s (%.2f points on average). "
-             "Sensitivity = mean accuracy drop vs the unpruned model when only that layer is "
-             "pruned, at the same percentages for every layer.",
-             layers[worst], worst_mean, ps[1], ps[nps - 1], worst_top, ps[nps - 1], layers[best],
-             best_mean);
+             "p = %g..%g%%, %.2f points at %g%%)%s Sensitivity = mean accuracy drop vs the "
+             "unpruned model when only that layer is pruned, at the same percentages for every "
+             "layer.",
+             layers[worst], worst_mean, ps[1], ps[nps - 1], worst_top, ps[nps - 1], least);
     printf("\n%s\n", line);
   }
   FILE *fo = fopen(obs, "w");

@@ -327,6 +327,22 @@ static void section_prune(FILE *f, const report *r) {
             100 * nz / dense, 100 * ts_csv_num(t, pick, "accuracy"),
             100 * ts_csv_num(t, r0, "accuracy"), num((long long)dense, b[2]),
             nz > 0 ? dense / nz : INFINITY);
+    /* the most pruning that costs at most one accuracy point */
+    int keep = r0;
+    for (int i = 0; i < t->rows; i++) {
+      const char *e = ts_csv_get(t, i, "experiment");
+      if (e && !strcmp(e, "prune") &&
+          ts_csv_num(t, i, "accuracy") >= ts_csv_num(t, r0, "accuracy") - 0.01 &&
+          ts_csv_num(t, i, "percent") > ts_csv_num(t, keep, "percent"))
+        keep = i;
+    }
+    fprintf(f, "The largest pruning in the sweep that costs at most 1 accuracy point is p = %g%% "
+            "(%.2f%%): %s non-zero MACs of %s (%.1f%%). Even there a dense engine does all %s.\n\n",
+            ts_csv_num(t, keep, "percent"), 100 * ts_csv_num(t, keep, "accuracy"),
+            num((long long)ts_csv_num(t, keep, "nonzero_macs"), b[0]),
+            num((long long)ts_csv_num(t, keep, "macs"), b[1]),
+            100 * ts_csv_num(t, keep, "nonzero_macs") / ts_csv_num(t, keep, "macs"),
+            num((long long)ts_csv_num(t, keep, "macs"), b[2]));
   } else {
     fprintf(f, "*No all-layer pruning points with p = 0 found in prune.csv.*\n\n");
   }
@@ -334,9 +350,12 @@ static void section_prune(FILE *f, const report *r) {
 }
 
 static void section_timing(FILE *f, const report *r) {
-  fprintf(f, "## 7. Timings\n\n| command | evaluations | test images | threads | sweep time | total |\n"
-          "|---|--:|--:|--:|--:|--:|\n");
+  fprintf(f, "## 7. Timings\n\nLast run of each command (points reused from its CSV cost "
+          "nothing); the last column adds up the time every point in the CSV took when it was "
+          "evaluated.\n\n| command | evaluations | test images | threads | sweep time | total | "
+          "all points |\n|---|--:|--:|--:|--:|--:|--:|\n");
   const char *files[2] = {"quant_run.csv", "prune_run.csv"}, *cmds[2] = {"quant", "prune"};
+  const char *csvs[2] = {"quant.csv", "prune.csv"};
   int any = 0;
   for (int i = 0; i < 2; i++) {
     ts_csv *t = load(r->out, files[i]);
@@ -345,10 +364,14 @@ static void section_timing(FILE *f, const report *r) {
     const char *e = ts_study_kv(t, "evaluations"), *n = ts_study_kv(t, "test_images"),
                *th = ts_study_kv(t, "threads"), *s = ts_study_kv(t, "sweep_seconds"),
                *tt = ts_study_kv(t, "total_seconds"), *re = ts_study_kv(t, "reused");
-    fprintf(f, "| `tessera %s` | %s%s%s%s | %s | %s | %s s | %s s |\n", cmds[i], e ? e : "?",
-            re && strcmp(re, "0") ? " (+" : "", re && strcmp(re, "0") ? re : "",
+    double sum = 0;
+    ts_csv *pts = load(r->out, csvs[i]);
+    for (int k = 0; pts && k < pts->rows; k++) sum += ts_csv_num(pts, k, "seconds");
+    ts_csv_free(pts);
+    fprintf(f, "| `tessera %s` | %s%s%s%s | %s | %s | %s s | %s s | %.1f s |\n", cmds[i],
+            e ? e : "?", re && strcmp(re, "0") ? " (+" : "", re && strcmp(re, "0") ? re : "",
             re && strcmp(re, "0") ? " reused)" : "", n ? n : "?", th ? th : "?", s ? s : "?",
-            tt ? tt : "?");
+            tt ? tt : "?", sum);
     ts_csv_free(t);
   }
   fprintf(f, "\n");
