@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ts_arch.h"
+#include "ts_dataset.h"
 #include "ts_hw.h"
 #include "ts_int.h"
 #include "ts_rng.h"
@@ -54,7 +55,9 @@ std::vector<uint8_t> next_act(const IntLayer &L, const std::vector<int64_t> &y) 
   return p;
 }
 
-void run_net(const ts_arch &a, const int wbits[TS_NUM_LAYERS], uint64_t seed, int images) {
+// images: n images of [c][h][w] int8 bytes, or empty to generate them.
+void run_net(const ts_arch &a, const int wbits[TS_NUM_LAYERS], uint64_t seed, int images,
+             const std::vector<std::vector<uint8_t>> &given = {}) {
   ts_error err = {};
   ts_layer_info info[TS_NUM_LAYERS];
   ASSERT_EQ(ts_arch_layers(&a, info, &err), TS_OK) << err.msg;
@@ -81,6 +84,7 @@ void run_net(const ts_arch &a, const int wbits[TS_NUM_LAYERS], uint64_t seed, in
   for (int img = 0; img < images; img++) {
     std::vector<uint8_t> act((size_t)a.in_c * a.in_h * a.in_w);
     for (auto &v : act) v = (uint8_t)ts_rng_below(&r, 256);  // int8 image
+    if (!given.empty()) act = given[(size_t)img % given.size()];
     for (int l = 0; l < TS_NUM_LAYERS; l++) {
       IntLayer &L = net[l];
       const int act_signed = l == 0;
@@ -131,6 +135,30 @@ TEST(HwNet, DefaultCifarShapesGeneratedImages) {
   ts_arch_default(&a, 3, 32, 32, 100);
   const int wbits[TS_NUM_LAYERS] = {8, 6, 4, 3, 8};
   run_net(a, wbits, 101, 2);
+}
+
+// Real CIFAR-100 test images (first 4) when the data is present: pixels
+// zero-centred to int8 (p - 128), random integer weights.
+TEST(HwNet, CifarTestImagesWhenPresent) {
+  const char *dir = std::getenv("TESSERA_CIFAR100_DIR");
+  if (!dir) GTEST_SKIP() << "TESSERA_CIFAR100_DIR not set (tests/run_tests.sh sets it when "
+                            "../shared/data/cifar-100-binary exists)";
+  ts_dataset *ds = nullptr;
+  ts_error err = {};
+  if (ts_dataset_load_n(TS_DS_CIFAR100, dir, TS_SPLIT_TEST, 0, 4, &ds, &err) != TS_OK)
+    GTEST_SKIP() << "CIFAR-100 not loadable from " << dir << ": " << err.msg;
+  std::vector<std::vector<uint8_t>> imgs;
+  const size_t px = (size_t)ds->c * ds->h * ds->w;
+  for (int i = 0; i < ds->n; i++) {
+    std::vector<uint8_t> v(px);
+    for (size_t j = 0; j < px; j++) v[j] = (uint8_t)(ds->pixels[i * px + j] - 128);
+    imgs.push_back(v);
+  }
+  ts_arch a;
+  ts_arch_default(&a, ds->c, ds->h, ds->w, ds->classes);
+  ts_dataset_destroy(ds);
+  const int wbits[TS_NUM_LAYERS] = {8, 8, 8, 8, 8};
+  run_net(a, wbits, 303, (int)imgs.size(), imgs);
 }
 
 TEST(HwNet, OddKernelsOneChannelEveryWidth) {
