@@ -41,6 +41,44 @@ int64_t get_signed(const W &w, int lsb, int bits) {
   return (int64_t)v;
 }
 
+// Tile counts of njobs jobs (sum = total, each >= 1) such that job j,
+// which starts about j * wpr cycles late, ends with the others: real
+// shares F - j * wpr over K cycles per tile, rounded by largest remainder.
+std::vector<int> balanced_counts(int total, int njobs, int k, int wpr) {
+  std::vector<double> share(njobs);
+  double delay_sum = 0;
+  for (int j = 0; j < njobs; j++) delay_sum += (double)j * wpr;
+  const double finish = ((double)total * k + delay_sum) / njobs;
+  double sum = 0;
+  for (int j = 0; j < njobs; j++) {
+    share[j] = std::max(1.0, (finish - (double)j * wpr) / k);
+    sum += share[j];
+  }
+  std::vector<int> c(njobs);
+  int given = 0;
+  for (int j = 0; j < njobs; j++) {
+    share[j] *= total / sum;  // exact total after the clamp to >= 1
+    c[j] = std::max(1, (int)share[j]);
+    given += c[j];
+  }
+  // Hand out (or take back) the remainder, largest fractional part first.
+  while (given != total) {
+    int best = -1;
+    double best_frac = 0;
+    for (int j = 0; j < njobs; j++) {
+      const double frac = share[j] - c[j];
+      const bool ok = given < total || c[j] > 1;
+      if (ok && (best < 0 || (given < total ? frac > best_frac : frac < best_frac))) {
+        best = j;
+        best_frac = frac;
+      }
+    }
+    c[best] += given < total ? 1 : -1;
+    given += given < total ? 1 : -1;
+  }
+  return c;
+}
+
 }  // namespace
 
 struct ts_hw {
@@ -206,16 +244,20 @@ ts_status ts_hw_gemm(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x,
           }
           hw->host_write(TS_HW_SEL_ACT, (uint32_t)(k * tt + t), row.data(), (int)row.size());
         }
-      // Jobs: the flattened tile list i = m * tt + t cut into balanced runs.
+      // Jobs: the flattened tile list i = m * tt + t cut into one run per
+      // lane. Lane j gets its first filter about j * wpr cycles after lane
+      // 0 (one shared weight port), so later lanes get fewer tiles and all
+      // finish together: D_j + c_j * K = F, sum c_j = total.
       const int total = mm * tt;
       const int njobs = std::min({total, rows, TS_HW_JOB_DEPTH});
+      const std::vector<int> counts = balanced_counts(total, njobs, K, wpr);
+      int i0 = 0;
       for (int j = 0; j < njobs; j++) {
-        const int i0 = (int)((long long)total * j / njobs);
-        const int i1 = (int)((long long)total * (j + 1) / njobs);
         const uint64_t f = TS_HW_JOB_FIELD_BITS;
         const uint64_t jw = (uint64_t)(i0 / tt) | (uint64_t)(i0 % tt) << f |
-                            (uint64_t)(i1 - i0) << (2 * f);
+                            (uint64_t)counts[j] << (2 * f);
         hw->host_write64(TS_HW_SEL_JOB, (uint32_t)j, jw);
+        i0 += counts[j];
       }
       hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_K, (uint64_t)K);
       hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_TILES, (uint64_t)tt);
