@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@ int ts_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out) 
   char *end;
   errno = 0;
   unsigned long long v = strtoull(s ? s : "", &end, 10);
-  if (!s || !*s || *end || errno || *s == '-') {
+  /* strtoull negates "-1" (also after blanks) instead of refusing it */
+  if (!s || !*s || *end || errno || strchr(s, '-')) {
     fprintf(stderr, "tessera %s: %s must be a non-negative whole number, got '%s'\n",
             cmd, flag, s ? s : "");
     return 1;
@@ -46,6 +48,25 @@ int ts_cli_real(const char *cmd, const char *flag, const char *s, double lo,
   }
   *out = v;
   return 0;
+}
+
+int ts_cli_bad_option(const char *cmd, int o, char *const *argv) {
+  /* getopt_long has stepped past the word it rejected, except for an
+   * unknown short option inside a cluster (-xv): optopt names that one */
+  const char *arg = argv[optind - 1];
+  if (o == ':')
+    fprintf(stderr, "tessera %s: option '%s' needs a value (see tessera %s --help)\n",
+            cmd, arg, cmd);
+  else if (optopt > 0 && optopt < 256)
+    fprintf(stderr, "tessera %s: unknown option '-%c' (see tessera %s --help)\n", cmd,
+            optopt, cmd);
+  else if (optopt) /* a known long option given "=value" */
+    fprintf(stderr, "tessera %s: option '%s' takes no value (see tessera %s --help)\n",
+            cmd, arg, cmd);
+  else
+    fprintf(stderr, "tessera %s: unknown or ambiguous option '%s' (see tessera %s --help)\n",
+            cmd, arg, cmd);
+  return 2;
 }
 
 #define TS_FASHION_MNIST_DEBIAN "/usr/share/datasets/fashion-mnist"
@@ -127,6 +148,10 @@ int ts_cli_norm_parse(const char *s, ts_norm *nm) {
 
 int ts_cli_mkdirs(const char *cmd, const char *dir) {
   char path[4096];
+  if (!dir || !*dir) { /* the loop below starts at path[1] */
+    fprintf(stderr, "tessera %s: the output folder name is empty\n", cmd);
+    return 1;
+  }
   if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
     fprintf(stderr, "tessera %s: output path too long\n", cmd);
     return 1;
@@ -143,6 +168,11 @@ int ts_cli_mkdirs(const char *cmd, const char *dir) {
       *p = keep;
       if (!keep) break;
     }
+  }
+  struct stat sb; /* mkdir's EEXIST also covers a file of that name */
+  if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    fprintf(stderr, "tessera %s: '%s' exists and is not a directory\n", cmd, path);
+    return 1;
   }
   return 0;
 }

@@ -21,6 +21,13 @@ int ts_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int ts_cli_real(const char *cmd, const char *flag, const char *s, double lo,
                 double hi, double *out);
 
+/* One line on stderr for an option getopt_long rejected, instead of
+ * getopt's own message and the whole usage text. Call getopt_long with
+ * optstring ":" and opterr = 0, long options only (values >= 256), and pass
+ * what it returned: ':' (an option missing its value) or '?' (unknown,
+ * ambiguous, or "=value" on a flag). Returns 2, the usage-error code. */
+int ts_cli_bad_option(const char *cmd, int o, char *const *argv);
+
 /* Where the data comes from. */
 typedef struct ts_cli_data {
   const char *dataset; /* name, e.g. "cifar100"; NULL = fashion-mnist */

@@ -28,11 +28,21 @@ int ts_cmd_eval(int argc, char **argv) {
       {"threads", 1, 0, O_THREADS}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
   int o;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  opterr = 0; /* ts_cli_bad_option says it in one line */
+  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     int bad = 0;
     switch (o) {
       case O_MODEL: model = optarg; break;
-      case O_DATASET: data.dataset = optarg; break;
+      case O_DATASET: {
+        ts_dataset_kind kind; /* unknown name: a usage error, before any I/O */
+        ts_error e = {0};
+        data.dataset = optarg;
+        if (ts_dataset_kind_parse(optarg, &kind, &e)) {
+          fprintf(stderr, "tessera eval: --dataset: %s\n", e.msg);
+          bad = 1;
+        }
+        break;
+      }
       case O_DATA: data.dir = optarg; break;
       case O_COARSE: data.coarse = 1; break;
       case O_SPLIT:
@@ -46,7 +56,7 @@ int ts_cmd_eval(int argc, char **argv) {
       case O_LIMIT: bad = ts_cli_int(cmd, "--limit", optarg, 1, 1 << 30, &data.limit); break;
       case O_THREADS: bad = ts_cli_int(cmd, "--threads", optarg, 1, 256, &threads); break;
       case O_HELP: fputs(USAGE, stdout); return 0;
-      default: fputs(USAGE, stderr); return 2;
+      default: return ts_cli_bad_option(cmd, o, argv);
     }
     if (bad) return 2;
   }
@@ -72,6 +82,12 @@ int ts_cmd_eval(int argc, char **argv) {
   }
   if (!data.dataset) data.dataset = ts_st_meta_get(f, "tessera.dataset");
   if (!(ds = ts_cli_load(cmd, &data, split))) goto done;
+  if (nm.c != ds->c) {
+    fprintf(stderr, "tessera eval: '%s' was trained on %d-channel images (tessera.norm), "
+            "the %s images have %d\n", model, nm.c,
+            data.dataset ? data.dataset : "fashion-mnist", ds->c);
+    goto done;
+  }
   ts_arch hint;
   ts_arch_default(&hint, ds->c, ds->h, ds->w, ds->classes);
   double acc;

@@ -71,6 +71,15 @@ static void on_progress(const ts_train_progress *p, void *user) {
   }
 }
 
+/* An unknown --dataset is a usage error, found before any file is read. */
+static int check_dataset(const char *cmd, const char *name) {
+  ts_dataset_kind kind;
+  ts_error err = {0};
+  if (!ts_dataset_kind_parse(name, &kind, &err)) return 0;
+  fprintf(stderr, "tessera %s: --dataset: %s\n", cmd, err.msg);
+  return 1;
+}
+
 static int parse_pair(const char *cmd, const char *flag, const char *s, int *a,
                       int *b) {
   char buf[64];
@@ -106,10 +115,11 @@ int ts_cmd_train(int argc, char **argv) {
       {0, 0, 0, 0}};
   int o;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  opterr = 0; /* ts_cli_bad_option says it in one line */
+  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     int bad = 0;
     switch (o) {
-      case O_DATASET: data.dataset = optarg; break;
+      case O_DATASET: data.dataset = optarg; bad = check_dataset(cmd, optarg); break;
       case O_DATA: data.dir = optarg; break;
       case O_COARSE: data.coarse = 1; break;
       case O_LIMIT: bad = ts_cli_int(cmd, "--limit", optarg, 1, 1 << 30, &data.limit); break;
@@ -126,11 +136,17 @@ int ts_cmd_train(int argc, char **argv) {
       case O_SEED: bad = ts_cli_u64(cmd, "--seed", optarg, &cfg.seed); break;
       case O_THREADS: bad = ts_cli_int(cmd, "--threads", optarg, 1, 256, &cfg.threads); break;
       case O_LOG: bad = ts_cli_int(cmd, "--log-every", optarg, 0, 1 << 30, &cfg.log_every); break;
-      case O_OUT: out = optarg; break;
+      case O_OUT:
+        out = optarg;
+        if (!*out) {
+          fprintf(stderr, "tessera train: --out needs a folder name, got ''\n");
+          bad = 1;
+        }
+        break;
       case O_RESUME: cfg.resume = 1; break;
       case O_QUIET: quiet = 1; break;
       case O_HELP: fputs(USAGE, stdout); return 0;
-      default: fputs(USAGE, stderr); return 2;
+      default: return ts_cli_bad_option(cmd, o, argv);
     }
     if (bad) return 2;
   }
@@ -167,7 +183,9 @@ int ts_cmd_train(int argc, char **argv) {
   if (val_split > 0) {
     const int nval = (int)(train->n * val_split);
     if (nval < 1 || nval >= train->n) {
-      fprintf(stderr, "tessera train: --val-split %g leaves no images on one side\n", val_split);
+      fprintf(stderr, "tessera train: --val-split %g leaves no images on one side of %d\n",
+              val_split, train->n);
+      rc = 2;
       goto done;
     }
     ts_dataset *rest = NULL;
@@ -188,6 +206,12 @@ int ts_cmd_train(int argc, char **argv) {
   a.k2 = k2;
   a.c1 = c1;
   a.c2 = c2;
+  /* kernels that do not fit the images are a usage error (exit 2) */
+  if (ts_arch_validate(&a, &err)) {
+    fprintf(stderr, "tessera train: --k1/--k2/--channels: %s\n", err.msg);
+    rc = 2;
+    goto done;
+  }
   if (ts_net_create(&a, &net, &err)) {
     fprintf(stderr, "tessera train: %s\n", err.msg);
     goto done;
@@ -229,7 +253,10 @@ int ts_cmd_train(int argc, char **argv) {
     fprintf(stderr, "%stessera train: %s\n", pc.tty ? "\n" : "", err.msg);
     goto done;
   }
-  if (res.start_epoch > 0)
+  if (res.start_epoch >= res.epochs_done) /* no epoch ran: no val error */
+    printf("nothing to train: the checkpoint already holds %d epochs (asked for %d)\n",
+           res.start_epoch, cfg.epochs);
+  else if (res.start_epoch > 0)
     printf("resumed from the checkpoint after epoch %d\n", res.start_epoch);
   if (ts_weights_save(net, model, meta, 4, &err)) {
     fprintf(stderr, "tessera train: %s\n", err.msg);
@@ -237,8 +264,12 @@ int ts_cmd_train(int argc, char **argv) {
   }
   char el[32];
   ts_cli_duration(res.seconds, el, sizeof el);
-  printf("done: %d epochs in %s (%.0f images/s); final val error %.2f%% (accuracy %.2f%%)\n",
-         res.epochs_done, el, res.images_per_s, 100 * res.val_error, 100 * (1 - res.val_error));
+  if (res.val_error >= 0)
+    printf("done: %d epochs in %s (%.0f images/s); final val error %.2f%% (accuracy %.2f%%)\n",
+           res.epochs_done, el, res.images_per_s, 100 * res.val_error,
+           100 * (1 - res.val_error));
+  else
+    printf("done: %d epochs\n", res.epochs_done);
   printf("wrote %s, %s, %s\n", model, log_path, ckpt);
   rc = 0;
 done:
