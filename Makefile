@@ -80,12 +80,20 @@ $(BUILD)/san/libtessera.a: $(SAN_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The accelerator: Verilator build, C shim, HW_LIB / HW_LDLIBS / HW_TEST_BINS.
+-include sim/sim.mk
+
 $(BUILD)/tessera: sw/main.c $(BUILD)/libtessera.a $(HW_LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(HW_LIB) $(HW_LDLIBS) $(LDLIBS) -o $@
 
+# The same tool built with the sanitizers: the CLI tests run it (TESSERA_BIN).
+$(BUILD)/san/tessera: sw/main.c $(BUILD)/san/libtessera.a $(HW_LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $< $(BUILD)/san/libtessera.a $(HW_LIB) \
+	  $(subst $(BUILD)/libtessera.a,$(BUILD)/san/libtessera.a,$(HW_LDLIBS)) $(LDLIBS) -o $@
+
 # One GoogleTest binary per source folder, built with the sanitizers; each
 # test file is its own object so that a change rebuilds only that file.
-TEST_HDRS := $(wildcard tests/*.h)
+TEST_HDRS := $(wildcard tests/*.h tests/*/*.h)
 $(BUILD)/san/tests/%.o: tests/%.cc $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) -Itests $(CXXFLAGS) $(SAN) -c $< -o $@
@@ -97,10 +105,8 @@ $(BUILD)/san/tests/$(1)_tests: $(patsubst tests/%.cc,$(BUILD)/san/tests/%.o,$(wi
 endef
 $(foreach d,$(TEST_DIRS),$(eval $(call TEST_BIN_RULE,$(d))))
 
--include sim/sim.mk
-
-test: deps-check $(TEST_BINS) $(HW_TEST_BINS)
-	@tests/run_tests.sh $(TEST_BINS) $(HW_TEST_BINS)
+test: deps-check $(BUILD)/san/tessera $(TEST_BINS) $(HW_TEST_BINS)
+	@TESSERA_BIN=$(BUILD)/san/tessera tests/run_tests.sh $(TEST_BINS) $(HW_TEST_BINS)
 
 run: deps-check $(BUILD)/tessera
 	$(BUILD)/tessera run --dataset $(DATASET) --data $(DATA) --epochs $(EPOCHS) --out $(OUT)

@@ -61,6 +61,18 @@ ts_status ts_arch_validate(const ts_arch *a, ts_error *err) {
     return ts_fail(err, TS_E_ARG,
                    "k2 = %d leaves conv2 a %dx%d output, too small for the "
                    "2x2 max-pool", a->k2, h - a->k2 + 1, w - a->k2 + 1);
+  /* Widths are each bounded above, but their products are not: refuse a
+   * model whose parameters alone would take gigabytes. */
+  const long long params =
+      (long long)a->c1 * a->in_c * a->k1 * a->k1 +
+      (long long)a->c2 * a->c1 * a->k2 * a->k2 +
+      (long long)a->f1 * a->c2 * h2 * w2 + (long long)a->f2 * a->f1 +
+      (long long)a->classes * a->f2;
+  if (params > TS_MAX_PARAMS)
+    return ts_fail(err, TS_E_ARG,
+                   "the architecture has %lld weights, more than the %d "
+                   "Tessera allows; use fewer channels (--channels)",
+                   params, TS_MAX_PARAMS);
   return TS_OK;
 }
 

@@ -23,6 +23,7 @@ extern "C" {
 
 #define TS_NUM_LAYERS 5   /* parameter layers: conv1, conv2, fc1, fc2, fc3 */
 #define TS_MAX_CHANNELS 4 /* largest input channel count a dataset may have */
+#define TS_MAX_PARAMS 50000000 /* weights of the largest model accepted */
 
 typedef struct ts_arch {
   int in_c, in_h, in_w; /* input image */

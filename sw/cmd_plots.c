@@ -78,7 +78,8 @@ int ts_cmd_plots(int argc, char **argv) {
       {"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
   int o;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  opterr = 0; /* ts_cli_bad_option says it in one line */
+  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     int bad = 0;
     switch (o) {
       case O_MODEL: model = optarg; break;
@@ -86,7 +87,7 @@ int ts_cmd_plots(int argc, char **argv) {
       case O_BINS: bad = ts_cli_int(cmd, "--bins", optarg, 2, 10000, &bins); break;
       case O_OUT: out = optarg; break;
       case O_HELP: fputs(USAGE, stdout); return 0;
-      default: fputs(USAGE, stderr); return 2;
+      default: return ts_cli_bad_option(cmd, o, argv);
     }
     if (bad) return 2;
   }

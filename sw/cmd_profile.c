@@ -35,7 +35,8 @@ int ts_cmd_profile(int argc, char **argv) {
       {"batch", 1, 0, O_BATCH}, {"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
   int o;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  opterr = 0; /* ts_cli_bad_option says it in one line */
+  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     int bad = 0;
     switch (o) {
       case O_MODEL: model = optarg; break;
@@ -60,7 +61,7 @@ int ts_cmd_profile(int argc, char **argv) {
       case O_BATCH: bad = ts_cli_int(cmd, "--batch", optarg, 1, 1 << 20, &batch); break;
       case O_OUT: out = optarg; break;
       case O_HELP: fputs(USAGE, stdout); return 0;
-      default: fputs(USAGE, stderr); return 2;
+      default: return ts_cli_bad_option(cmd, o, argv);
     }
     if (bad) return 2;
   }

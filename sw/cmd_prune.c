@@ -64,7 +64,8 @@ int ts_cmd_prune(int argc, char **argv) {
       {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
   int o;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  opterr = 0; /* ts_cli_bad_option says it in one line */
+  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     int bad = 0;
     switch (o) {
       case O_MODEL: model = optarg; break;
@@ -115,7 +116,7 @@ int ts_cmd_prune(int argc, char **argv) {
       case O_NORESUME: resume = 0; break;
       case O_RESUME: resume = 1; break;
       case O_HELP: fputs(USAGE, stdout); return 0;
-      default: fputs(USAGE, stderr); return 2;
+      default: return ts_cli_bad_option(cmd, o, argv);
     }
     if (bad) return 2;
   }

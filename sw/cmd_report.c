@@ -396,16 +396,17 @@ static ts_status write_report(FILE *f, void *user, ts_error *err) {
 }
 
 int ts_cmd_report(int argc, char **argv) {
-  const char *out = "out";
+  const char *cmd = "report", *out = "out";
   enum { O_OUT = 256, O_HELP };
   static const struct option opts[] = {{"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
   int o;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  opterr = 0; /* ts_cli_bad_option says it in one line */
+  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     switch (o) {
       case O_OUT: out = optarg; break;
       case O_HELP: fputs(USAGE, stdout); return 0;
-      default: fputs(USAGE, stderr); return 2;
+      default: return ts_cli_bad_option(cmd, o, argv);
     }
   }
   if (optind < argc) {

@@ -55,7 +55,8 @@ int ts_cmd_run(int argc, char **argv) {
   int o;
   uint64_t u;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  opterr = 0; /* ts_cli_bad_option says it in one line */
+  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     int bad = 0;
     switch (o) {
       case O_DATASET: dataset = optarg; break;
@@ -70,7 +71,7 @@ int ts_cmd_run(int argc, char **argv) {
       case O_OUT: out = optarg; break;
       case O_NOGRID: grid = 0; break;
       case O_HELP: fputs(USAGE, stdout); return 0;
-      default: fputs(USAGE, stderr); return 2;
+      default: return ts_cli_bad_option(cmd, o, argv);
     }
     if (bad) return 2;
   }

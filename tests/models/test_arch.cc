@@ -62,6 +62,15 @@ TEST(Arch, KernelTooLargeIsRejectedWithAReason) {
   EXPECT_EQ(ts_arch_num_params(&a), 0u);
 }
 
+TEST(Arch, HugeChannelCountsAreRefusedBeforeAllocating) {
+  ts_arch a;
+  ts_arch_default(&a, 3, 32, 32, 100);
+  a.c1 = a.c2 = 4096;  // 4096*4096*25 = 419M conv2 weights
+  ts_error err{};
+  EXPECT_EQ(ts_arch_validate(&a, &err), TS_E_ARG);
+  EXPECT_NE(std::string(err.msg).find("weights"), std::string::npos) << err.msg;
+}
+
 TEST(Arch, IdRule) {
   int k1, k2, ep;
   ts_error err{};
