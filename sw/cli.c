@@ -8,6 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+int ts_cli_no_extra_args(const char *cmd, int argc, char *const *argv) {
+  if (optind >= argc) return 0;
+  fprintf(stderr, "tessera %s: unexpected argument '%s' (see --help)\n", cmd,
+          argv[optind]);
+  return 1;
+}
+
 int ts_cli_int(const char *cmd, const char *flag, const char *s, long lo,
                long hi, int *out) {
   char *end;

@@ -13,6 +13,10 @@
 extern "C" {
 #endif
 
+/* After getopt_long: prints "tessera CMD: unexpected argument 'X'" and
+ * returns 1 when a positional argument is left over. */
+int ts_cli_no_extra_args(const char *cmd, int argc, char *const *argv);
+
 /* Parse `s` as a whole number / real number in [lo, hi] for option `flag`
  * of command `cmd`. On error print "tessera CMD: FLAG ..." and return 1. */
 int ts_cli_int(const char *cmd, const char *flag, const char *s, long lo,

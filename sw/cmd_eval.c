@@ -60,10 +60,7 @@ int ts_cmd_eval(int argc, char **argv) {
     }
     if (bad) return 2;
   }
-  if (optind < argc) {
-    fprintf(stderr, "tessera eval: unexpected argument '%s' (see --help)\n", argv[optind]);
-    return 2;
-  }
+  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
   ts_error err = {0};
   ts_st_file *f = NULL;
   ts_net *net = NULL;

@@ -91,10 +91,7 @@ int ts_cmd_plots(int argc, char **argv) {
     }
     if (bad) return 2;
   }
-  if (optind < argc) {
-    fprintf(stderr, "tessera plots: unexpected argument '%s' (see --help)\n", argv[optind]);
-    return 2;
-  }
+  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
   char mpath[4096], lpath[4096], png[4096];
   if (ts_study_path(mpath, sizeof mpath, out, "model.safetensors") ||
       ts_study_path(lpath, sizeof lpath, out, "train_log.csv")) {

@@ -65,10 +65,7 @@ int ts_cmd_profile(int argc, char **argv) {
     }
     if (bad) return 2;
   }
-  if (optind < argc) {
-    fprintf(stderr, "tessera profile: unexpected argument '%s' (see --help)\n", argv[optind]);
-    return 2;
-  }
+  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
   if (model && dataset) {
     fprintf(stderr, "tessera profile: give either --model or --dataset, not both\n");
     return 2;

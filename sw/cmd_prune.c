@@ -120,10 +120,7 @@ int ts_cmd_prune(int argc, char **argv) {
     }
     if (bad) return 2;
   }
-  if (optind < argc) {
-    fprintf(stderr, "tessera prune: unexpected argument '%s' (see --help)\n", argv[optind]);
-    return 2;
-  }
+  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
   if (!nl)
     for (int i = 0; i < TS_NUM_LAYERS; i++) {
       ts_layer_info li[TS_NUM_LAYERS];

@@ -69,10 +69,7 @@ int ts_cmd_quant(int argc, char **argv) {
     }
     if (bad) return 2;
   }
-  if (optind < argc) {
-    fprintf(stderr, "tessera quant: unexpected argument '%s' (see --help)\n", argv[optind]);
-    return 2;
-  }
+  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
   char csv[4096], png[4096], memcsv[4096], runcsv[4096];
   if (ts_study_path(csv, sizeof csv, out, "quant.csv") ||
       ts_study_path(png, sizeof png, out, "quant_accuracy.png") ||

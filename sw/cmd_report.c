@@ -409,10 +409,7 @@ int ts_cmd_report(int argc, char **argv) {
       default: return ts_cli_bad_option(cmd, o, argv);
     }
   }
-  if (optind < argc) {
-    fprintf(stderr, "tessera report: unexpected argument '%s' (see --help)\n", argv[optind]);
-    return 2;
-  }
+  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
   struct stat sb;
   if (stat(out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
     fprintf(stderr, "tessera report: folder '%s' does not exist; run `tessera run --out %s` "

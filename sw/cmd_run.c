@@ -75,10 +75,7 @@ int ts_cmd_run(int argc, char **argv) {
     }
     if (bad) return 2;
   }
-  if (optind < argc) {
-    fprintf(stderr, "tessera run: unexpected argument '%s' (see --help)\n", argv[optind]);
-    return 2;
-  }
+  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
   char model[4096], stamp[4096];
   if (ts_study_path(model, sizeof model, out, "model.safetensors") ||
       ts_study_path(stamp, sizeof stamp, out, "run_config.csv")) {

@@ -150,10 +150,7 @@ int ts_cmd_train(int argc, char **argv) {
     }
     if (bad) return 2;
   }
-  if (optind < argc) {
-    fprintf(stderr, "tessera train: unexpected argument '%s' (see --help)\n", argv[optind]);
-    return 2;
-  }
+  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
   if (ids) {
     char id1[64], id2[64];
     const char *comma = strchr(ids, ',');
