@@ -1,11 +1,14 @@
 // A whole integer CNN (conv -> pool -> conv -> pool -> fc x3) run layer by
 // layer on the RTL and on the golden model: every intermediate byte and the
-// final logits must be equal. Weights and images are generated (the trained
-// model's integer path comes later); requantization scales are calibrated
-// from the golden accumulators, as the real path will do on training images.
+// final logits must be equal. The first tests use random integer weights
+// with requantization calibrated from the golden accumulators; the QnetOnRtl
+// tests build the integer network the real path builds (models/ts_qnet.h:
+// a float network, calibration images, B and scheme) and run it through
+// ts_qnet_run with the RTL as the GEMM executor.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -14,6 +17,8 @@
 #include "ts_dataset.h"
 #include "ts_hw.h"
 #include "ts_int.h"
+#include "ts_net.h"
+#include "ts_qnet.h"
 #include "ts_rng.h"
 
 namespace {
@@ -174,6 +179,88 @@ TEST(HwNet, OddKernelsOneChannelEveryWidth) {
     const int wbits[TS_NUM_LAYERS] = {b, 17 - b, b, 17 - b, b};
     run_net(a, wbits, 200 + b, 1);
   }
+}
+
+// ts_qnet's GEMM executor on the RTL: ctx is the ts_hw handle.
+ts_status hw_exec(void *ctx, int, const ts_int_gemm *g, const uint8_t *x, int64_t *y,
+                  ts_error *err) {
+  return ts_hw_gemm(static_cast<ts_hw *>(ctx), g, x, y, nullptr, err);
+}
+
+// Normalised float images [n][c][h][w] (and the architecture they fit):
+// CIFAR-100 test images when TESSERA_CIFAR100_DIR is set, else generated
+// 3x32x32 ones with the same value range.
+std::vector<float> qnet_images(int n, ts_arch *a, bool *real) {
+  *real = false;
+  ts_arch_default(a, 3, 32, 32, 100);
+  const size_t px = 3 * 32 * 32;
+  std::vector<float> x((size_t)n * px);
+  if (const char *dir = std::getenv("TESSERA_CIFAR100_DIR")) {
+    ts_dataset *ds = nullptr;
+    ts_error err = {};
+    if (ts_dataset_load_n(TS_DS_CIFAR100, dir, TS_SPLIT_TEST, 0, n, &ds, &err) == TS_OK &&
+        ds->n == n) {
+      ts_norm nm;
+      std::vector<int> idx(n);
+      for (int i = 0; i < n; i++) idx[i] = i;
+      if (ts_dataset_norm(ds, &nm, &err) == TS_OK &&
+          ts_dataset_batch(ds, &nm, idx.data(), n, x.data(), nullptr, &err) == TS_OK)
+        *real = true;
+    }
+    ts_dataset_destroy(ds);
+    if (*real) return x;
+  }
+  ts_rng r;
+  ts_rng_seed(&r, 4242);
+  for (auto &v : x) v = 4.0f * ts_rng_uniform(&r) - 2.0f;
+  return x;
+}
+
+// N images through the integer network built by ts_qnet from a float
+// network (PyTorch-style init; the trained CIFAR model is not in the tree),
+// calibrated on the first images: the RTL's fc3 accumulators must equal the
+// golden model's exactly, for several B and both schemes, the images batched
+// into one GEMM per layer (FC layers get N = images columns).
+TEST(QnetOnRtl, TrainedStyleNetworkLogitsEqualGolden) {
+  const int n_calib = 16, n_run = 6;
+  ts_arch a;
+  bool real = false;
+  std::vector<float> imgs = qnet_images(n_calib, &a, &real);
+  if (!real) std::printf("[ info ] QnetOnRtl: generated images (TESSERA_CIFAR100_DIR unset)\n");
+  ts_error err = {};
+  ts_net *net = nullptr;
+  ASSERT_EQ(ts_net_create(&a, &net, &err), TS_OK) << err.msg;
+  ts_net_init(net, 77);
+  ts_hw *hw = nullptr;
+  ASSERT_EQ(ts_hw_create(nullptr, &hw, &err), TS_OK) << err.msg;
+  for (ts_quant_scheme s : {TS_QUANT_PER_TENSOR, TS_QUANT_PER_CHANNEL})
+    for (int bits : {2, 5, 8, 16}) {
+      ts_qnet *q = nullptr;
+      ASSERT_EQ(ts_qnet_create(net, bits, s, imgs.data(), n_calib, &q, &err), TS_OK)
+          << "B=" << bits << ": " << err.msg;
+      const int C = ts_qnet_classes(q);
+      std::vector<uint8_t> x((size_t)n_run * ts_qnet_image_bytes(q));
+      // The last n_run calibration images: some of them were not seen first.
+      ASSERT_EQ(ts_qnet_quantize_input(q, imgs.data() + (imgs.size() - x.size()), x.size(),
+                                       x.data(), &err), TS_OK) << err.msg;
+      std::vector<int64_t> want((size_t)n_run * C), got((size_t)n_run * C, -777);
+      ASSERT_EQ(ts_qnet_run(q, x.data(), n_run, nullptr, nullptr, want.data(), &err), TS_OK)
+          << err.msg;
+      ASSERT_EQ(ts_qnet_run(q, x.data(), n_run, hw_exec, hw, got.data(), &err), TS_OK)
+          << ts_quant_scheme_name(s) << " B=" << bits << ": " << err.msg;
+      int nonzero = 0;
+      for (size_t i = 0; i < want.size(); i++) {
+        ASSERT_EQ(got[i], want[i]) << ts_quant_scheme_name(s) << " B=" << bits << " image "
+                                   << i / C << " logit " << i % C << ": RTL " << got[i]
+                                   << " vs golden " << want[i] << " (diff "
+                                   << got[i] - want[i] << ")";
+        nonzero += want[i] != 0;
+      }
+      EXPECT_GT(nonzero, 0) << "B=" << bits << ": every logit is 0, the net computed nothing";
+      ts_qnet_destroy(q);
+    }
+  ts_hw_destroy(hw);
+  ts_net_destroy(net);
 }
 
 }  // namespace
