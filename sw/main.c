@@ -21,6 +21,7 @@ static const command COMMANDS[] = {
     {"prune", ts_cmd_prune, "accuracy vs magnitude pruning, per layer, vs MACs; bits x pruning grid"},
     {"plots", ts_cmd_plots, "weight histograms of every layer and the training curve"},
     {"report", ts_cmd_report, "OUT/report.md from what the other commands wrote"},
+    {"hw-run", ts_cmd_hwrun, "the integer CNN on the simulated accelerator: cycles, utilization, accuracy"},
     {"run", ts_cmd_run, "the whole pipeline: train, profile, quant, prune, plots, report"},
 };
 
