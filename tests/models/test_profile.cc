@@ -13,38 +13,18 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "ts_profile.h"
 
 namespace {
 
-// A fresh directory under testing::TempDir() for one test, removed at the
-// end unless the test failed (then it stays for a look).
-class TestDir {
+using ts_test::ReadLines;
+
+// Per-test temporary directory (tests/test_util.h).
+class TestDir : public ts_test::TestDir {
  public:
-  TestDir() {
-    const auto *info = testing::UnitTest::GetInstance()->current_test_info();
-    path_ = testing::TempDir() + "tessera_profile_" + info->name() + "_" +
-            std::to_string(getpid());
-    Shell("rm -rf \"" + path_ + "\" && mkdir -p \"" + path_ + "\"");
-  }
-  ~TestDir() {
-    if (!testing::Test::HasFailure()) Shell("rm -rf \"" + path_ + "\"");
-  }
-  const std::string &str() const { return path_; }
-
- private:
-  static void Shell(const std::string &cmd) {
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  }
-  std::string path_;
+  TestDir() : ts_test::TestDir("profile") {}
 };
-
-std::vector<std::string> ReadLines(const std::string &path) {
-  std::ifstream f(path);
-  std::vector<std::string> out;
-  for (std::string l; std::getline(f, l);) out.push_back(l);
-  return out;
-}
 
 std::vector<std::string> Split(const std::string &s) {
   std::vector<std::string> out;
