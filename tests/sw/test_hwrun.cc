@@ -1,0 +1,101 @@
+// tessera hw-run end to end (sw/cmd_hwrun.c): usage errors exit 2 with one
+// line before any output; a run on generated MNIST-format data writes
+// hw.csv / hw_accuracy.csv / hw.json and --check passes (RTL = golden).
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "cli_harness.h"
+#include "ts_arch.h"
+#include "ts_weights.h"
+
+namespace {
+
+using namespace ts_cli_test;
+
+constexpr int kSide = 28, kTrainN = 64, kTestN = 20, kClasses = 10;
+
+class HwRunCli : public testing::Test {
+ protected:
+  void SetUp() override {
+    bin_ = TesseraBin();
+    if (bin_.empty()) GTEST_SKIP() << "no tessera binary (set TESSERA_BIN)";
+    const auto *info = testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(testing::TempDir()) /
+           ("ts_hwrun_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "data");
+    WriteIdx(dir_ / "data", "train", EasyIdx(kTrainN, kSide, kSide));
+    WriteIdx(dir_ / "data", "t10k", EasyIdx(kTestN, kSide, kSide));
+    // A model file as `tessera train` writes it, small deterministic weights.
+    ts_arch a;
+    ts_arch_default(&a, 1, kSide, kSide, kClasses);
+    std::vector<float> p(ts_arch_num_params(&a));
+    for (size_t i = 0; i < p.size(); i++)
+      p[i] = 0.02f * static_cast<float>(static_cast<int>((i * 7919u) % 11u) - 5);
+    const ts_st_meta extra[] = {{"tessera.dataset", "mnist"}, {"tessera.norm", "0.45/0.35"}};
+    ts_error err{};
+    model_ = dir_ / "m.safetensors";
+    ASSERT_EQ(ts_weights_save_params(&a, p.data(), p.size(), model_.c_str(), extra, 2, &err),
+              TS_OK) << err.msg;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_, ec);
+  }
+  std::vector<std::string> Args(std::vector<std::string> extra) const {
+    std::vector<std::string> a = {"hw-run", "--model", model_.string(), "--data",
+                                  (dir_ / "data").string(), "--out", (dir_ / "out").string(),
+                                  "--calib", "32", "--threads", "1"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  fs::path bin_, dir_, model_;
+};
+
+TEST_F(HwRunCli, UsageErrorsExit2WithOneLineAndNoOutput) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--bits", "0"}, "--bits"},         {{"--bits", "17"}, "--bits"},
+      {{"--bits", "x"}, "--bits"},         {{"--scheme", "both"}, "--scheme"},
+      {{"--images", "0"}, "--images"},     {{"--threads", "0"}, "--threads"},
+      {{"--batch", "0"}, "--batch"},       {{"--calib", "-1"}, "--calib"},
+      {{"--acc-images", "0"}, "--acc-images"}, {{"--dataset", "svhn"}, "--dataset"},
+      {{"--frobnicate"}, "--frobnicate"},  {{"stray"}, "stray"},
+      {{"--images", "21"}, "--images"}};
+  for (const auto &c : cases) {
+    RunResult r = RunIn(bin_, dir_, Args(c.first));
+    EXPECT_TRUE(FailsCleanly(r, 2, c.second));
+    EXPECT_FALSE(fs::exists(dir_ / "out")) << r.Describe();
+  }
+}
+
+TEST_F(HwRunCli, MissingModelFailsWithExit1) {
+  RunResult r = RunIn(bin_, dir_, {"hw-run", "--model", (dir_ / "nope").string(), "--data",
+                                   (dir_ / "data").string()});
+  EXPECT_TRUE(FailsCleanly(r, 1, "nope"));
+}
+
+TEST_F(HwRunCli, RunWritesFilesAndCheckPasses) {
+  RunResult r = RunIn(bin_, dir_, Args({"--images", "5", "--batch", "3", "--bits", "6",
+                                        "--scheme", "per-tensor", "--check"}), 120);
+  ASSERT_TRUE(Succeeds(r));
+  EXPECT_NE(r.out.find("--check: all 50 logits of 5 images equal"), std::string::npos)
+      << r.Describe();
+  const std::string csv = ReadText(dir_ / "out" / "hw.csv");
+  EXPECT_EQ(csv.rfind("layer,bits,scheme,images,batch,m,k,n,runs,macs,cycles,", 0), 0u) << csv;
+  for (const char *l : {"conv1,6,per-tensor,5,3,", "conv2,", "fc1,", "fc2,", "fc3,"})
+    EXPECT_NE(csv.find(l), std::string::npos) << "hw.csv lacks " << l << ":\n" << csv;
+  const std::string acc = ReadText(dir_ / "out" / "hw_accuracy.csv");
+  int lines = 0;
+  for (char c : acc) lines += c == '\n';
+  EXPECT_EQ(lines, 1 + 32) << "hw_accuracy.csv: header + B=1..16 x 2 schemes:\n" << acc;
+  const std::string js = ReadText(dir_ / "out" / "hw.json");
+  EXPECT_NE(js.find("\"mismatches\":\t0"), std::string::npos) << js;
+  for (const auto &f : ListDir(dir_ / "out"))
+    EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
+}
+
+}  // namespace
