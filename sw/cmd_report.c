@@ -378,6 +378,50 @@ static void section_timing(FILE *f, const report *r) {
   if (!any) missing(f, "quant_run.csv / prune_run.csv", "quant` and `tessera prune");
 }
 
+/* The accelerator: what `tessera hw-run` measured (hw.csv, hw_accuracy.csv;
+ * columns in docs/hw.md). */
+static void section_hw(FILE *f, const report *r) {
+  fprintf(f, "## 8. On the INT MAC array (RTL, Verilator)\n\n");
+  ts_csv *acc = load(r->out, "hw_accuracy.csv"), *hw = load(r->out, "hw.csv");
+  if (acc && acc->rows > 0) {
+    fprintf(f, "Integer inference as the accelerator computes it (B-bit weight codes, 8-bit "
+            "activations calibrated per layer, integer requantization; contract in "
+            "docs/int-arith.md), on %s test images, next to FP32 and weight-only fake "
+            "quantization:\n\n| B | scheme | FP32 | fake-quant | integer (golden = RTL) |\n"
+            "|--:|---|--:|--:|--:|\n", ts_csv_get(acc, 0, "images"));
+    for (int i = 0; i < acc->rows; i++)
+      fprintf(f, "| %s | %s | %.2f%% | %.2f%% | %.2f%% |\n", ts_csv_get(acc, i, "bits"),
+              ts_csv_get(acc, i, "scheme"), 100 * ts_csv_num(acc, i, "fp32_accuracy"),
+              100 * ts_csv_num(acc, i, "fakequant_accuracy"),
+              100 * ts_csv_num(acc, i, "int_golden_accuracy"));
+    fprintf(f, "\n");
+  } else {
+    missing(f, "hw_accuracy.csv", "hw-run");
+  }
+  if (hw && hw->rows > 0) {
+    char b1[32], b2[32];
+    fprintf(f, "Per layer on the RTL (%s images, B = %s %s, batch %s; utilization = useful MACs "
+            "/ (cycles x PEs); a layer is fetch-bound when the weight port is the busier "
+            "resource):\n\n| layer | M | K | N | MACs | cycles | utilization | weight port busy "
+            "| bound |\n|---|--:|--:|--:|--:|--:|--:|--:|---|\n",
+            ts_csv_get(hw, 0, "images"), ts_csv_get(hw, 0, "bits"), ts_csv_get(hw, 0, "scheme"),
+            ts_csv_get(hw, 0, "batch"));
+    for (int i = 0; i < hw->rows; i++)
+      fprintf(f, "| %s | %s | %s | %s | %s | %s | %.1f%% | %.1f%% | %s |\n",
+              ts_csv_get(hw, i, "layer"), ts_csv_get(hw, i, "m"), ts_csv_get(hw, i, "k"),
+              ts_csv_get(hw, i, "n"), num((long long)ts_csv_num(hw, i, "macs"), b1),
+              num((long long)ts_csv_num(hw, i, "cycles"), b2),
+              100 * ts_csv_num(hw, i, "utilization"), 100 * ts_csv_num(hw, i, "wport_busy"),
+              ts_csv_get(hw, i, "bound"));
+    fprintf(f, "\nThe array is dense: it performs every MAC of a pruned model, zeros included "
+            "(section 6). Zero-skipping is the next step of the design (docs/hw.md).\n\n");
+  } else {
+    missing(f, "hw.csv", "hw-run");
+  }
+  ts_csv_free(acc);
+  ts_csv_free(hw);
+}
+
 static ts_status write_report(FILE *f, void *user, ts_error *err) {
   (void)err;
   const report *r = user;
@@ -392,6 +436,7 @@ static ts_status write_report(FILE *f, void *user, ts_error *err) {
   section_quant(f, r);
   section_prune(f, r);
   section_timing(f, r);
+  section_hw(f, r);
   return ferror(f) ? ts_fail(err, TS_E_IO, "write error") : TS_OK;
 }
 

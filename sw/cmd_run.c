@@ -1,5 +1,5 @@
 /* tessera run: the whole pipeline in one folder -- train (or reuse the
- * model), profile, quant, prune, plots, report -- by calling the other
+ * model), profile, quant, prune, plots, hw-run, report -- by calling the other
  * commands with the options they need. */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,17 +19,22 @@ static const char *const USAGE =
     "  1 train    unless OUT/model.safetensors was trained to completion with the same\n"
     "             configuration (OUT/run_config.csv); an interrupted training of the\n"
     "             same configuration continues from its checkpoint (exact resume)\n"
-    "  2 profile  3 quant  4 prune  5 plots  6 report (OUT/report.md)\n"
+    "  2 profile  3 quant  4 prune  5 plots\n"
+    "  6 hw-run   64 test images through the integer CNN on the RTL, checked\n"
+    "             against the golden model, plus the integer accuracy table\n"
+    "  7 report   OUT/report.md\n"
     "quant and prune skip points already in their CSVs for the same model.\n"
     "  --limit N  first N images of each split (quick runs; also the test images)\n"
     "Other options as in `tessera train`; defaults: fashion-mnist, 30 epochs.\n";
 
 typedef int (*cmd_fn)(int, char **);
 
+enum { RUN_STAGES = 7 };
+
 static int stage(int i, const char *name, cmd_fn fn, char **argv) {
   int argc = 0;
   while (argv[argc]) argc++;
-  printf("\n==== [%d/6] %s ====\n$ tessera", i, name);
+  printf("\n==== [%d/%d] %s ====\n$ tessera", i, RUN_STAGES, name);
   for (int k = 0; k < argc; k++) printf(" %s", argv[k]);
   printf("\n");
   fflush(stdout);
@@ -170,15 +175,29 @@ int ts_cmd_run(int argc, char **argv) {
     failed |= (stage(5, "plots", ts_cmd_plots, a) != 0) << 3;
   }
   {
+    /* the integer network on the RTL: 64 images checked logit by logit
+     * against the C golden model, and the accuracy table */
+    char *a[24] = {"hw-run", "--model", model, "--out", (char *)out, "--threads",
+                   (char *)threads, "--dataset", (char *)dataset, "--images", "64",
+                   "--check"};
+    int m = 12;
+    if (data) a[m++] = "--data", a[m++] = (char *)data;
+    if (coarse) a[m++] = "--coarse";
+    if (limit) a[m++] = "--acc-images", a[m++] = (char *)limit;
+    a[m] = NULL;
+    failed |= (stage(6, "hw-run", ts_cmd_hwrun, a) != 0) << 4;
+  }
+  {
     char *a[] = {"report", "--out", (char *)out, NULL};
-    failed |= (stage(6, "report", ts_cmd_report, a) != 0) << 4;
+    failed |= (stage(7, "report", ts_cmd_report, a) != 0) << 5;
   }
   char el[32];
   ts_cli_duration(ts_study_now() - t0, el, sizeof el);
   if (failed) {
-    static const char *const names[] = {"profile", "quant", "prune", "plots", "report"};
+    static const char *const names[] = {"profile", "quant", "prune", "plots", "hw-run",
+                                        "report"};
     fprintf(stderr, "tessera run: finished in %s with failed stages:", el);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
       if (failed >> i & 1) fprintf(stderr, " %s", names[i]);
     fprintf(stderr, " (see their messages above)\n");
     return 1;
