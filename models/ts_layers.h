@@ -44,11 +44,12 @@ void ts_col2im_t(float *din, const float *dcolT, int n, int c, int h, int w,
 void ts_conv_gemm_forward(float *out, const float *colT, const float *w,
                           const float *b, int m, int k, int p, int relu);
 /* dout: [m][p] (ReLU mask already applied). dw [m][k] +=, db [m] +=,
- * dcolT [k][p] = W^T dout (skipped when dcolT is NULL); wt [k][m] is
- * scratch for W transposed (unused when dcolT is NULL). */
+ * dcolT [k][p] = W^T dout (skipped when dcolT is NULL). Scratch the
+ * caller owns: dout_t [p][m] and wk [k][m]. */
 void ts_conv_gemm_backward(float *dcolT, float *dw, float *db,
                            const float *dout, const float *colT,
-                           const float *w, float *wt, int m, int k, int p);
+                           const float *w, float *dout_t, float *wk, int m,
+                           int k, int p);
 
 /* FC: out [p][m] = in[p][k] W[m][k]^T + b[m]; ReLU when relu != 0. */
 void ts_dense_forward(float *out, const float *in, const float *w,

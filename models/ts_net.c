@@ -97,7 +97,9 @@ typedef struct ts_ws {
   float *dcol2;   /* like col2 */
   float *dp1;     /* like p1 */
   float *da1;     /* like a1 */
-  float *wt2;     /* [c1*k2*k2][c2] conv2 weights transposed */
+  float *dout_t;  /* [cap*oh*ow][c] a conv's output gradient transposed,
+                     sized for the larger of conv1 and conv2 */
+  float *wk;      /* [k*k*c_in][c_out] weight-sized scratch, larger layer */
   float *grad;    /* [nparams] */
   void *block;    /* the single allocation all of the above point into */
 } ts_ws;
@@ -120,10 +122,12 @@ static ts_ws *ws_create(const ts_net *net, int cap, int train) {
   const size_t f0 = n * L[2].in_c, h1 = n * L[2].out_c, h2 = n * L[3].out_c;
   const size_t lg = n * L[4].out_c;
   /* sizes in floats; int32 and float are both 4 bytes */
+  const size_t dt = a1 > a2 ? a1 : a2;
+  const size_t wk = L[0].w_len > L[1].w_len ? L[0].w_len : L[1].w_len;
   size_t sizes[] = {col1, a1, p1, p1, col2, a2, p2, p2, f0, h1, h2, lg,
-                    lg, h2, h1, f0, p2, a2, col2, p1, a1, L[1].w_len,
+                    lg, h2, h1, f0, p2, a2, col2, p1, a1, dt, wk,
                     net->nparams};
-  const int nbuf = train ? 23 : 12;
+  const int nbuf = train ? 24 : 12;
   size_t total = 0;
   for (int i = 0; i < nbuf; i++) total += (sizes[i] + 15) & ~(size_t)15;
   ts_ws *ws = calloc(1, sizeof *ws);
@@ -140,7 +144,7 @@ static ts_ws *ws_create(const ts_net *net, int cap, int train) {
                      &ws->f0, &ws->h1, &ws->h2, &ws->logits,
                      &ws->dlogits, &ws->dh2, &ws->dh1, &ws->df0,
                      &ws->dp2, &ws->da2, &ws->dcol2, &ws->dp1,
-                     &ws->da1, &ws->wt2, &ws->grad};
+                     &ws->da1, &ws->dout_t, &ws->wk, &ws->grad};
   float *p = block;
   for (int i = 0; i < nbuf; i++) {
     *slots[i] = p;
@@ -196,7 +200,8 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
                       L[1].out_h, L[1].out_w);
   ts_relu_backward(ws->da2, ws->a2, (long)n * L[1].gemm_n * L[1].out_c);
   ts_conv_gemm_backward(ws->dcol2, g + L[1].w_off, g + L[1].b_off, ws->da2,
-                        ws->col2, P + L[1].w_off, ws->wt2, L[1].out_c, L[1].gemm_k,
+                        ws->col2, P + L[1].w_off, ws->dout_t, ws->wk, L[1].out_c,
+                        L[1].gemm_k,
                         n * L[1].gemm_n);
   memset(ws->dp1, 0, sizeof(float) * (size_t)n * L[1].in_h * L[1].in_w * L[1].in_c);
   ts_col2im_t(ws->dp1, ws->dcol2, n, L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
@@ -204,7 +209,8 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
                       L[0].out_h, L[0].out_w);
   ts_relu_backward(ws->da1, ws->a1, (long)n * L[0].gemm_n * L[0].out_c);
   ts_conv_gemm_backward(NULL, g + L[0].w_off, g + L[0].b_off, ws->da1,
-                        ws->col1, P + L[0].w_off, NULL, L[0].out_c, L[0].gemm_k,
+                        ws->col1, P + L[0].w_off, ws->dout_t, ws->wk, L[0].out_c,
+                        L[0].gemm_k,
                         n * L[0].gemm_n);
 }
 

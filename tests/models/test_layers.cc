@@ -102,8 +102,8 @@ TEST(Layers, ConvGradientsThroughIm2col) {
   };
   Vec col(kk * p), dcol(kk * p), dw(m * kk, 0.f), db(m, 0.f), dx(x.size(), 0.f);
   ts_im2col_t(col.data(), x.data(), s, n, c, h, w, k);
-  Vec wtt(kk * m);
-  ts_conv_gemm_backward(dcol.data(), dw.data(), db.data(), r.data(), col.data(), wt.data(), wtt.data(), m, kk, p);
+  Vec dt(p * m), wk(kk * m);
+  ts_conv_gemm_backward(dcol.data(), dw.data(), db.data(), r.data(), col.data(), wt.data(), dt.data(), wk.data(), m, kk, p);
   ts_col2im_t(dx.data(), dcol.data(), n, c, h, w, k);
   ExpectGradClose("conv d/dx", x, dx, loss);
   ExpectGradClose("conv d/dw", wt, dw, loss);
