@@ -21,6 +21,12 @@ typedef struct ts_hw ts_hw;
 typedef struct ts_hw_opts {
   const char *trace_fst; /* FST waveform path, NULL: none (needs HW_TRACE=1) */
   uint64_t max_cycles;   /* per run before TS_E_HW; 0: a bound from the shape */
+  int port_loads;        /* 1: weights and activations go through the host port,
+                            one simulated cycle per word / row (host_cycles);
+                            0 (default): written straight into the memories
+                            between clock edges, no simulated cycles. Channel
+                            parameters, jobs and configuration always use
+                            the port. Results and compute cycles are equal. */
 } ts_hw_opts;
 
 /* Counters of the array, summed over the runs of a call. */
@@ -31,7 +37,8 @@ typedef struct ts_hw_counters {
   uint64_t lane_run;     /* lane-cycles issuing a MAC */
   uint64_t lane_load;    /* lane-cycles waiting for / loading a filter */
   uint64_t lane_stall;   /* lane-cycles with a full result slot */
-  uint64_t host_cycles;  /* cycles spent by host writes (loading buffers) */
+  uint64_t host_cycles;  /* cycles spent by host-port writes (loading buffers;
+                            weights and activations only with port_loads) */
   uint64_t runs;         /* start pulses */
 } ts_hw_counters;
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "Vtessera_top.h"
+#include "Vtessera_top___024root.h"
 #include "ts_hw_params.h"
 
 namespace {
@@ -89,6 +90,28 @@ struct ts_hw {
 #endif
   uint64_t max_cycles = 0;
   uint64_t cycles = 0;
+  bool port_loads = false;
+
+  // Backdoor writes (sim/tessera_sim.vlt makes these memories public): the
+  // buffers are filled between clock edges without simulated cycles. Safe
+  // because both memories are only read at a clock edge while busy_o is high.
+  void load_wmem(uint32_t addr, uint64_t v) {
+    if (port_loads) {
+      host_write64(TS_HW_SEL_WMEM, addr, v);
+    } else {
+      top->rootp->tessera_top__DOT__u_weight_mem__DOT__mem_q[addr] = v;
+    }
+  }
+
+  void load_act(uint32_t addr, const uint64_t *data, int nwords64) {
+    if (port_loads) {
+      host_write(TS_HW_SEL_ACT, addr, data, nwords64);
+      return;
+    }
+    auto &row = top->rootp->tessera_top__DOT__u_act_buf__DOT__mem_q[addr];
+    for (int i = 0; i < kActW / 32; i++)
+      row[i] = i / 2 < nwords64 ? (uint32_t)(data[i / 2] >> (32 * (i % 2))) : 0u;
+  }
 
   void tick() {
     top->clk_i = 0;
@@ -160,6 +183,7 @@ ts_status ts_hw_create(const ts_hw_opts *opts, ts_hw **out, ts_error *err) {
   }
 #endif
   hw->max_cycles = opts ? opts->max_cycles : 0;
+  hw->port_loads = opts && opts->port_loads;
   hw->top->rst_ni = 0;
   hw->top->start_i = 0;
   hw->top->host_we_i = 0;
@@ -218,7 +242,7 @@ ts_status ts_hw_gemm(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x,
     st = ts_int_pack_weights(g->w + (size_t)m0 * K, mm, K, B, words.data(), words.size(), err);
     if (st != TS_OK) return st;
     for (size_t i = 0; i < (size_t)mm * wpr; i++)
-      hw->host_write64(TS_HW_SEL_WMEM, (uint32_t)i, words[i]);
+      hw->load_wmem((uint32_t)i, words[i]);
     for (int r = 0; r < mm; r++) {
       const int64_t bias = g->bias ? g->bias[m0 + r] : 0;
       const uint64_t mult = g->out == TS_INT_OUT_ACC ? 1 : (uint64_t)g->mult[m0 + r];
@@ -242,7 +266,7 @@ ts_status ts_hw_gemm(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x,
             if (n >= N) break;
             row[c / 8] |= (uint64_t)x[(size_t)k * N + n] << (8 * (c % 8));
           }
-          hw->host_write(TS_HW_SEL_ACT, (uint32_t)(k * tt + t), row.data(), (int)row.size());
+          hw->load_act((uint32_t)(k * tt + t), row.data(), (int)row.size());
         }
       // Jobs: the flattened tile list i = m * tt + t cut into one run per
       // lane. Lane j gets its first filter about j * wpr cycles after lane

@@ -244,6 +244,42 @@ TEST_F(HwGemm, CountersAddUp) {
   EXPECT_EQ(c.runs, 1u);
 }
 
+// Backdoor loads (default) and host-port loads give the same outputs and the
+// same compute counters; only host_cycles differ, by exactly one cycle per
+// weight word and activation row.
+TEST(HwLoads, BackdoorEqualsHostPort) {
+  ts_rng r;
+  ts_rng_seed(&r, 29);
+  ts_error err = {};
+  ts_hw *port = nullptr, *door = nullptr;
+  ts_hw_opts o = {};
+  o.port_loads = 1;
+  ASSERT_EQ(ts_hw_create(&o, &port, &err), TS_OK) << err.msg;
+  ASSERT_EQ(ts_hw_create(nullptr, &door, &err), TS_OK) << err.msg;
+  // Two runs (M beyond the weight memory at K = 2048, B = 16) and a ragged N.
+  for (int b : {3, 16}) {
+    Layer L = make_layer(&r, b == 16 ? 40 : 11, b == 16 ? TS_HW_K_MAX : 90, 37, b, 1,
+                         TS_INT_OUT_S8, Fill::Random, Fill::Random);
+    ts_hw_counters cp = {}, cd = {};
+    ASSERT_TRUE(check_layer(port, 29, L, &cp));
+    ASSERT_TRUE(check_layer(door, 29, L, &cd));
+    EXPECT_EQ(cp.cycles, cd.cycles) << "B=" << b << ": compute cycles differ";
+    EXPECT_EQ(cp.wport_cycles, cd.wport_cycles) << "B=" << b;
+    EXPECT_EQ(cp.lane_stall, cd.lane_stall) << "B=" << b;
+    EXPECT_EQ(cp.runs, cd.runs) << "B=" << b;
+    const int wpr = ts_hw_words_per_row(L.k, b);
+    const uint64_t words = (uint64_t)L.m * wpr;
+    // The activations are loaded once per run of filters that fit the memory.
+    const int mc = std::min({L.m, TS_HW_CHAN_DEPTH, TS_HW_WMEM_WORDS / wpr});
+    const uint64_t mruns = (uint64_t)((L.m + mc - 1) / mc);
+    const uint64_t rows = mruns * L.k * ((L.n + ts_hw_cols() - 1) / ts_hw_cols());
+    EXPECT_EQ(cp.host_cycles - cd.host_cycles, words + rows)
+        << "B=" << b << ": host-port loads should cost one cycle per word / row";
+  }
+  ts_hw_destroy(port);
+  ts_hw_destroy(door);
+}
+
 TEST_F(HwGemm, RejectsBadInputWithoutRunning) {
   ts_rng r;
   ts_rng_seed(&r, 19);
