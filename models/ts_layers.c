@@ -76,6 +76,47 @@ void ts_conv_gemm_forward(float *out, const float *colT, const float *w,
   bias_relu_rows(out, b, m, p, relu);
 }
 
+void ts_conv_forward_fused(float *out, const float *in, ts_strides s, int n,
+                           int c, int h, int w, int k, const float *wt,
+                           const float *b, int m, int relu, float *tile) {
+  const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k;
+  const long p = (long)n * oh * ow;
+  long seg_src[TS_CONV_TILE]; /* source offset of each run of output pixels */
+  int seg_dst[TS_CONV_TILE], seg_len[TS_CONV_TILE];
+  for (long p0 = 0; p0 < p; p0 += TS_CONV_TILE) {
+    const int len = p - p0 < TS_CONV_TILE ? (int)(p - p0) : TS_CONV_TILE;
+    /* the tile's pixels as runs along image rows */
+    long img = p0 / ((long)oh * ow);
+    int rem = (int)(p0 % ((long)oh * ow)), y = rem / ow, x = rem % ow, nseg = 0;
+    for (int t = 0; t < len; nseg++) {
+      const int run = ow - x < len - t ? ow - x : len - t;
+      seg_src[nseg] = img * s.n + y * s.h + x;
+      seg_dst[nseg] = t;
+      seg_len[nseg] = run;
+      t += run;
+      x += run;
+      if (x == ow) {
+        x = 0;
+        if (++y == oh) y = 0, img++;
+      }
+    }
+    /* tile [kk][len] of the transposed im2col, built in L1 */
+    for (int ch = 0; ch < c; ch++)
+      for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++) {
+          float *row = tile + ((long)(ch * k + ky) * k + kx) * TS_CONV_TILE;
+          const long shift = ch * s.c + ky * s.h + kx;
+          for (int g = 0; g < nseg; g++) {
+            const float *src = in + seg_src[g] + shift;
+            float *dst = row + seg_dst[g];
+            for (int q = 0; q < seg_len[g]; q++) dst[q] = src[q];
+          }
+        }
+    ts_gemm_cm(len, m, kk, tile, TS_CONV_TILE, wt, kk, out + p0, (int)p, 0);
+  }
+  bias_relu_rows(out, b, m, p, relu);
+}
+
 /* Pixels per step of the weight-gradient reduction: one step's slices of
  * dout^T and colT stay in L1/L2. */
 #define TS_DW_STEP 256

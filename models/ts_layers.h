@@ -43,6 +43,16 @@ void ts_col2im_t(float *din, const float *dcolT, int n, int c, int h, int w,
 /* Conv as GEMM: out [m][p] = W[m][k] colT[k][p] + b[m], ReLU if relu. */
 void ts_conv_gemm_forward(float *out, const float *colT, const float *w,
                           const float *b, int m, int k, int p, int relu);
+/* Inference: the same convolution without materialising im2col. Tiles of
+ * TS_CONV_TILE output pixels are gathered into tile [c*k*k][TS_CONV_TILE]
+ * (caller's scratch, L1-sized) and multiplied at once, so the input is
+ * read from cache instead of a k*k times larger im2col buffer streaming
+ * through memory. Same results as im2col + ts_conv_gemm_forward. */
+#define TS_CONV_TILE 64
+void ts_conv_forward_fused(float *out, const float *in, ts_strides s, int n,
+                           int c, int h, int w, int k, const float *wt,
+                           const float *b, int m, int relu, float *tile);
+
 /* dout: [m][p] (ReLU mask already applied). dw [m][k] +=, db [m] +=,
  * dcolT [k][p] = W^T dout (skipped when dcolT is NULL). Scratch the
  * caller owns: dout_t [p][m] and wk [k][m]. */

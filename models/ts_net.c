@@ -75,7 +75,8 @@ void ts_net_init(ts_net *net, uint64_t seed) {
 typedef struct ts_ws {
   int cap;
   int train;      /* 1: keep what backward needs (pooling indices) */
-  float *col1;    /* [in_c*k1*k1][cap*oh1*ow1] */
+  float *col1;    /* [in_c*k1*k1][cap*oh1*ow1]; at inference a conv tile,
+                     [max(K1, K2)][TS_CONV_TILE] */
   float *a1;      /* [c1][cap][oh1][ow1] conv1 after ReLU */
   float *p1;      /* [c1][cap][ph1][pw1] */
   int32_t *arg1;  /* [c1][cap][ph1][pw1] */
@@ -113,10 +114,13 @@ static void ws_destroy(ts_ws *ws) {
 static ts_ws *ws_create(const ts_net *net, int cap, int train) {
   const ts_layer_info *L = net->layer;
   const size_t n = (size_t)cap;
-  const size_t col1 = n * L[0].gemm_n * L[0].gemm_k;
+  /* inference gathers conv tiles in col1 instead of whole im2col buffers */
+  const size_t tile = (size_t)(L[0].gemm_k > L[1].gemm_k ? L[0].gemm_k : L[1].gemm_k) *
+                      TS_CONV_TILE;
+  const size_t col1 = train ? n * L[0].gemm_n * L[0].gemm_k : tile;
   const size_t a1 = n * L[0].gemm_n * L[0].out_c;
   const size_t p1 = n * L[0].pooled_h * L[0].pooled_w * L[0].out_c;
-  const size_t col2 = n * L[1].gemm_n * L[1].gemm_k;
+  const size_t col2 = train ? n * L[1].gemm_n * L[1].gemm_k : 0;
   const size_t a2 = n * L[1].gemm_n * L[1].out_c;
   const size_t p2 = n * L[1].pooled_h * L[1].pooled_w * L[1].out_c;
   const size_t f0 = n * L[2].in_c, h1 = n * L[2].out_c, h2 = n * L[3].out_c;
@@ -158,20 +162,31 @@ static void forward_chunk(const ts_net *net, ts_ws *ws, const float *x, int n) {
   const ts_layer_info *L = net->layer;
   const float *P = net->params;
   const ts_arch *a = &net->arch;
-  ts_im2col_t(ws->col1, x, ts_strides_nchw(a->in_c, a->in_h, a->in_w), n,
-              a->in_c, a->in_h, a->in_w, a->k1);
-  ts_conv_gemm_forward(ws->a1, ws->col1, P + L[0].w_off, P + L[0].b_off,
-                       L[0].out_c, L[0].gemm_k, n * L[0].gemm_n, 1);
+  const ts_strides s1 = ts_strides_nchw(a->in_c, a->in_h, a->in_w);
+  const ts_strides s2 = ts_strides_cnhw(n, L[1].in_h, L[1].in_w);
+  if (ws->train) { /* backward needs the im2col buffers */
+    ts_im2col_t(ws->col1, x, s1, n, a->in_c, a->in_h, a->in_w, a->k1);
+    ts_conv_gemm_forward(ws->a1, ws->col1, P + L[0].w_off, P + L[0].b_off,
+                         L[0].out_c, L[0].gemm_k, n * L[0].gemm_n, 1);
+  } else {
+    ts_conv_forward_fused(ws->a1, x, s1, n, a->in_c, a->in_h, a->in_w, a->k1,
+                          P + L[0].w_off, P + L[0].b_off, L[0].out_c, 1,
+                          ws->col1);
+  }
   ts_maxpool_forward(ws->p1, ws->train ? ws->arg1 : NULL, ws->a1,
-                     (long)L[0].out_c * n,
-                     L[0].out_h, L[0].out_w);
-  ts_im2col_t(ws->col2, ws->p1, ts_strides_cnhw(n, L[1].in_h, L[1].in_w), n,
-              L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
-  ts_conv_gemm_forward(ws->a2, ws->col2, P + L[1].w_off, P + L[1].b_off,
-                       L[1].out_c, L[1].gemm_k, n * L[1].gemm_n, 1);
+                     (long)L[0].out_c * n, L[0].out_h, L[0].out_w);
+  if (ws->train) {
+    ts_im2col_t(ws->col2, ws->p1, s2, n, L[1].in_c, L[1].in_h, L[1].in_w,
+                L[1].k);
+    ts_conv_gemm_forward(ws->a2, ws->col2, P + L[1].w_off, P + L[1].b_off,
+                         L[1].out_c, L[1].gemm_k, n * L[1].gemm_n, 1);
+  } else {
+    ts_conv_forward_fused(ws->a2, ws->p1, s2, n, L[1].in_c, L[1].in_h,
+                          L[1].in_w, L[1].k, P + L[1].w_off, P + L[1].b_off,
+                          L[1].out_c, 1, ws->col1);
+  }
   ts_maxpool_forward(ws->p2, ws->train ? ws->arg2 : NULL, ws->a2,
-                     (long)L[1].out_c * n,
-                     L[1].out_h, L[1].out_w);
+                     (long)L[1].out_c * n, L[1].out_h, L[1].out_w);
   ts_flatten_cnhw(ws->f0, ws->p2, n, L[1].out_c, L[1].pooled_h, L[1].pooled_w);
   ts_dense_forward(ws->h1, ws->f0, P + L[2].w_off, P + L[2].b_off, n,
                    L[2].in_c, L[2].out_c, 1);

@@ -141,6 +141,27 @@ TEST(Layers, ConvMatchesDirectConvolution) {
   }
 }
 
+// The fused (tiled) inference conv equals im2col + GEMM, for NCHW and CNHW
+// inputs, with tiles that span image rows and images (ow = 7, 3).
+TEST(Layers, FusedConvEqualsIm2colConv) {
+  std::mt19937 g(7);
+  for (int layout = 0; layout < 2; layout++)
+    for (int hw : {9, 5}) {
+      const int n = 5, c = 3, h = hw, w = hw + 1, k = 3, m = 4;
+      const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k, p = n * oh * ow;
+      const ts_strides s = layout ? ts_strides_cnhw(n, h, w) : ts_strides_nchw(c, h, w);
+      Vec x = Random(n * c * h * w, g), wt = Random(m * kk, g), b = Random(m, g);
+      Vec col(kk * p), ref(m * p), fused(m * p), tile(kk * TS_CONV_TILE);
+      ts_im2col_t(col.data(), x.data(), s, n, c, h, w, k);
+      ts_conv_gemm_forward(ref.data(), col.data(), wt.data(), b.data(), m, kk, p, 1);
+      ts_conv_forward_fused(fused.data(), x.data(), s, n, c, h, w, k, wt.data(), b.data(), m, 1,
+                            tile.data());
+      double worst = 0;
+      for (int i = 0; i < m * p; i++) worst = std::max(worst, (double)std::fabs(ref[i] - fused[i]));
+      EXPECT_LT(worst, 1e-6) << (layout ? "CNHW" : "NCHW") << " input " << h << "x" << w;
+    }
+}
+
 TEST(Layers, MaxPoolGradientsAndOddSizes) {
   std::mt19937 g(5);
   const int planes = 6, h = 5, w = 7;  // odd sizes: last row/col dropped
