@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ts_atomic.h"
 #include "commands.h"
 #include "study.h"
 #include "ts_plot.h"
@@ -41,6 +42,12 @@ static int find(const ts_sweep *w, const char *exp, const char *layer, int bits,
         w->p[i].bits == bits && fabs(w->p[i].percent - pct) < 1e-9)
       return i;
   return -1;
+}
+
+static ts_status write_line(FILE *fp, void *user, ts_error *err) {
+  (void)err;
+  fprintf(fp, "%s\n", (const char *)user);
+  return TS_OK;
 }
 
 int ts_cmd_prune(int argc, char **argv) {
@@ -269,9 +276,8 @@ int ts_cmd_prune(int argc, char **argv) {
              layers[worst], worst_mean, ps[1], ps[nps - 1], worst_top, ps[nps - 1], least);
     printf("\n%s\n", line);
   }
-  FILE *fo = fopen(obs, "w");
-  if (!fo || fprintf(fo, "%s\n", line) < 0 || fclose(fo)) {
-    fprintf(stderr, "tessera prune: cannot write '%s'\n", obs);
+  if (ts_atomic_write(obs, write_line, line, &err)) {
+    fprintf(stderr, "tessera prune: %s\n", err.msg);
     goto done;
   }
 
