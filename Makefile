@@ -5,6 +5,8 @@
 #   make test       every test (models/sw under ASan+UBSan, plus RTL equivalence)
 #   make bench      benchmarks, side by side with PyTorch where one exists
 #   make deps       install the Debian packages Tessera needs
+#   make lint       verilator --lint-only -Wall on every RTL module
+#   make hw-bench   accelerator simulation speed and per-layer utilization
 #
 # Sources are found by wildcard: a new models/*.c joins the library, a new
 # tests/<dir>/*.cc joins that directory's test binary.
@@ -58,11 +60,11 @@ SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS) $(SW_SRCS))
 TEST_DIRS := models sw
 TEST_BINS := $(foreach d,$(TEST_DIRS),$(if $(wildcard tests/$(d)/*.cc),$(BUILD)/san/tests/$(d)_tests))
 
-.PHONY: all run test test-unit bench deps clean lint help
+.PHONY: all run test bench deps deps-check clean lint help
 all: $(BUILD)/tessera $(TEST_BINS)
 
 help:
-	@sed -n '3,12p' Makefile
+	@sed -n '3,14p' Makefile
 
 $(BUILD)/opt/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -125,6 +127,9 @@ deps:
 
 deps-check:
 	@.ci/deps.sh check $(DEPS)
+
+# Lint every RTL module on its own (verilator --lint-only -Wall, rtl/lint.vlt).
+lint: hw-lint
 
 clean:
 	rm -rf $(BUILD)
