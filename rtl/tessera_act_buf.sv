@@ -15,8 +15,8 @@ module tessera_act_buf
   input  logic [Aw-1:0]               waddr_i,
   input  logic [Width-1:0]            wdata_i,
   input  logic [Ports-1:0]            re_i,
-  input  logic [Ports-1:0][Aw-1:0]    raddr_i,
-  output logic [Ports-1:0][Width-1:0] rdata_o
+  input  logic [Aw-1:0]               raddr_i [Ports],
+  output logic [Width-1:0]            rdata_o [Ports]  // unpacked: one word per port, no wide concatenation
 );
   logic [Width-1:0] mem_q [Rows];
 

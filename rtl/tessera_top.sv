@@ -104,16 +104,18 @@ module tessera_top
   logic [OUT_AW:0]                 job_count;
   logic [OUT_AW-1:0]               job_row;
   logic [WMEM_AW-1:0]              job_wbase;
-  logic [Rows-1:0][WMEM_AW-1:0]    waddr;
+  // Per-lane buses are unpacked arrays: with a packed [Rows][wide] vector the
+  // simulator rebuilt the whole 9216-bit concatenation every cycle.
+  logic [WMEM_AW-1:0]              waddr [Rows];
   logic [RowW-1:0]                 wowner;
   logic [tessera_hw_pkg::HW_WPORT_BITS-1:0] wdata;
   logic [Rows-1:0]                 are;
-  logic [Rows-1:0][ACT_AW-1:0]     aaddr;
-  logic [Rows-1:0][ActW-1:0]       adata;
+  logic [ACT_AW-1:0]               aaddr [Rows];
+  logic [ActW-1:0]                 adata [Rows];
   logic [Rows-1:0]                 res_valid, res_take;
-  logic [Rows-1:0][M_W-1:0]        res_m;
-  logic [Rows-1:0][OUT_AW-1:0]     res_row;
-  logic [Rows-1:0][Cols*AccBits-1:0] res_acc;
+  logic [M_W-1:0]                  res_m [Rows];
+  logic [OUT_AW-1:0]               res_row [Rows];
+  logic [Cols*AccBits-1:0]         res_acc [Rows];
   logic [Rows-1:0][ColW-1:0]       mac_cols;
   logic [Rows-1:0]                 run, load, stall;
   logic                            clear, res_sel_valid, busy;
