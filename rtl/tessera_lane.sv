@@ -114,6 +114,7 @@ module tessera_lane
   logic [WPort-1:0]   fword;
   logic signed [W_W-1:0] w_ext;
   logic [Cols*AccBits-1:0] sums;
+  logic [Cols-1:0]         pe_ovf;
 
   assign last_k   = (k_q == cfg_k_i - 1'b1);
   assign ld_issue = (state_q == StLoad) && wgnt_i;
@@ -316,7 +317,8 @@ module tessera_lane
       .act_signed_i (cfg_act_signed_i),
       .w_i          (w_ext),
       .a_i          (adata_i[c*ABits +: ABits]),
-      .sum_o        (sums[c*AccBits +: AccBits])
+      .sum_o        (sums[c*AccBits +: AccBits]),
+      .ovf_o        (pe_ovf[c])
     );
   end
 
@@ -346,6 +348,9 @@ module tessera_lane
   a_filter_fits: assert property (@(posedge clk_i) disable iff (!rst_ni)
       ld_issue |-> (32'(ld_j_q) < tessera_hw_pkg::HW_LANE_WORDS))
     else $error("tessera_lane: filter of %0d words exceeds the buffer", cfg_wrow_i);
+  a_acc_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      pe_ovf == '0)
+    else $error("tessera_lane: accumulator overflow in columns %b (K above HW_K_MAX?)", pe_ovf);
   a_no_result_overwrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
       (p_valid_q && p_last_q) |-> !res_valid_q || res_take_i)
     else $error("tessera_lane: tile result overwrote an untaken one");
