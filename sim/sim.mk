@@ -74,11 +74,12 @@ hw-lint: $(HW_PKG)
 	done; echo "hw-lint: $(words $(HW_MODULES)) modules clean"
 
 # The model: verilate, then build only its archive with the generated
-# makefile; OPT_FAST=-O2 compiles the per-cycle code at -O2, not -Os (3.7x).
-$(HW_OBJ)/$(HW_PREFIX)__ALL.a: $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/tessera_sim.vlt
+# makefile; OPT_FAST=-O3 compiles the per-cycle code at -O3, not -Os (3.7x
+# at -O2; -O3 another ~5% since the PE datapath is native 64-bit).
+$(HW_OBJ)/$(HW_PREFIX)__ALL.a: $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/tessera_sim.vlt sim/sim.mk
 	@rm -rf $(HW_OBJ) && mkdir -p $(HW_OBJ)
 	$(VERILATOR) $(HW_VFLAGS) rtl/lint.vlt sim/tessera_sim.vlt $(HW_PKG) $(HW_RTL)
-	$(MAKE) -C $(HW_OBJ) -f $(HW_PREFIX).mk $(HW_PREFIX)__ALL.a OPT_FAST=-O2 OPT_SLOW=-O1
+	$(MAKE) -C $(HW_OBJ) -f $(HW_PREFIX).mk $(HW_PREFIX)__ALL.a OPT_FAST=-O3 OPT_SLOW=-O1
 
 $(HW_RT)/%.o: $(VL_ROOT)/%.cpp
 	@mkdir -p $(dir $@)
