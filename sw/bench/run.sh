@@ -25,7 +25,7 @@ echo
 echo "== CNN throughput: Tessera vs PyTorch CPU (3x32x32, 100 classes, batch 64, 2 threads, ${secs} s each)"
 ts=$("$build/bench/bench_cnn" --seconds "$secs" --threads 2 --batch 64) || { echo "bench_cnn failed"; exit 1; }
 if pt=$("$python" "$here/../py/torch_anchor.py" bench --seconds "$secs" --threads 2 --batch 64 2>/dev/null); then :; else pt=""; fi
-echo "$(get blas "$ts") (BLAS for the FC layers and backward; conv forward through libxsmm JIT tiles)"
+echo "$(get blas "$ts") (BLAS for the FC layers; convolutions through libxsmm JIT tiles)"
 printf '%-28s %12s %12s %8s\n' "measure" "Tessera" "PyTorch" "ratio"
 for k in train_img_per_s infer_img_per_s; do
   a=$(get $k "$ts"); b=$(get $k "$pt")
