@@ -396,9 +396,13 @@ int ts_cmd_hwrun(int argc, char **argv) {
         r->fp32 = fp32;
         ts_qnet *tq = NULL;
         run_args ra = {NULL, test, &nm, acc_images, 64, threads, NULL, gpred, NULL};
-        if (ts_quant_net(net, b, r->scheme, &err) ||
-            ts_evaluate(net, test, &nm, acc_images, threads, &r->fake, NULL, &err) ||
-            ts_qnet_create(net, b, r->scheme, cal, calib, &tq, &err)) {
+        /* the integer net from the FP32 weights (quantizing the
+         * fake-quantized ones again would give other codes), then the
+         * fake-quantized float net */
+        if (ts_qnet_create(net, b, r->scheme, cal, calib, &tq, &err) ||
+            ts_quant_net(net, b, r->scheme, &err) ||
+            ts_evaluate(net, test, &nm, acc_images, threads, &r->fake, NULL, &err)) {
+          ts_qnet_destroy(tq);
           memcpy(ts_net_params(net), saved, sizeof *saved * np);
           fprintf(stderr, "tessera hw-run: B=%d %s: %s\n", b, ts_quant_scheme_name(r->scheme),
                   err.msg);

@@ -80,7 +80,8 @@ TEST_F(HwRunCli, MissingModelFailsWithExit1) {
 
 TEST_F(HwRunCli, RunWritesFilesAndCheckPasses) {
   RunResult r = RunIn(bin_, dir_, Args({"--images", "5", "--batch", "3", "--bits", "6",
-                                        "--scheme", "per-tensor", "--check"}), 120);
+                                        "--scheme", "per-tensor", "--check", "--acc-images",
+                                        "5"}), 120);
   ASSERT_TRUE(Succeeds(r));
   EXPECT_NE(r.out.find("--check: all 50 logits of 5 images equal"), std::string::npos)
       << r.Describe();
@@ -94,6 +95,16 @@ TEST_F(HwRunCli, RunWritesFilesAndCheckPasses) {
   EXPECT_EQ(lines, 1 + 32) << "hw_accuracy.csv: header + B=1..16 x 2 schemes:\n" << acc;
   const std::string js = ReadText(dir_ / "out" / "hw.json");
   EXPECT_NE(js.find("\"mismatches\":\t0"), std::string::npos) << js;
+  // The table's integer column is the same network as the RTL run (built
+  // from the FP32 weights): on the same 5 images, the same accuracy.
+  const size_t row = acc.find("\n6,per-tensor,5,");
+  const size_t key = js.find("\"golden_accuracy\":");
+  ASSERT_NE(row, std::string::npos) << acc;
+  ASSERT_NE(key, std::string::npos) << js;
+  const size_t last = acc.rfind(',', acc.find('\n', row + 1));
+  const double table_int = std::stod(acc.substr(last + 1));
+  const double run_golden = std::stod(js.substr(js.find(':', key) + 1));
+  EXPECT_NEAR(table_int, run_golden, 1e-9) << "hw_accuracy.csv row vs hw.json";
   for (const auto &f : ListDir(dir_ / "out"))
     EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
 }
