@@ -9,18 +9,14 @@
 #include <random>
 #include <vector>
 
+#include "test_handles.h"
 #include "ts_net.h"
 
 namespace {
 
-struct NetDeleter {
-  void operator()(ts_net *n) const { ts_net_destroy(n); }
-};
-struct TrainerDeleter {
-  void operator()(ts_trainer *t) const { ts_trainer_destroy(t); }
-};
-using NetPtr = std::unique_ptr<ts_net, NetDeleter>;
-using TrainerPtr = std::unique_ptr<ts_trainer, TrainerDeleter>;
+using ts_test::NetPtr;
+using ts_test::TrainerPtr;
+
 
 // A small network with every layer kind and odd sizes: 2x13x11 input.
 ts_arch TinyArch() {

@@ -10,11 +10,14 @@
 #include <memory>
 #include <vector>
 
+#include "test_handles.h"
 #include "ts_net.h"
 #include "ts_prune.h"
 #include "ts_rng.h"
 
 namespace {
+
+using ts_test::NetPtr;
 
 // n distinct non-zero magnitudes in random order with random signs.
 std::vector<float> DistinctTensor(size_t n, uint64_t seed) {
@@ -145,10 +148,6 @@ TEST(PruneTensor, RejectsNaNEmptyAndBadFractionLeavingWUntouched) {
 
 // ---- Networks -----------------------------------------------------------
 
-struct NetDeleter {
-  void operator()(ts_net *n) const { ts_net_destroy(n); }
-};
-using NetPtr = std::unique_ptr<ts_net, NetDeleter>;
 
 NetPtr CifarNet(uint64_t seed) {
   ts_arch a;

@@ -10,11 +10,14 @@
 #include <set>
 #include <vector>
 
+#include "test_handles.h"
 #include "ts_net.h"
 #include "ts_quant.h"
 #include "ts_rng.h"
 
 namespace {
+
+using ts_test::NetPtr;
 
 const ts_quant_scheme kSchemes[] = {TS_QUANT_PER_TENSOR, TS_QUANT_PER_CHANNEL};
 
@@ -376,10 +379,6 @@ TEST(QuantScheme, ParsesNamesAndListsValidOnes) {
 
 // ---- Whole network ------------------------------------------------------
 
-struct NetDeleter {
-  void operator()(ts_net *n) const { ts_net_destroy(n); }
-};
-using NetPtr = std::unique_ptr<ts_net, NetDeleter>;
 
 NetPtr MakeNet(int c, int h, int w, int classes, uint64_t seed) {
   ts_arch a;

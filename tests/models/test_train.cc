@@ -9,18 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "test_handles.h"
 #include "ts_train.h"
 
 namespace {
 
-struct DsDeleter {
-  void operator()(ts_dataset *d) const { ts_dataset_destroy(d); }
-};
-using DsPtr = std::unique_ptr<ts_dataset, DsDeleter>;
-struct NetDeleter {
-  void operator()(ts_net *n) const { ts_net_destroy(n); }
-};
-using NetPtr = std::unique_ptr<ts_net, NetDeleter>;
+using ts_test::DsPtr;
+using ts_test::NetPtr;
+
 
 // 3 classes told apart by which third of a 1x12x12 image is bright.
 DsPtr MakeStripes(int n, uint32_t seed) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "test_handles.h"
 #include "ts_net.h"
 #include "ts_weights.h"
 
@@ -27,10 +28,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct NetDeleter {
-  void operator()(ts_net *n) const { ts_net_destroy(n); }
-};
-using NetPtr = std::unique_ptr<ts_net, NetDeleter>;
+using ts_test::NetPtr;
+
 
 // Odd sizes everywhere, non-square input: catches any mix-up of h and w,
 // of in/out channels, or of the flatten order.
