@@ -184,45 +184,47 @@ void ts_relu_backward(float *dx, const float *y, long count) {
     if (y[i] <= 0.0f) dx[i] = 0.0f;
 }
 
-void ts_maxpool_forward(float *out, int32_t *arg, const float *in, long planes,
-                        int h, int w) {
+void ts_maxpool_forward(float *out, const float *in, long planes, int h,
+                        int w) {
   const int ph = h / 2, pw = w / 2;
   for (long pl = 0; pl < planes; pl++) {
     const float *src = in + pl * h * w;
-    const int32_t base = (int32_t)(pl * h * w);
     float *o = out + pl * ph * pw;
     for (int y = 0; y < ph; y++) {
       const float *r0 = src + 2 * y * w, *r1 = r0 + w;
       float *oy = o + y * pw;
-      if (!arg) { /* inference: no indices, a loop the compiler vectorizes */
-        for (int x = 0; x < pw; x++) {
-          const float m0 = r0[2 * x + 1] > r0[2 * x] ? r0[2 * x + 1] : r0[2 * x];
-          const float m1 = r1[2 * x + 1] > r1[2 * x] ? r1[2 * x + 1] : r1[2 * x];
-          oy[x] = m1 > m0 ? m1 : m0;
-        }
-        continue;
-      }
-      int32_t *ay = arg + pl * ph * pw + y * pw;
+      /* selects, not branches: a loop the compiler vectorizes */
       for (int x = 0; x < pw; x++) {
-        /* the first maximum in scan order (0,0), (0,1), (1,0), (1,1), with
-         * selects instead of branches (ties are common after a ReLU) */
-        const int32_t i0 = base + 2 * y * w + 2 * x, i1 = i0 + w;
-        const float a = r0[2 * x], b = r0[2 * x + 1];
-        const float c = r1[2 * x], d = r1[2 * x + 1];
-        const float m0 = b > a ? b : a, m1 = d > c ? d : c;
-        const int32_t j0 = b > a ? i0 + 1 : i0, j1 = d > c ? i1 + 1 : i1;
+        const float m0 = r0[2 * x + 1] > r0[2 * x] ? r0[2 * x + 1] : r0[2 * x];
+        const float m1 = r1[2 * x + 1] > r1[2 * x] ? r1[2 * x + 1] : r1[2 * x];
         oy[x] = m1 > m0 ? m1 : m0;
-        ay[x] = m1 > m0 ? j1 : j0;
       }
     }
   }
 }
 
-void ts_maxpool_backward(float *din, const float *dout, const int32_t *arg,
-                         long planes, int h, int w) {
+void ts_maxpool_backward(float *din, const float *dout, const float *in,
+                         const float *out, long planes, int h, int w) {
   memset(din, 0, sizeof(float) * (size_t)planes * h * w);
-  const long count = planes * (h / 2) * (w / 2);
-  for (long i = 0; i < count; i++) din[arg[i]] += dout[i];
+  const int ph = h / 2, pw = w / 2;
+  for (long pl = 0; pl < planes; pl++) {
+    const float *src = in + pl * h * w;
+    float *dst = din + pl * h * w;
+    const long o = pl * ph * pw;
+    for (int y = 0; y < ph; y++)
+      for (int x = 0; x < pw; x++) {
+        /* the window's first element equal to its maximum, in the scan
+         * order the forward pass breaks ties in */
+        const float m = out[o + y * pw + x];
+        const int i00 = 2 * y * w + 2 * x, i01 = i00 + 1, i10 = i00 + w,
+                  i11 = i10 + 1;
+        const int at = src[i00] == m ? i00
+                       : src[i01] == m ? i01
+                       : src[i10] == m ? i10
+                                       : i11;
+        dst[at] += dout[o + y * pw + x];
+      }
+  }
 }
 
 void ts_flatten_cnhw(float *out, const float *in, int n, int c, int h, int w) {

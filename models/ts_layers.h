@@ -73,13 +73,14 @@ void ts_dense_backward(float *din, float *dw, float *db, const float *dout,
 void ts_relu_backward(float *dx, const float *y, long count);
 
 /* 2x2 max-pool, stride 2, over `planes` planes of h x w (CNHW: c*n planes)
- * -> [planes][h/2][w/2] (floored, as PyTorch). arg keeps the flat input
- * index of each max (the first in scan order on ties). */
-void ts_maxpool_forward(float *out, int32_t *arg, const float *in, long planes,
-                        int h, int w);
-/* din [planes][h][w] is zeroed here and receives dout at the argmaxes. */
-void ts_maxpool_backward(float *din, const float *dout, const int32_t *arg,
-                         long planes, int h, int w);
+ * -> [planes][h/2][w/2] (floored, as PyTorch). */
+void ts_maxpool_forward(float *out, const float *in, long planes, int h,
+                        int w);
+/* din [planes][h][w] is zeroed here and receives dout at each window's
+ * maximum, found again by comparing in with the forward output out (the
+ * first in scan order on ties): cheaper than storing indices. */
+void ts_maxpool_backward(float *din, const float *dout, const float *in,
+                         const float *out, long planes, int h, int w);
 
 /* CNHW [c][n][h][w] <-> rows [n][c*h*w] in PyTorch's flatten order. */
 void ts_flatten_cnhw(float *out, const float *in, int n, int c, int h, int w);

@@ -74,16 +74,14 @@ void ts_net_init(ts_net *net, uint64_t seed) {
  * activations are CNHW (see ts_layers.h). */
 typedef struct ts_ws {
   int cap;
-  int train;      /* 1: keep what backward needs (pooling indices) */
+  int train;      /* 1: keep what backward needs (the im2col buffers) */
   float *col1;    /* [in_c*k1*k1][cap*oh1*ow1]; at inference a conv tile,
                      [max(K1, K2)][TS_CONV_TILE] */
   float *a1;      /* [c1][cap][oh1][ow1] conv1 after ReLU */
   float *p1;      /* [c1][cap][ph1][pw1] */
-  int32_t *arg1;  /* [c1][cap][ph1][pw1] */
   float *col2;    /* [c1*k2*k2][cap*oh2*ow2] */
   float *a2;      /* [c2][cap][oh2][ow2] */
   float *p2;      /* [c2][cap][ph2][pw2] */
-  int32_t *arg2;  /* [c2][cap][ph2][pw2] */
   float *f0;      /* [cap][c2*ph2*pw2] flattened in PyTorch order */
   float *h1;      /* [cap][f1] */
   float *h2;      /* [cap][f2] */
@@ -125,13 +123,13 @@ static ts_ws *ws_create(const ts_net *net, int cap, int train) {
   const size_t p2 = n * L[1].pooled_h * L[1].pooled_w * L[1].out_c;
   const size_t f0 = n * L[2].in_c, h1 = n * L[2].out_c, h2 = n * L[3].out_c;
   const size_t lg = n * L[4].out_c;
-  /* sizes in floats; int32 and float are both 4 bytes */
+  /* sizes in floats */
   const size_t dt = a1 > a2 ? a1 : a2;
   const size_t wk = L[0].w_len > L[1].w_len ? L[0].w_len : L[1].w_len;
-  size_t sizes[] = {col1, a1, p1, p1, col2, a2, p2, p2, f0, h1, h2, lg,
+  size_t sizes[] = {col1, a1, p1, col2, a2, p2, f0, h1, h2, lg,
                     lg, h2, h1, f0, p2, a2, col2, p1, a1, dt, wk,
                     net->nparams};
-  const int nbuf = train ? 24 : 12;
+  const int nbuf = train ? 22 : 10;
   size_t total = 0;
   for (int i = 0; i < nbuf; i++) total += (sizes[i] + 15) & ~(size_t)15;
   ts_ws *ws = calloc(1, sizeof *ws);
@@ -143,8 +141,8 @@ static ts_ws *ws_create(const ts_net *net, int cap, int train) {
   ws->cap = cap;
   ws->train = train;
   ws->block = block;
-  float **slots[] = {&ws->col1, &ws->a1, &ws->p1, (float **)&ws->arg1,
-                     &ws->col2, &ws->a2, &ws->p2, (float **)&ws->arg2,
+  float **slots[] = {&ws->col1, &ws->a1, &ws->p1,
+                     &ws->col2, &ws->a2, &ws->p2,
                      &ws->f0, &ws->h1, &ws->h2, &ws->logits,
                      &ws->dlogits, &ws->dh2, &ws->dh1, &ws->df0,
                      &ws->dp2, &ws->da2, &ws->dcol2, &ws->dp1,
@@ -173,8 +171,7 @@ static void forward_chunk(const ts_net *net, ts_ws *ws, const float *x, int n) {
                           P + L[0].w_off, P + L[0].b_off, L[0].out_c, 1,
                           ws->col1);
   }
-  ts_maxpool_forward(ws->p1, ws->train ? ws->arg1 : NULL, ws->a1,
-                     (long)L[0].out_c * n, L[0].out_h, L[0].out_w);
+  ts_maxpool_forward(ws->p1, ws->a1, (long)L[0].out_c * n, L[0].out_h, L[0].out_w);
   if (ws->train) {
     ts_im2col_t(ws->col2, ws->p1, s2, n, L[1].in_c, L[1].in_h, L[1].in_w,
                 L[1].k);
@@ -185,8 +182,7 @@ static void forward_chunk(const ts_net *net, ts_ws *ws, const float *x, int n) {
                           L[1].in_w, L[1].k, P + L[1].w_off, P + L[1].b_off,
                           L[1].out_c, 1, ws->col1);
   }
-  ts_maxpool_forward(ws->p2, ws->train ? ws->arg2 : NULL, ws->a2,
-                     (long)L[1].out_c * n, L[1].out_h, L[1].out_w);
+  ts_maxpool_forward(ws->p2, ws->a2, (long)L[1].out_c * n, L[1].out_h, L[1].out_w);
   ts_flatten_cnhw(ws->f0, ws->p2, n, L[1].out_c, L[1].pooled_h, L[1].pooled_w);
   ts_dense_forward(ws->h1, ws->f0, P + L[2].w_off, P + L[2].b_off, n,
                    L[2].in_c, L[2].out_c, 1);
@@ -211,7 +207,7 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
                     P + L[2].w_off, n, L[2].in_c, L[2].out_c);
   ts_unflatten_cnhw(ws->dp2, ws->df0, n, L[1].out_c, L[1].pooled_h,
                     L[1].pooled_w);
-  ts_maxpool_backward(ws->da2, ws->dp2, ws->arg2, (long)L[1].out_c * n,
+  ts_maxpool_backward(ws->da2, ws->dp2, ws->a2, ws->p2, (long)L[1].out_c * n,
                       L[1].out_h, L[1].out_w);
   ts_relu_backward(ws->da2, ws->a2, (long)n * L[1].gemm_n * L[1].out_c);
   ts_conv_gemm_backward(ws->dcol2, g + L[1].w_off, g + L[1].b_off, ws->da2,
@@ -220,7 +216,7 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
                         n * L[1].gemm_n);
   memset(ws->dp1, 0, sizeof(float) * (size_t)n * L[1].in_h * L[1].in_w * L[1].in_c);
   ts_col2im_t(ws->dp1, ws->dcol2, n, L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
-  ts_maxpool_backward(ws->da1, ws->dp1, ws->arg1, (long)L[0].out_c * n,
+  ts_maxpool_backward(ws->da1, ws->dp1, ws->a1, ws->p1, (long)L[0].out_c * n,
                       L[0].out_h, L[0].out_w);
   ts_relu_backward(ws->da1, ws->a1, (long)n * L[0].gemm_n * L[0].out_c);
   ts_conv_gemm_backward(NULL, g + L[0].w_off, g + L[0].b_off, ws->da1,
