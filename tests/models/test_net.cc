@@ -17,7 +17,6 @@ namespace {
 using ts_test::NetPtr;
 using ts_test::TrainerPtr;
 
-
 // A small network with every layer kind and odd sizes: 2x13x11 input.
 ts_arch TinyArch() {
   ts_arch a;

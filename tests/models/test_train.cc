@@ -17,7 +17,6 @@ namespace {
 using ts_test::DsPtr;
 using ts_test::NetPtr;
 
-
 // 3 classes told apart by which third of a 1x12x12 image is bright.
 DsPtr MakeStripes(int n, uint32_t seed) {
   ts_dataset *d = nullptr;

@@ -30,7 +30,6 @@ namespace {
 
 using ts_test::NetPtr;
 
-
 // Odd sizes everywhere, non-square input: catches any mix-up of h and w,
 // of in/out channels, or of the flatten order.
 ts_arch OddArch() {
