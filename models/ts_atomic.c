@@ -1,9 +1,23 @@
 #include "ts_atomic.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Makes the rename itself durable; best effort (some filesystems refuse). */
+static void sync_parent_dir(const char *path) {
+  char *copy = strdup(path);
+  if (!copy) return;
+  int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)fsync(fd);
+    close(fd);
+  }
+  free(copy);
+}
 
 ts_status ts_atomic_write(const char *path, ts_write_fn write, void *user,
                           ts_error *err) {
@@ -28,6 +42,7 @@ ts_status ts_atomic_write(const char *path, ts_write_fn write, void *user,
     s = ts_fail(err, TS_E_IO, "cannot rename '%s' to '%s': %s", tmp, path,
                 strerror(errno));
   if (s) remove(tmp);
+  else sync_parent_dir(path);
   free(tmp);
   return s;
 }

@@ -2,13 +2,12 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+#include "ts_atomic.h"
 
 /* Tensor data is written and read with memcpy: the format is little-endian. */
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -140,16 +139,24 @@ static int write_all(FILE *fp, const void *p, size_t n) {
   return n == 0 || fwrite(p, 1, n, fp) == n;
 }
 
-/* Makes the rename itself durable; best effort (some filesystems refuse). */
-static void sync_parent_dir(const char *path) {
-  char *copy = strdup(path);
-  if (!copy) return;
-  int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)fsync(fd);
-    close(fd);
+typedef struct st_payload {
+  const char *header; /* JSON header, already padded */
+  size_t hlen;
+  const ts_st_tensor *t;
+  int nt;
+} st_payload;
+
+static ts_status write_payload(FILE *fp, void *user, ts_error *err) {
+  const st_payload *p = user;
+  unsigned char len8[8];
+  for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)p->hlen >> (8 * i));
+  int ok = write_all(fp, len8, 8) && write_all(fp, p->header, p->hlen);
+  for (int i = 0; ok && i < p->nt; i++) {
+    int fits;
+    uint64_t n = shape_count(p->t[i].ndim, p->t[i].shape, &fits);
+    ok = write_all(fp, p->t[i].data, (size_t)n * sizeof(float));
   }
-  free(copy);
+  return ok ? TS_OK : ts_fail(err, TS_E_IO, "write failed: %s", strerror(errno));
 }
 
 ts_status ts_st_write(const char *path, const ts_st_tensor *t, int nt,
@@ -161,60 +168,8 @@ ts_status ts_st_write(const char *path, const ts_st_tensor *t, int nt,
   if (!header)
     return ts_fail(err, TS_E_NOMEM, "file '%s': out of memory building the header",
                    path);
-  size_t tlen = strlen(path) + 32;
-  char *tmp = malloc(tlen);
-  if (!tmp) {
-    free(header);
-    return ts_fail(err, TS_E_NOMEM, "file '%s': out of memory", path);
-  }
-  snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    s = ts_fail(err, TS_E_IO, "cannot create '%s' (to write '%s'): %s", tmp,
-                path, strerror(errno));
-    free(tmp);
-    free(header);
-    return s;
-  }
-  FILE *fp = fdopen(fd, "wb");
-  if (!fp) {
-    s = ts_fail(err, TS_E_IO, "cannot write '%s': %s", tmp, strerror(errno));
-    close(fd);
-    goto fail;
-  }
-  unsigned char len8[8];
-  for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
-  int ok = write_all(fp, len8, 8) && write_all(fp, header, hlen);
-  for (int i = 0; ok && i < nt; i++) {
-    int fits;
-    uint64_t n = shape_count(t[i].ndim, t[i].shape, &fits);
-    ok = write_all(fp, t[i].data, (size_t)n * sizeof(float));
-  }
-  ok = ok && fflush(fp) == 0 && fsync(fd) == 0;
-  int saved = errno;
-  if (fclose(fp) != 0 && ok) {
-    ok = 0;
-    saved = errno;
-  }
-  if (!ok) {
-    s = ts_fail(err, TS_E_IO, "cannot write '%s' (for '%s'): %s", tmp, path,
-                strerror(saved));
-    goto fail;
-  }
-  if (rename(tmp, path) != 0) {
-    s = ts_fail(err, TS_E_IO, "cannot rename '%s' to '%s': %s", tmp, path,
-                strerror(errno));
-    goto fail;
-  }
-  sync_parent_dir(path);
-  free(tmp);
-  free(header);
-  return TS_OK;
-
-fail:
-  unlink(tmp);
-  free(tmp);
+  st_payload p = {header, hlen, t, nt};
+  s = ts_atomic_write(path, write_payload, &p, err);
   free(header);
   return s;
 }
