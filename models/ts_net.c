@@ -225,9 +225,8 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
                         n * L[0].gemm_n);
 }
 
-static ts_status check_batch(const ts_net *net, const float *x, int n,
-                             int threads, ts_error *err) {
-  (void)net;
+static ts_status check_batch(const float *x, int n, int threads,
+                             ts_error *err) {
   if (!x) return ts_fail(err, TS_E_ARG, "input batch is NULL");
   if (n < 1) return ts_fail(err, TS_E_ARG, "batch of %d images; need >= 1", n);
   if (threads < 1 || threads > 256)
@@ -272,7 +271,7 @@ ts_status ts_infer_create(const ts_net *net, int threads, ts_infer **out,
 ts_status ts_infer_run(ts_infer *ctx, const float *x, int n, float *logits,
                        ts_error *err) {
   const ts_net *net = ctx->net;
-  ts_status s = check_batch(net, x, n, ctx->threads, err);
+  ts_status s = check_batch(x, n, ctx->threads, err);
   if (s) return s;
   const ts_arch *a = &net->arch;
   const long in_sz = (long)a->in_c * a->in_h * a->in_w;
@@ -355,7 +354,7 @@ ts_status ts_trainer_grad(ts_trainer *t, const float *x, const int *labels,
                           int n, double *loss, int *correct,
                           const float **grad, ts_error *err) {
   const ts_net *net = t->net;
-  ts_status s = check_batch(net, x, n, t->threads, err);
+  ts_status s = check_batch(x, n, t->threads, err);
   if (s) return s;
   if (n > t->max_batch)
     return ts_fail(err, TS_E_ARG, "batch of %d images exceeds the trainer's %d",
