@@ -227,6 +227,85 @@ void ts_maxpool_backward(float *din, const float *dout, const float *in,
   }
 }
 
+/* Eight lanes of GCC's generic vectors: AVX registers here, plain SSE
+ * pairs (or scalars) elsewhere, so no intrinsics are needed. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+static inline v8f ld8(const float *p) {
+  v8f v;
+  memcpy(&v, p, sizeof v); /* unaligned load */
+  return v;
+}
+
+static inline void st8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+
+/* Eight pooling windows: r0, r1 [16] the two input rows, m, g [8] the
+ * forward output and its gradient, d0, d1 [16] the rows of din. */
+static inline void maxpool_relu_bwd8(float *d0, float *d1, const float *r0,
+                                     const float *r1, const float *m,
+                                     const float *g) {
+  const v8i ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = ev + 1;
+  const v8i lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = lo + 4;
+  const v8f a0 = ld8(r0), a1 = ld8(r0 + 8), c0 = ld8(r1), c1 = ld8(r1 + 8);
+  const v8f a = __builtin_shuffle(a0, a1, ev), b = __builtin_shuffle(a0, a1, od);
+  const v8f c = __builtin_shuffle(c0, c1, ev), d = __builtin_shuffle(c0, c1, od);
+  const v8f mv = ld8(m), zero = {0};
+  const v8i gv = (v8i)(zero + ld8(g)); /* 0 + g: as the unfused += on 0 */
+  /* the first maximum in scan order (a, b, c, d), as the forward breaks
+   * ties; then the ReLU's mask: no gradient where the value is <= 0 */
+  const v8i ea = a == mv, eb = (b == mv) & ~ea, ec = (c == mv) & ~(ea | eb),
+            ed = ~(ea | eb | ec);
+  const v8f ga = (v8f)(gv & ea & ~(a <= zero)), gb = (v8f)(gv & eb & ~(b <= zero));
+  const v8f gc = (v8f)(gv & ec & ~(c <= zero)), gd = (v8f)(gv & ed & ~(d <= zero));
+  st8(d0, __builtin_shuffle(ga, gb, lo));
+  st8(d0 + 8, __builtin_shuffle(ga, gb, hi));
+  st8(d1, __builtin_shuffle(gc, gd, lo));
+  st8(d1 + 8, __builtin_shuffle(gc, gd, hi));
+}
+
+void ts_maxpool_relu_backward(float *din, const float *dout, const float *in,
+                              const float *out, long planes, int h, int w,
+                              int ldd) {
+  const int ph = h / 2, pw = w / 2;
+  for (long pl = 0; pl < planes; pl++) {
+    const float *src = in + pl * h * w;   /* [h][w] */
+    float *dst = din + pl * h * ldd;      /* [h][ldd] */
+    const float *o = out + pl * ph * pw;  /* [ph][pw] */
+    const float *g = dout + pl * ph * pw; /* [ph][pw] */
+    for (int y = 0; y < ph; y++) {
+      const float *r0 = src + 2 * y * w, *r1 = r0 + w;
+      float *d0 = dst + 2 * y * ldd, *d1 = d0 + ldd;
+      const float *oy = o + y * pw, *gy = g + y * pw;
+      /* Every element of din is written, so it needs no memset, and the
+       * windows go eight at a time without branches (a data-dependent
+       * branch per window mispredicts about half the time). */
+      if (pw >= 8) {
+        for (int x = 0;; x += 8) {
+          if (x > pw - 8) x = pw - 8; /* the last eight overlap: rewriting
+                                         a window gives the same values */
+          maxpool_relu_bwd8(d0 + 2 * x, d1 + 2 * x, r0 + 2 * x, r1 + 2 * x,
+                            oy + x, gy + x);
+          if (x == pw - 8) break;
+        }
+      } else if (pw > 0) { /* narrow rows: through a padded copy */
+        float t0[16] = {0}, t1[16] = {0}, tm[8] = {0}, tg[8] = {0}, u0[16],
+              u1[16];
+        memcpy(t0, r0, sizeof(float) * 2 * pw);
+        memcpy(t1, r1, sizeof(float) * 2 * pw);
+        memcpy(tm, oy, sizeof(float) * pw);
+        memcpy(tg, gy, sizeof(float) * pw);
+        maxpool_relu_bwd8(u0, u1, t0, t1, tm, tg);
+        memcpy(d0, u0, sizeof(float) * 2 * pw);
+        memcpy(d1, u1, sizeof(float) * 2 * pw);
+      }
+      for (int x = 2 * pw; x < ldd; x++) d0[x] = d1[x] = 0.0f;
+    }
+    for (int y = 2 * ph; y < h; y++) /* the row an odd height drops */
+      memset(dst + (long)y * ldd, 0, sizeof(float) * ldd);
+  }
+}
+
 void ts_flatten_cnhw(float *out, const float *in, int n, int c, int h, int w) {
   const long plane = (long)h * w;
   for (int img = 0; img < n; img++)

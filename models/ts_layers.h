@@ -82,6 +82,14 @@ void ts_maxpool_forward(float *out, const float *in, long planes, int h,
 void ts_maxpool_backward(float *din, const float *dout, const float *in,
                          const float *out, long planes, int h, int w);
 
+/* ts_maxpool_backward followed by ts_relu_backward(din, in, ...) in one
+ * pass, equal to them bit for bit; in is the ReLU output the pool read.
+ * Every element of din [planes][h][ldd] is written (rows padded to ldd >= w
+ * with zeros), so din needs no zeroing. */
+void ts_maxpool_relu_backward(float *din, const float *dout, const float *in,
+                              const float *out, long planes, int h, int w,
+                              int ldd);
+
 /* CNHW [c][n][h][w] <-> rows [n][c*h*w] in PyTorch's flatten order. */
 void ts_flatten_cnhw(float *out, const float *in, int n, int c, int h, int w);
 void ts_unflatten_cnhw(float *out, const float *in, int n, int c, int h, int w);

@@ -207,18 +207,18 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
                     P + L[2].w_off, n, L[2].in_c, L[2].out_c);
   ts_unflatten_cnhw(ws->dp2, ws->df0, n, L[1].out_c, L[1].pooled_h,
                     L[1].pooled_w);
-  ts_maxpool_backward(ws->da2, ws->dp2, ws->a2, ws->p2, (long)L[1].out_c * n,
-                      L[1].out_h, L[1].out_w);
-  ts_relu_backward(ws->da2, ws->a2, (long)n * L[1].gemm_n * L[1].out_c);
+  ts_maxpool_relu_backward(ws->da2, ws->dp2, ws->a2, ws->p2,
+                           (long)L[1].out_c * n, L[1].out_h, L[1].out_w,
+                           L[1].out_w);
   ts_conv_gemm_backward(ws->dcol2, g + L[1].w_off, g + L[1].b_off, ws->da2,
                         ws->col2, P + L[1].w_off, ws->dout_t, ws->wk, L[1].out_c,
                         L[1].gemm_k,
                         n * L[1].gemm_n);
   memset(ws->dp1, 0, sizeof(float) * (size_t)n * L[1].in_h * L[1].in_w * L[1].in_c);
   ts_col2im_t(ws->dp1, ws->dcol2, n, L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
-  ts_maxpool_backward(ws->da1, ws->dp1, ws->a1, ws->p1, (long)L[0].out_c * n,
-                      L[0].out_h, L[0].out_w);
-  ts_relu_backward(ws->da1, ws->a1, (long)n * L[0].gemm_n * L[0].out_c);
+  ts_maxpool_relu_backward(ws->da1, ws->dp1, ws->a1, ws->p1,
+                           (long)L[0].out_c * n, L[0].out_h, L[0].out_w,
+                           L[0].out_w);
   ts_conv_gemm_backward(NULL, g + L[0].w_off, g + L[0].b_off, ws->da1,
                         ws->col1, P + L[0].w_off, ws->dout_t, ws->wk, L[0].out_c,
                         L[0].gemm_k,

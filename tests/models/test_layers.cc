@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <vector>
@@ -187,6 +189,52 @@ TEST(Layers, MaxPoolGradientsAndOddSizes) {
   EXPECT_EQ(o1[0], 2.f);
   ts_maxpool_backward(d1.data(), g1.data(), tie.data(), o1.data(), 1, 2, 2);
   EXPECT_EQ(d1, (Vec{0.f, 1.f, 0.f, 0.f}));
+}
+
+// The fused pass equals max-pool backward followed by ReLU backward bit for
+// bit: on ReLU outputs full of zeros and ties (values drawn from a few
+// levels), with -0.0 and NaN among inputs and gradients, for odd sizes,
+// rows narrower and wider than the kernel's 8 windows, and padded rows.
+TEST(Layers, FusedMaxPoolReluBackwardEqualsUnfused) {
+  std::mt19937 g(8);
+  std::uniform_int_distribution<int> level(-3, 4);
+  std::uniform_int_distribution<int> odds(0, 49);
+  const int shapes[][2] = {{2, 2}, {5, 7}, {6, 16}, {28, 28}, {10, 10}, {7, 35}, {4, 3}};
+  for (const auto &hw : shapes)
+    for (int pad : {0, 3}) {
+      const int h = hw[0], w = hw[1], ph = h / 2, pw = w / 2, ldd = w + pad;
+      const long planes = 5;
+      Vec x(planes * h * w), r(planes * ph * pw);
+      for (auto &v : x) {  // a ReLU output: many exact zeros and ties
+        const int l = level(g);
+        v = l <= 0 ? 0.f : 0.25f * l;
+        const int o = odds(g);
+        if (o == 0) v = -0.f;
+        if (o == 1) v = NAN;
+      }
+      for (auto &v : r) {
+        v = std::uniform_real_distribution<float>(-1, 1)(g);
+        const int o = odds(g);
+        if (o == 0) v = -0.f;
+        if (o == 1) v = NAN;
+      }
+      Vec out(r.size()), ref(x.size()), fused(planes * h * ldd, 7.f);
+      ts_maxpool_forward(out.data(), x.data(), planes, h, w);
+      ts_maxpool_backward(ref.data(), r.data(), x.data(), out.data(), planes, h, w);
+      ts_relu_backward(ref.data(), x.data(), (long)x.size());
+      ts_maxpool_relu_backward(fused.data(), r.data(), x.data(), out.data(), planes, h, w, ldd);
+      for (long pl = 0; pl < planes; pl++)
+        for (int y = 0; y < h; y++)
+          for (int xx = 0; xx < ldd; xx++) {
+            const float f = fused[(pl * h + y) * ldd + xx];
+            const float e = xx < w ? ref[(pl * h + y) * w + xx] : 0.f;
+            uint32_t fb, eb;
+            std::memcpy(&fb, &f, 4);
+            std::memcpy(&eb, &e, 4);
+            ASSERT_EQ(fb, eb) << h << "x" << w << " ldd " << ldd << " plane " << pl
+                              << " at " << y << "," << xx << ": " << f << " vs " << e;
+          }
+    }
 }
 
 TEST(Layers, SoftmaxCrossEntropyGradientAndValue) {
