@@ -117,7 +117,7 @@ $(BUILD)/bench/%: sw/bench/%.c $(BUILD)/libtessera.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(LDLIBS) -o $@
 
-bench: deps-check $(BUILD)/tessera $(BUILD)/bench/bench_cnn $(HW_DIR)/bench_hw
+bench: deps-check $(BUILD)/tessera $(BUILD)/bench/bench_cnn $(HW_DIR)/bench_hw $(HW_LANE_DIR)/bench_lane
 	@sw/bench/run.sh $(BUILD) "$(DATA)" "$(DATASET)" "$(PYTHON)"
 
 DEPS := verilator libsystemc-dev libgtest-dev libblis-openmp-dev libxsmm-dev libcjson-dev zlib1g-dev \

@@ -3,6 +3,7 @@
 #   make hw-lint     verilator --lint-only -Wall, every rtl/ module on its own
 #   make hw-lib      the model + C shim archive ($(HW_LIB))
 #   make hw-bench    simulated cycles/s and per-layer utilization
+#   make hw-bench-lane  one lane alone (what a row costs the simulator)
 #   HW_TRACE=1       build with FST tracing (ts_hw_opts.trace_fst at runtime)
 #   HW_ASSERT=0      build without the RTL's assertions (speed comparison only)
 #
@@ -54,7 +55,7 @@ HW_CXXFLAGS := -std=gnu++17 -O2 -march=native -g -Wall -Wextra -Werror \
 HW_RT_SRCS := verilated verilated_threads $(if $(filter 1,$(HW_TRACE)),verilated_fst_c)
 HW_RT_OBJS := $(patsubst %,$(HW_RT)/%.o,$(HW_RT_SRCS))
 
-.PHONY: hw-lint hw-lib hw-bench hw-pkg
+.PHONY: hw-lint hw-lib hw-bench hw-bench-lane hw-pkg
 
 hw-pkg: $(HW_PKG)
 hw-lib: $(HW_LIB)
@@ -114,3 +115,15 @@ $(HW_DIR)/bench_hw: sw/bench/bench_hw.c $(BUILD)/libtessera.a $(HW_LIB)
 
 hw-bench: $(HW_DIR)/bench_hw
 	OMP_WAIT_POLICY=PASSIVE $(HW_DIR)/bench_hw
+
+# One lane alone (sim/bench_lane.cc): what a row costs the simulator.
+HW_LANE_DIR := $(BUILD)/hw/lane
+$(HW_LANE_DIR)/bench_lane: sim/bench_lane.cc $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/sim.mk
+	@rm -rf $(HW_LANE_DIR) && mkdir -p $(HW_LANE_DIR)
+	$(VERILATOR) --cc --exe --build -j 2 -Wall --assert -O3 --x-assign fast --x-initial fast \
+	  --top-module tessera_lane -Mdir $(HW_LANE_DIR) -y rtl -CFLAGS "-march=native -I$(abspath models)" \
+	  -MAKEFLAGS OPT_FAST=-O3 -o bench_lane rtl/lint.vlt $(HW_PKG) rtl/tessera_pkg.sv \
+	  rtl/tessera_lane.sv $(abspath sim/bench_lane.cc) >/dev/null
+
+hw-bench-lane: $(HW_LANE_DIR)/bench_lane
+	$(HW_LANE_DIR)/bench_lane

@@ -8,7 +8,8 @@
 #    GFLOP/s achieved against this machine's measured SGEMM ceiling.
 # 2. The full quantization sweep time (needs a trained model: OUT/model.safetensors
 #    or BENCH_MODEL=path; skipped with a note otherwise).
-# 3. The accelerator simulation speed (make hw-bench), when it is built.
+# 3. The accelerator simulation speed (make hw-bench), when it is built, and
+#    one lane's alone (make hw-bench-lane), which bounds it.
 set -uo pipefail
 build=$1 data=$2 dataset=$3 python=$4
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +51,7 @@ echo
 echo "== accelerator simulation (Verilator)"
 if [ -x "$build/hw/bench_hw" ]; then
   "$build/hw/bench_hw"
+  [ -x "$build/hw/lane/bench_lane" ] && "$build/hw/lane/bench_lane"
 else
   echo "skipped: build it with 'make hw-bench'"
 fi
