@@ -116,14 +116,15 @@ $(HW_DIR)/bench_hw: sw/bench/bench_hw.c $(BUILD)/libtessera.a $(HW_LIB)
 hw-bench: $(HW_DIR)/bench_hw
 	OMP_WAIT_POLICY=PASSIVE $(HW_DIR)/bench_hw
 
-# One lane alone (sim/bench_lane.cc): what a row costs the simulator.
+# One lane alone (sim/bench_lane.cc, fed by sim/tessera_lane_bench.sv):
+# what a row costs the simulator.
 HW_LANE_DIR := $(BUILD)/hw/lane
-$(HW_LANE_DIR)/bench_lane: sim/bench_lane.cc $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/sim.mk
+$(HW_LANE_DIR)/bench_lane: sim/bench_lane.cc sim/tessera_lane_bench.sv $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/sim.mk
 	@rm -rf $(HW_LANE_DIR) && mkdir -p $(HW_LANE_DIR)
 	$(VERILATOR) --cc --exe --build -j 2 -Wall --assert -O3 --x-assign fast --x-initial fast \
-	  --top-module tessera_lane -Mdir $(HW_LANE_DIR) -y rtl -CFLAGS "-march=native -I$(abspath models)" \
+	  --top-module tessera_lane_bench -Mdir $(HW_LANE_DIR) -y rtl -CFLAGS "-march=native -I$(abspath models)" \
 	  -MAKEFLAGS OPT_FAST=-O3 -o bench_lane rtl/lint.vlt $(HW_PKG) rtl/tessera_pkg.sv \
-	  rtl/tessera_lane.sv $(abspath sim/bench_lane.cc) >/dev/null
+	  rtl/tessera_lane.sv sim/tessera_lane_bench.sv $(abspath sim/bench_lane.cc) >/dev/null
 
 hw-bench-lane: $(HW_LANE_DIR)/bench_lane
 	$(HW_LANE_DIR)/bench_lane
