@@ -154,6 +154,176 @@ void ts_conv_gemm_backward(float *dcolT, float *dw, float *db,
     for (int j = 0; j < k; j++) dw[(long)i * k + j] += wk[(long)j * m + i];
 }
 
+/* Sixteen-lane generic vectors: one AVX-512 register here. */
+typedef float v16f __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
+
+static inline v16f ld16(const float *p) {
+  v16f v;
+  memcpy(&v, p, sizeof v); /* unaligned load */
+  return v;
+}
+
+/* Register block of the direct weight gradient: WG_MB output channels x
+ * WG_SB kernel positions of one input channel, 15 accumulators. */
+#define WG_MB 3
+#define WG_SB 5
+
+void ts_conv_wgrad_direct(float *dw, float *db, const float *dout,
+                          const float *in, ts_strides s, int n, int c, int h,
+                          int w, int k, int m) {
+  const int oh = h - k + 1, ow = w - k + 1, kk = k * k;
+  const long plane = (long)oh * w; /* one [oh][w] plane of dout */
+  /* Flat pixel q = y*w + x of a plane, read up to the last valid pixel:
+   * input q + ky*w + kx then stays inside the input plane. */
+  const long Q = (long)(oh - 1) * w + ow;
+  for (int i = 0; i < m; i++) { /* the bias: padding columns are zero */
+    const float *row = dout + (long)i * n * plane;
+    const long len = (long)n * plane;
+    v16f part = {0};
+    long j = 0;
+    for (; j + 16 <= len; j += 16) part += ld16(row + j);
+    float sum = 0.0f;
+    for (int l = 0; l < 16; l++) sum += part[l];
+    for (; j < len; j++) sum += row[j];
+    db[i] += sum;
+  }
+  long off[WG_SB * 32]; /* flat offset of each kernel position */
+  const int kpad = (kk + WG_SB - 1) / WG_SB * WG_SB;
+  if (kpad > (int)(sizeof off / sizeof off[0]) || Q < 16) {
+    /* tiny shapes (or kernels beyond 13x13): plain loops */
+    for (int i = 0; i < m; i++)
+      for (int ch = 0; ch < c; ch++)
+        for (int t = 0; t < kk; t++) {
+          const long o = (long)(t / k) * w + t % k;
+          float sum = 0.0f;
+          for (int img = 0; img < n; img++) {
+            const float *d = dout + ((long)i * n + img) * plane;
+            const float *x = in + img * s.n + ch * s.c + o;
+            for (long q = 0; q < Q; q++) sum += d[q] * x[q];
+          }
+          dw[((long)i * c + ch) * kk + t] += sum;
+        }
+    return;
+  }
+  /* positions past kk repeat the last one; their sums are dropped */
+  for (int t = 0; t < kpad; t++) {
+    const int u = t < kk ? t : kk - 1;
+    off[t] = (long)(u / k) * w + u % k;
+  }
+  /* The last vector ends at Q and overlaps the previous one: its lanes
+   * below the end of the full vectors are masked out of dout. */
+  const long full = Q / 16 * 16;
+  v16i tail_mask;
+  for (int l = 0; l < 16; l++) tail_mask[l] = Q - 16 + l >= full ? -1 : 0;
+  for (int ch = 0; ch < c; ch++)
+    for (int m0 = 0; m0 < m; m0 += WG_MB)
+      for (int t0 = 0; t0 < kpad; t0 += WG_SB) {
+        const float *drow[WG_MB]; /* rows past m repeat the last one */
+        for (int i = 0; i < WG_MB; i++)
+          drow[i] = dout + (long)(m0 + i < m ? m0 + i : m - 1) * n * plane;
+        const long *o = off + t0;
+        v16f acc[WG_MB][WG_SB];
+        memset(acc, 0, sizeof acc);
+        for (int img = 0; img < n; img++) {
+          const float *x = in + img * s.n + ch * s.c;
+          const float *d0 = drow[0] + img * plane, *d1 = drow[1] + img * plane,
+                      *d2 = drow[2] + img * plane;
+          for (long q = 0; q < Q; q += 16) {
+            long at = q;
+            v16f g0, g1, g2;
+            if (q + 16 <= Q) {
+              g0 = ld16(d0 + q), g1 = ld16(d1 + q), g2 = ld16(d2 + q);
+            } else {
+              at = Q - 16;
+              g0 = (v16f)((v16i)ld16(d0 + at) & tail_mask);
+              g1 = (v16f)((v16i)ld16(d1 + at) & tail_mask);
+              g2 = (v16f)((v16i)ld16(d2 + at) & tail_mask);
+            }
+#pragma GCC unroll 8
+            for (int j = 0; j < WG_SB; j++) {
+              const v16f xv = ld16(x + at + o[j]);
+              acc[0][j] += g0 * xv;
+              acc[1][j] += g1 * xv;
+              acc[2][j] += g2 * xv;
+            }
+          }
+        }
+        for (int i = 0; i < WG_MB && m0 + i < m; i++)
+          for (int j = 0; j < WG_SB && t0 + j < kk; j++) {
+            float sum = 0.0f;
+            for (int l = 0; l < 16; l++) sum += acc[i][j][l];
+            dw[((long)(m0 + i) * c + ch) * kk + t0 + j] += sum;
+          }
+      }
+}
+
+/* Register block of the direct forward conv: up to CF_MB output channels
+ * x CF_QB vectors of 16 pixels, 24 accumulators. */
+#define CF_MB TS_CONV_DIRECT_MB
+#define CF_QB 4
+
+int ts_conv_direct_ok(int h, int w, int k) {
+  const long Q = (long)(h - k) * w + (w - k + 1);
+  return Q >= 16 * CF_QB;
+}
+
+void ts_conv_forward_direct(float *out, const float *in, ts_strides s, int n,
+                            int c, int h, int w, int k, const float *wt,
+                            const float *b, int m, int relu, float *stage) {
+  const int oh = h - k + 1, ow = w - k + 1, kk = k * k;
+  const long Q = (long)(oh - 1) * w + ow; /* as in ts_conv_wgrad_direct */
+  const long P = (long)n * oh * ow;
+  for (int img = 0; img < n; img++) {
+    const float *x = in + img * s.n;
+    for (int m0 = 0; m0 < m; m0 += CF_MB) {
+      const int mb = m - m0 < CF_MB ? m - m0 : CF_MB;
+      const float *wrow[CF_MB]; /* rows past m repeat the last one */
+      for (int i = 0; i < CF_MB; i++)
+        wrow[i] = wt + (long)(m0 + (i < mb ? i : mb - 1)) * c * kk;
+      for (long q0 = 0; q0 < Q; q0 += 16 * CF_QB) {
+        /* the last block ends at Q, overlapping the one before: its pixels
+         * are recomputed to the same values */
+        const long q = q0 + 16 * CF_QB <= Q ? q0 : Q - 16 * CF_QB;
+        v16f acc[CF_MB][CF_QB];
+        memset(acc, 0, sizeof acc);
+        for (int ch = 0; ch < c; ch++)
+          for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+              const float *xt = x + ch * s.c + q + (long)ky * w + kx;
+              const int t = (ch * k + ky) * k + kx;
+              v16f xv[CF_QB];
+#pragma GCC unroll 8
+              for (int j = 0; j < CF_QB; j++) xv[j] = ld16(xt + 16 * j);
+#pragma GCC unroll 8
+              for (int i = 0; i < CF_MB; i++) {
+                const v16f wv = wrow[i][t] - (v16f){0}; /* broadcast */
+#pragma GCC unroll 8
+                for (int j = 0; j < CF_QB; j++) acc[i][j] += xv[j] * wv;
+              }
+            }
+        for (int i = 0; i < mb; i++)
+          memcpy(stage + (long)i * Q + q, acc[i], sizeof acc[i]);
+      }
+      /* rows of the staged [mb][Q] flat planes -> CNHW, bias and ReLU */
+      for (int i = 0; i < mb; i++) {
+        const float bi = b[m0 + i];
+        for (int y = 0; y < oh; y++) {
+          const float *src = stage + (long)i * Q + (long)y * w;
+          float *dst = out + (m0 + i) * P + ((long)img * oh + y) * ow;
+          if (relu) /* a NaN passes through, as in PyTorch */
+            for (int xx = 0; xx < ow; xx++) {
+              const float v = src[xx] + bi;
+              dst[xx] = v < 0.0f ? 0.0f : v;
+            }
+          else
+            for (int xx = 0; xx < ow; xx++) dst[xx] = src[xx] + bi;
+        }
+      }
+    }
+  }
+}
+
 void ts_dense_forward(float *out, const float *in, const float *w,
                       const float *b, int p, int k, int m, int relu) {
   /* Bias first, then the GEMM accumulates onto it (beta = 1). */

@@ -53,6 +53,18 @@ void ts_conv_forward_fused(float *out, const float *in, ts_strides s, int n,
                            int c, int h, int w, int k, const float *wt,
                            const float *b, int m, int relu, float *tile);
 
+/* The same convolution computed directly, for few output channels: each
+ * input plane is read as flat pixels y*w + x, shifted by ky*w + kx for each
+ * kernel position, so 16 output pixels take one unaligned vector load per
+ * kernel position and input channel, and no im2col is built at all. Needs
+ * contiguous input rows (s.h == w) and ts_conv_direct_ok(h, w, k); stage
+ * is the caller's scratch, [TS_CONV_DIRECT_MB][(oh-1)*w + ow]. */
+#define TS_CONV_DIRECT_MB 6
+int ts_conv_direct_ok(int h, int w, int k);
+void ts_conv_forward_direct(float *out, const float *in, ts_strides s, int n,
+                            int c, int h, int w, int k, const float *wt,
+                            const float *b, int m, int relu, float *stage);
+
 /* dout: [m][p] (ReLU mask already applied). dw [m][k] +=, db [m] +=,
  * dcolT [k][p] = W^T dout (skipped when dcolT is NULL). Scratch the
  * caller owns: dout_t [p][m] and wk [k][m]. */
@@ -60,6 +72,19 @@ void ts_conv_gemm_backward(float *dcolT, float *dw, float *db,
                            const float *dout, const float *colT,
                            const float *w, float *dout_t, float *wk, int m,
                            int k, int p);
+
+/* A conv's weight and bias gradients straight from its input, without
+ * im2col: dw [m][c][k][k] +=, db [m] +=. dout [m][n][oh][w] is the output
+ * gradient with rows padded to the input width w, padding columns zero
+ * (ts_maxpool_relu_backward writes this layout with ldd = w); in rows must
+ * be contiguous (s.h == w). Both operands then line up along the flat
+ * pixel index y*w + x, shifted by ky*w + kx, and the reduction runs on
+ * 16-pixel vectors: for conv1 (6 channels) a GEMM would either expand the
+ * input 25x through im2col or use 6 of 16 vector lanes. The input gradient
+ * is not computed (conv1 does not need it). */
+void ts_conv_wgrad_direct(float *dw, float *db, const float *dout,
+                          const float *in, ts_strides s, int n, int c, int h,
+                          int w, int k, int m);
 
 /* FC: out [p][m] = in[p][k] W[m][k]^T + b[m]; ReLU when relu != 0. */
 void ts_dense_forward(float *out, const float *in, const float *w,

@@ -75,11 +75,11 @@ void ts_net_init(ts_net *net, uint64_t seed) {
 typedef struct ts_ws {
   int cap;
   int train;      /* 1: keep what backward needs (the im2col buffers) */
-  float *col1;    /* [in_c*k1*k1][cap*oh1*ow1]; at inference a conv tile,
-                     [max(K1, K2)][TS_CONV_TILE] */
+  float *tile;    /* [max(K1, K2)][TS_CONV_TILE] a fused conv's tile, or
+                     the direct conv's staging if larger */
   float *a1;      /* [c1][cap][oh1][ow1] conv1 after ReLU */
   float *p1;      /* [c1][cap][ph1][pw1] */
-  float *col2;    /* [c1*k2*k2][cap*oh2*ow2] */
+  float *col2;    /* [c1*k2*k2][cap*oh2*ow2] (training) */
   float *a2;      /* [c2][cap][oh2][ow2] */
   float *p2;      /* [c2][cap][ph2][pw2] */
   float *f0;      /* [cap][c2*ph2*pw2] flattened in PyTorch order */
@@ -95,10 +95,10 @@ typedef struct ts_ws {
   float *da2;     /* like a2 */
   float *dcol2;   /* like col2 */
   float *dp1;     /* like p1 */
-  float *da1;     /* like a1 */
-  float *dout_t;  /* [cap*oh*ow][c] a conv's output gradient transposed,
-                     sized for the larger of conv1 and conv2 */
-  float *wk;      /* [k*k*c_in][c_out] weight-sized scratch, larger layer */
+  float *da1;     /* [c1][cap][oh1][in_w]: rows padded to the input width
+                     for ts_conv_wgrad_direct */
+  float *dout_t;  /* [cap*oh2*ow2][c2] conv2's output gradient transposed */
+  float *wk;      /* [k2*k2*c1][c2] conv2-weight-sized scratch */
   float *grad;    /* [nparams] */
   void *block;    /* the single allocation all of the above point into */
 } ts_ws;
@@ -112,10 +112,13 @@ static void ws_destroy(ts_ws *ws) {
 static ts_ws *ws_create(const ts_net *net, int cap, int train) {
   const ts_layer_info *L = net->layer;
   const size_t n = (size_t)cap;
-  /* inference gathers conv tiles in col1 instead of whole im2col buffers */
-  const size_t tile = (size_t)(L[0].gemm_k > L[1].gemm_k ? L[0].gemm_k : L[1].gemm_k) *
-                      TS_CONV_TILE;
-  const size_t col1 = train ? n * L[0].gemm_n * L[0].gemm_k : tile;
+  /* conv1 always runs direct or fused (tiles), conv2 too at inference:
+   * scratch for the larger of a tile and the direct conv's staging */
+  size_t tile = (size_t)(L[0].gemm_k > L[1].gemm_k ? L[0].gemm_k : L[1].gemm_k) *
+                TS_CONV_TILE;
+  const size_t stage = (size_t)TS_CONV_DIRECT_MB *
+                       ((L[0].out_h - 1) * L[0].in_w + L[0].out_w);
+  if (stage > tile) tile = stage;
   const size_t a1 = n * L[0].gemm_n * L[0].out_c;
   const size_t p1 = n * L[0].pooled_h * L[0].pooled_w * L[0].out_c;
   const size_t col2 = train ? n * L[1].gemm_n * L[1].gemm_k : 0;
@@ -124,10 +127,9 @@ static ts_ws *ws_create(const ts_net *net, int cap, int train) {
   const size_t f0 = n * L[2].in_c, h1 = n * L[2].out_c, h2 = n * L[3].out_c;
   const size_t lg = n * L[4].out_c;
   /* sizes in floats */
-  const size_t dt = a1 > a2 ? a1 : a2;
-  const size_t wk = L[0].w_len > L[1].w_len ? L[0].w_len : L[1].w_len;
-  size_t sizes[] = {col1, a1, p1, col2, a2, p2, f0, h1, h2, lg,
-                    lg, h2, h1, f0, p2, a2, col2, p1, a1, dt, wk,
+  const size_t da1 = n * L[0].out_c * L[0].out_h * L[0].in_w;
+  size_t sizes[] = {tile, a1, p1, col2, a2, p2, f0, h1, h2, lg,
+                    lg, h2, h1, f0, p2, a2, col2, p1, da1, a2, L[1].w_len,
                     net->nparams};
   const int nbuf = train ? 22 : 10;
   size_t total = 0;
@@ -141,7 +143,7 @@ static ts_ws *ws_create(const ts_net *net, int cap, int train) {
   ws->cap = cap;
   ws->train = train;
   ws->block = block;
-  float **slots[] = {&ws->col1, &ws->a1, &ws->p1,
+  float **slots[] = {&ws->tile, &ws->a1, &ws->p1,
                      &ws->col2, &ws->a2, &ws->p2,
                      &ws->f0, &ws->h1, &ws->h2, &ws->logits,
                      &ws->dlogits, &ws->dh2, &ws->dh1, &ws->df0,
@@ -162,17 +164,18 @@ static void forward_chunk(const ts_net *net, ts_ws *ws, const float *x, int n) {
   const ts_arch *a = &net->arch;
   const ts_strides s1 = ts_strides_nchw(a->in_c, a->in_h, a->in_w);
   const ts_strides s2 = ts_strides_cnhw(n, L[1].in_h, L[1].in_w);
-  if (ws->train) { /* backward needs the im2col buffers */
-    ts_im2col_t(ws->col1, x, s1, n, a->in_c, a->in_h, a->in_w, a->k1);
-    ts_conv_gemm_forward(ws->a1, ws->col1, P + L[0].w_off, P + L[0].b_off,
-                         L[0].out_c, L[0].gemm_k, n * L[0].gemm_n, 1);
-  } else {
+  /* conv1's backward reads x directly (ts_conv_wgrad_direct), so even
+   * training keeps no im2col buffer for it */
+  if (ts_conv_direct_ok(a->in_h, a->in_w, a->k1))
+    ts_conv_forward_direct(ws->a1, x, s1, n, a->in_c, a->in_h, a->in_w, a->k1,
+                           P + L[0].w_off, P + L[0].b_off, L[0].out_c, 1,
+                           ws->tile);
+  else
     ts_conv_forward_fused(ws->a1, x, s1, n, a->in_c, a->in_h, a->in_w, a->k1,
                           P + L[0].w_off, P + L[0].b_off, L[0].out_c, 1,
-                          ws->col1);
-  }
+                          ws->tile);
   ts_maxpool_forward(ws->p1, ws->a1, (long)L[0].out_c * n, L[0].out_h, L[0].out_w);
-  if (ws->train) {
+  if (ws->train) { /* backward needs the im2col buffer */
     ts_im2col_t(ws->col2, ws->p1, s2, n, L[1].in_c, L[1].in_h, L[1].in_w,
                 L[1].k);
     ts_conv_gemm_forward(ws->a2, ws->col2, P + L[1].w_off, P + L[1].b_off,
@@ -180,7 +183,7 @@ static void forward_chunk(const ts_net *net, ts_ws *ws, const float *x, int n) {
   } else {
     ts_conv_forward_fused(ws->a2, ws->p1, s2, n, L[1].in_c, L[1].in_h,
                           L[1].in_w, L[1].k, P + L[1].w_off, P + L[1].b_off,
-                          L[1].out_c, 1, ws->col1);
+                          L[1].out_c, 1, ws->tile);
   }
   ts_maxpool_forward(ws->p2, ws->a2, (long)L[1].out_c * n, L[1].out_h, L[1].out_w);
   ts_flatten_cnhw(ws->f0, ws->p2, n, L[1].out_c, L[1].pooled_h, L[1].pooled_w);
@@ -192,8 +195,10 @@ static void forward_chunk(const ts_net *net, ts_ws *ws, const float *x, int n) {
                    L[4].in_c, L[4].out_c, 0);
 }
 
-/* Backward from ws->dlogits; accumulates into ws->grad. */
-static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
+/* Backward from ws->dlogits; accumulates into ws->grad. x is the chunk's
+ * input, as given to forward_chunk. */
+static void backward_chunk(const ts_net *net, ts_ws *ws, const float *x,
+                           int n) {
   const ts_layer_info *L = net->layer;
   const float *P = net->params;
   float *g = ws->grad;
@@ -218,11 +223,11 @@ static void backward_chunk(const ts_net *net, ts_ws *ws, int n) {
   ts_col2im_t(ws->dp1, ws->dcol2, n, L[1].in_c, L[1].in_h, L[1].in_w, L[1].k);
   ts_maxpool_relu_backward(ws->da1, ws->dp1, ws->a1, ws->p1,
                            (long)L[0].out_c * n, L[0].out_h, L[0].out_w,
-                           L[0].out_w);
-  ts_conv_gemm_backward(NULL, g + L[0].w_off, g + L[0].b_off, ws->da1,
-                        ws->col1, P + L[0].w_off, ws->dout_t, ws->wk, L[0].out_c,
-                        L[0].gemm_k,
-                        n * L[0].gemm_n);
+                           L[0].in_w);
+  const ts_arch *a = &net->arch;
+  ts_conv_wgrad_direct(g + L[0].w_off, g + L[0].b_off, ws->da1, x,
+                       ts_strides_nchw(a->in_c, a->in_h, a->in_w), n, a->in_c,
+                       a->in_h, a->in_w, a->k1, L[0].out_c);
 }
 
 static ts_status check_batch(const float *x, int n, int threads,
@@ -383,7 +388,7 @@ ts_status ts_trainer_grad(ts_trainer *t, const float *x, const int *labels,
       part_loss[id] = ts_softmax_xent(w->dlogits, w->logits, labels + lo, cnt,
                                       classes, 1.0f / (float)n,
                                       &part_correct[id]);
-      backward_chunk(net, w, cnt);
+      backward_chunk(net, w, x + lo * in_sz, cnt);
     }
 #pragma omp barrier
     /* Sum the per-thread gradients in thread order, a slice per thread. */

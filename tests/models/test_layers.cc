@@ -164,6 +164,72 @@ TEST(Layers, FusedConvEqualsIm2colConv) {
     }
 }
 
+// The direct conv (flat shifted rows, no im2col) equals im2col + GEMM, for
+// NCHW and CNHW inputs, channel counts that leave a partial block of 6,
+// ReLU on and off, and pixel counts whose last 64-pixel block overlaps.
+TEST(Layers, DirectConvEqualsIm2colConv) {
+  std::mt19937 g(9);
+  struct Shape { int n, c, h, w, k, m; };
+  const Shape shapes[] = {{3, 3, 32, 32, 5, 6}, {2, 2, 13, 11, 3, 7}, {2, 6, 14, 14, 5, 16},
+                          {4, 1, 9, 12, 2, 3}};
+  for (const Shape &sh : shapes)
+    for (int layout = 0; layout < 2; layout++)
+      for (int relu = 0; relu < 2; relu++) {
+        const int n = sh.n, c = sh.c, h = sh.h, w = sh.w, k = sh.k, m = sh.m;
+        ASSERT_TRUE(ts_conv_direct_ok(h, w, k)) << h << "x" << w << " k " << k;
+        const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k, p = n * oh * ow;
+        const ts_strides s = layout ? ts_strides_cnhw(n, h, w) : ts_strides_nchw(c, h, w);
+        Vec x = Random(n * c * h * w, g), wt = Random(m * kk, g), b = Random(m, g);
+        Vec col(kk * p), ref(m * p), out(m * p, 7.f);
+        Vec stage(TS_CONV_DIRECT_MB * ((oh - 1) * w + ow));
+        ts_im2col_t(col.data(), x.data(), s, n, c, h, w, k);
+        ts_conv_gemm_forward(ref.data(), col.data(), wt.data(), b.data(), m, kk, p, relu);
+        ts_conv_forward_direct(out.data(), x.data(), s, n, c, h, w, k, wt.data(), b.data(), m,
+                               relu, stage.data());
+        double worst = 0;
+        for (int i = 0; i < m * p; i++) worst = std::max(worst, (double)std::fabs(ref[i] - out[i]));
+        EXPECT_LT(worst, 1e-5) << (layout ? "CNHW " : "NCHW ") << h << "x" << w << " k " << k
+                               << " m " << m << " relu " << relu;
+      }
+  EXPECT_FALSE(ts_conv_direct_ok(9, 9, 3));  // 61 flat pixels: below one block
+}
+
+// The direct weight gradient (output gradient in rows padded to the input
+// width) equals the im2col + GEMM one, accumulating onto what dw and db
+// hold; shapes include partial blocks of output channels and kernel
+// positions, and a plane too small for a vector (the plain-loop path).
+TEST(Layers, DirectWeightGradientEqualsIm2colGemm) {
+  std::mt19937 g(10);
+  struct Shape { int n, c, h, w, k, m; };
+  const Shape shapes[] = {{3, 3, 32, 32, 5, 6}, {2, 2, 13, 11, 3, 7}, {3, 6, 14, 14, 5, 16},
+                          {2, 3, 9, 12, 2, 4}, {2, 2, 4, 4, 3, 2}};
+  for (const Shape &sh : shapes)
+    for (int layout = 0; layout < 2; layout++) {
+      const int n = sh.n, c = sh.c, h = sh.h, w = sh.w, k = sh.k, m = sh.m;
+      const int oh = h - k + 1, ow = w - k + 1, kk = c * k * k, p = n * oh * ow;
+      const ts_strides s = layout ? ts_strides_cnhw(n, h, w) : ts_strides_nchw(c, h, w);
+      Vec x = Random(n * c * h * w, g), wt = Random(m * kk, g), r = Random(m * p, g);
+      Vec rpad(m * n * oh * w, 0.f);  // [m][n][oh][w], padding columns zero
+      for (int i = 0; i < m * n * oh; i++)
+        std::copy(r.begin() + i * ow, r.begin() + (i + 1) * ow, rpad.begin() + i * w);
+      Vec col(kk * p), dt(p * m), wk(kk * m);
+      Vec dw_ref = Random(m * kk, g), db_ref = Random(m, g);
+      Vec dw = dw_ref, db = db_ref;
+      ts_im2col_t(col.data(), x.data(), s, n, c, h, w, k);
+      ts_conv_gemm_backward(nullptr, dw_ref.data(), db_ref.data(), r.data(), col.data(),
+                            wt.data(), dt.data(), wk.data(), m, kk, p);
+      ts_conv_wgrad_direct(dw.data(), db.data(), rpad.data(), x.data(), s, n, c, h, w, k, m);
+      double worst = 0;
+      for (int i = 0; i < m * kk; i++)
+        worst = std::max(worst, std::fabs((double)dw[i] - dw_ref[i]) / (1 + std::fabs(dw_ref[i])));
+      for (int i = 0; i < m; i++)
+        worst = std::max(worst, std::fabs((double)db[i] - db_ref[i]) / (1 + std::fabs(db_ref[i])));
+      // float sums of up to 2,352 terms in two different orders
+      EXPECT_LT(worst, 1e-4) << (layout ? "CNHW " : "NCHW ") << h << "x" << w << " k " << k
+                             << " m " << m;
+    }
+}
+
 TEST(Layers, MaxPoolGradientsAndOddSizes) {
   std::mt19937 g(5);
   const int planes = 6, h = 5, w = 7;  // odd sizes: last row/col dropped
