@@ -7,7 +7,7 @@
 // Workload: conv1's shape at B = 8 (K = 75, 49 tiles), jobs of 20 tiles
 // with a different filter each (a reload per job), weight port always
 // granted, results taken as soon as they appear, activations and weights
-// from a 64-bit LFSR.
+// from a 64-bit LFSR, signed and unsigned activations in alternate jobs.
 module tessera_lane_bench
   import tessera_pkg::*;
 (
@@ -25,7 +25,7 @@ module tessera_lane_bench
 
   logic [63:0]      lfsr_q;
   logic [M_W-1:0]   m_q;
-  logic             job_valid_q, res_take_q;
+  logic             job_valid_q, res_take_q, act_signed_q;
   logic [CNT_W-1:0] macs_q, results_q;
   logic [63:0]      check_q;
   // Only the low and high words of a result feed the checksum.
@@ -42,6 +42,7 @@ module tessera_lane_bench
       m_q         <= '0;
       job_valid_q <= 1'b0;
       res_take_q  <= 1'b0;
+      act_signed_q <= 1'b0;
       macs_q      <= '0;
       results_q   <= '0;
       check_q     <= '0;
@@ -50,7 +51,8 @@ module tessera_lane_bench
       lfsr_q      <= {lfsr_q[62:0], lfsr_q[63] ^ lfsr_q[62] ^ lfsr_q[60] ^ lfsr_q[59]};
       job_valid_q <= idle && !job_valid_q;
       if (job_valid_q) begin
-        m_q <= m_q + 1'b1;
+        m_q          <= m_q + 1'b1;
+        act_signed_q <= ~act_signed_q;  // int8 and uint8 jobs alternate
       end
       res_take_q  <= res_valid && !res_take_q;
       macs_q      <= macs_q + CNT_W'(mac_cols);
@@ -61,11 +63,16 @@ module tessera_lane_bench
     end
   end
 
+  // Activations: the LFSR and a scrambled copy alternate along the row, so
+  // no two columns see the same byte (the simulator cannot share their
+  // products).
+  logic [63:0] lfsr_mix;
+  assign lfsr_mix = lfsr_q * 64'h9e37_79b9_7f4a_7c15;
   /* verilator lint_off UNUSEDSIGNAL */
-  logic [(ActW / 64 + 1) * 64 - 1:0] lfsr_rep;  // rounded up to whole LFSR words
+  logic [(ActW / 128 + 1) * 128 - 1:0] act_rep;  // rounded up to whole pairs of words
   /* verilator lint_on UNUSEDSIGNAL */
-  assign lfsr_rep = {(ActW / 64 + 1){lfsr_q}};
-  assign adata    = lfsr_rep[ActW-1:0];
+  assign act_rep = {(ActW / 128 + 1){lfsr_mix, lfsr_q}};
+  assign adata   = act_rep[ActW-1:0];
 
   // The outputs the controller would use are left open here.
   /* verilator lint_off PINCONNECTEMPTY */
@@ -78,7 +85,7 @@ module tessera_lane_bench
     .cfg_wbits_i      (WBITS_W'(8)),
     .cfg_wpw_i        (WPW_W'(WPort / 8)),
     .cfg_wrow_i       ((LANE_AW+1)'((75 + WPort / 8 - 1) / (WPort / 8))),
-    .cfg_act_signed_i (1'b0),
+    .cfg_act_signed_i (act_signed_q),
     .clear_i          (1'b0),
     .job_valid_i      (job_valid_q),
     .job_m_i          (M_W'(m_q[1:0])),
