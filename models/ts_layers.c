@@ -6,6 +6,19 @@
 
 #include "ts_gemm.h"
 
+/* Eight lanes of GCC's generic vectors: AVX registers here, plain SSE
+ * pairs (or scalars) elsewhere, so no intrinsics are needed. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+static inline v8f ld8(const float *p) {
+  v8f v;
+  memcpy(&v, p, sizeof v); /* unaligned load */
+  return v;
+}
+
+static inline void st8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+
 ts_strides ts_strides_nchw(int c, int h, int w) {
   ts_strides s = {(long)c * h * w, (long)h * w, w};
   return s;
@@ -26,11 +39,20 @@ void ts_im2col_t(float *colT, const float *in, ts_strides s, int n, int c,
         float *row = colT + ((long)(ch * k + ky) * k + kx) * p; /* [p] */
         for (int img = 0; img < n; img++) {
           const float *src = in + img * s.n + ch * s.c + ky * s.h + kx;
-          /* rows are short (ow <= 32 here): an inline copy beats memcpy */
-          for (int y = 0; y < oh; y++, row += ow) {
-            const float *r = src + y * s.h;
-            for (int x = 0; x < ow; x++) row[x] = r[x];
-          }
+          /* rows are short (ow <= 32 here): an inline copy beats memcpy,
+           * and eight at a time with the last eight overlapping beats a
+           * loop with a scalar remainder */
+          if (ow >= 8)
+            for (int y = 0; y < oh; y++, row += ow) {
+              const float *r = src + y * s.h;
+              for (int x = 0; x < ow - 8; x += 8) st8(row + x, ld8(r + x));
+              st8(row + ow - 8, ld8(r + ow - 8));
+            }
+          else
+            for (int y = 0; y < oh; y++, row += ow) {
+              const float *r = src + y * s.h;
+              for (int x = 0; x < ow; x++) row[x] = r[x];
+            }
         }
       }
 }
@@ -46,12 +68,38 @@ void ts_col2im_t(float *din, const float *dcolT, int n, int c, int h, int w,
         const float *row = dcolT + ((long)(ch * k + ky) * k + kx) * p;
         for (int img = 0; img < n; img++) {
           float *dst = din + img * s.n + ch * s.c + ky * s.h + kx;
+          /* eight at a time, then single floats: an overlapping last
+           * eight would reload what was just stored, which stalls */
           for (int y = 0; y < oh; y++, row += ow) {
             float *d = dst + y * s.h;
-            for (int x = 0; x < ow; x++) d[x] += row[x];
+            int x = 0;
+            for (; x + 8 <= ow; x += 8) st8(d + x, ld8(d + x) + ld8(row + x));
+            for (; x < ow; x++) d[x] += row[x];
           }
         }
       }
+}
+
+/* Sixteen-lane generic vectors: one AVX-512 register here. */
+typedef float v16f __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
+
+static inline v16f ld16(const float *p) {
+  v16f v;
+  memcpy(&v, p, sizeof v); /* unaligned load */
+  return v;
+}
+
+/* Sum of row[0..len) in 16 interleaved partial sums: a single running
+ * sum is bound by the latency of each addition. */
+static float row_sum(const float *row, long len) {
+  v16f part = {0};
+  long j = 0;
+  for (; j + 16 <= len; j += 16) part += ld16(row + j);
+  float sum = 0.0f;
+  for (int l = 0; l < 16; l++) sum += part[l];
+  for (; j < len; j++) sum += row[j];
+  return sum;
 }
 
 static void bias_relu_rows(float *out, const float *b, int m, long p,
@@ -125,12 +173,7 @@ void ts_conv_gemm_backward(float *dcolT, float *dw, float *db,
                            const float *dout, const float *colT,
                            const float *w, float *dout_t, float *wk, int m,
                            int k, int p) {
-  for (int i = 0; i < m; i++) {
-    const float *row = dout + (long)i * p;
-    float s = 0.0f;
-    for (int j = 0; j < p; j++) s += row[j];
-    db[i] += s;
-  }
+  for (int i = 0; i < m; i++) db[i] += row_sum(dout + (long)i * p, p);
   if (dcolT) {
     /* column-major: dcolT^T[p x k] = dout^T[p x m] W[m x k], with W
      * transposed into wk [k][m] so the JIT tiles need no transpose */
@@ -154,16 +197,6 @@ void ts_conv_gemm_backward(float *dcolT, float *dw, float *db,
     for (int j = 0; j < k; j++) dw[(long)i * k + j] += wk[(long)j * m + i];
 }
 
-/* Sixteen-lane generic vectors: one AVX-512 register here. */
-typedef float v16f __attribute__((vector_size(64)));
-typedef int v16i __attribute__((vector_size(64)));
-
-static inline v16f ld16(const float *p) {
-  v16f v;
-  memcpy(&v, p, sizeof v); /* unaligned load */
-  return v;
-}
-
 /* Register block of the direct weight gradient: WG_MB output channels x
  * WG_SB kernel positions of one input channel, 15 accumulators. */
 #define WG_MB 3
@@ -177,17 +210,8 @@ void ts_conv_wgrad_direct(float *dw, float *db, const float *dout,
   /* Flat pixel q = y*w + x of a plane, read up to the last valid pixel:
    * input q + ky*w + kx then stays inside the input plane. */
   const long Q = (long)(oh - 1) * w + ow;
-  for (int i = 0; i < m; i++) { /* the bias: padding columns are zero */
-    const float *row = dout + (long)i * n * plane;
-    const long len = (long)n * plane;
-    v16f part = {0};
-    long j = 0;
-    for (; j + 16 <= len; j += 16) part += ld16(row + j);
-    float sum = 0.0f;
-    for (int l = 0; l < 16; l++) sum += part[l];
-    for (; j < len; j++) sum += row[j];
-    db[i] += sum;
-  }
+  for (int i = 0; i < m; i++) /* the bias: padding columns are zero */
+    db[i] += row_sum(dout + (long)i * n * plane, (long)n * plane);
   long off[WG_SB * 32]; /* flat offset of each kernel position */
   const int kpad = (kk + WG_SB - 1) / WG_SB * WG_SB;
   if (kpad > (int)(sizeof off / sizeof off[0]) || Q < 16) {
@@ -396,19 +420,6 @@ void ts_maxpool_backward(float *din, const float *dout, const float *in,
       }
   }
 }
-
-/* Eight lanes of GCC's generic vectors: AVX registers here, plain SSE
- * pairs (or scalars) elsewhere, so no intrinsics are needed. */
-typedef float v8f __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
-
-static inline v8f ld8(const float *p) {
-  v8f v;
-  memcpy(&v, p, sizeof v); /* unaligned load */
-  return v;
-}
-
-static inline void st8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
 
 /* Eight pooling windows: r0, r1 [16] the two input rows, m, g [8] the
  * forward output and its gradient, d0, d1 [16] the rows of din. */

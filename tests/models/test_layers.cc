@@ -112,6 +112,33 @@ TEST(Layers, ConvGradientsThroughIm2col) {
   ExpectGradClose("conv d/db", b, db, loss);
 }
 
+// im2col and col2im equal plain loops bit for bit, for rows shorter than,
+// equal to and longer than the 8-float copies (3, 8, 10, 17 output columns).
+TEST(Layers, Im2colAndCol2imEqualPlainLoops) {
+  std::mt19937 g(11);
+  for (int ow : {3, 8, 10, 17}) {
+    const int n = 2, c = 2, k = 3, h = 5, w = ow + k - 1, oh = h - k + 1;
+    const long p = (long)n * oh * ow;
+    Vec x = Random(c * n * h * w, g), dcol = Random(c * k * k * p, g);
+    Vec col(c * k * k * p), dx(x.size(), 0.f), col_ref(col.size()), dx_ref(x.size(), 0.f);
+    ts_im2col_t(col.data(), x.data(), ts_strides_cnhw(n, h, w), n, c, h, w, k);
+    ts_col2im_t(dx.data(), dcol.data(), n, c, h, w, k);
+    for (int ch = 0; ch < c; ch++)
+      for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++)
+          for (int i = 0; i < n; i++)
+            for (int y = 0; y < oh; y++)
+              for (int xx = 0; xx < ow; xx++) {
+                const long r = ((ch * k + ky) * k + kx) * p + (i * oh + y) * ow + xx;
+                const long at = ((ch * n + i) * h + y + ky) * w + xx + kx;
+                col_ref[r] = x[at];
+                dx_ref[at] += dcol[r];
+              }
+    EXPECT_EQ(col, col_ref) << "ow " << ow;
+    EXPECT_EQ(0, std::memcmp(dx.data(), dx_ref.data(), dx.size() * sizeof(float))) << "ow " << ow;
+  }
+}
+
 // The conv output for NCHW input must equal a direct 6-loop convolution in
 // PyTorch's weight layout [m][c][k][k]; sizes exercise full and partial
 // GEMM tiles (p = 2*18*16 = 576 = 9 tiles of 64, and 2*3*5 = 30).
