@@ -9,7 +9,9 @@
  * The forward GEMMs of the convolutions have few output channels (6, 16),
  * a shape general BLAS kernels handle poorly (measured: BLIS 4.6 GFLOP/s vs
  * libxsmm 37 GFLOP/s for conv1's 6x75x25088), so they go through ts_gemm's
- * JIT small-GEMM tiles; everything else through CBLAS.
+ * JIT small-GEMM tiles; everything else through CBLAS. conv1 (few input and
+ * output channels) skips im2col and GEMMs: ts_conv_forward_direct and
+ * ts_conv_wgrad_direct.
  *
  * Fully connected layers keep images as rows: out[n][M] = in[n][K] W^T + b.
  * Backward functions accumulate (+=) into weight and bias gradients and
