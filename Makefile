@@ -39,7 +39,10 @@ BLAS_LIBS   ?= -L$(BLIS_DIR) -Wl,-rpath,$(BLIS_DIR) -lblis
 
 WARN     := -Wall -Wextra -Werror
 CPPFLAGS := -Imodels -Isw -Isim $(BLAS_CFLAGS)
-CFLAGS_OPT := -O3 -march=native -fopenmp
+# Target CPU; `make MARCH=x86-64-v3` gives binaries that valgrind can run
+# (its 3.19 decodes no AVX-512) or that run on another machine.
+MARCH    ?= native
+CFLAGS_OPT := -O3 -march=$(MARCH) -fopenmp
 # Sanitizer builds use -O1: ASan at -O3 compiles several times slower and the
 # tests are small. (Flags later on the command line win.)
 SAN      := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -80,7 +80,11 @@ void ts_col2im_t(float *din, const float *dcolT, int n, int c, int h, int w,
       }
 }
 
-/* Sixteen-lane generic vectors: one AVX-512 register here. */
+/* Sixteen-lane generic vectors: one AVX-512 register here, two AVX2 ones
+ * (GCC splits them) where AVX-512 is missing. GCC then warns that passing
+ * such a vector by value would change the ABI (-Wpsabi); these helpers are
+ * static and inlined, never called across objects, so it does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
 typedef float v16f __attribute__((vector_size(64)));
 typedef int v16i __attribute__((vector_size(64)));
 

@@ -41,7 +41,7 @@ HW_VFLAGS += -O3                          # Verilator's own optimisations
 HW_VFLAGS += --x-assign fast --x-initial fast
 HW_VFLAGS += --prefix $(HW_PREFIX) --top-module tessera_top
 HW_VFLAGS += -Mdir $(HW_OBJ)
-HW_VFLAGS += -CFLAGS -march=native        # ~1.5x more (docs/hw.md)
+HW_VFLAGS += -CFLAGS -march=$(MARCH)        # ~1.5x more (docs/hw.md)
 HW_VFLAGS += -y rtl
 ifeq ($(HW_TRACE),1)
 HW_VFLAGS += --trace-fst                  # waveforms only when asked for
@@ -49,7 +49,7 @@ endif
 
 # C++ for the shim and the runtime: Verilator's headers as system headers so
 # their warnings do not trip -Wextra -Werror.
-HW_CXXFLAGS := -std=gnu++17 -O2 -march=native -g -Wall -Wextra -Werror \
+HW_CXXFLAGS := -std=gnu++17 -O2 -march=$(MARCH) -g -Wall -Wextra -Werror \
   -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd -I$(HW_OBJ) -Imodels -Isim \
   -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE)
 HW_RT_SRCS := verilated verilated_threads $(if $(filter 1,$(HW_TRACE)),verilated_fst_c)
@@ -84,7 +84,7 @@ $(HW_OBJ)/$(HW_PREFIX)__ALL.a: $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/tessera_sim.
 
 $(HW_RT)/%.o: $(VL_ROOT)/%.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) -std=gnu++17 -O2 -march=native -w -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd \
+	$(CXX) -std=gnu++17 -O2 -march=$(MARCH) -w -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd \
 	  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE) -DVL_THREADED=1 -c $< -o $@
 
 $(HW_DIR)/ts_hw_shim.o: sim/ts_hw_shim.cc sim/ts_hw.h models/ts_hw_params.h models/ts_int.h \
@@ -106,7 +106,7 @@ $(BUILD)/tessera: $(HW_LIB)
 # the golden model's own tests run under ASan in tests/models/).
 $(HW_DIR)/tests/rtl_tests: $(wildcard tests/rtl/*.cc tests/rtl/*.h) $(BUILD)/libtessera.a $(HW_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -Itests -std=gnu++17 $(WARN) -O2 -march=native -fopenmp -g \
+	$(CXX) $(CPPFLAGS) -Itests -std=gnu++17 $(WARN) -O2 -march=$(MARCH) -fopenmp -g \
 	  $(filter %.cc,$^) $(BUILD)/libtessera.a $(HW_LIB) $(HW_LDLIBS) $(GTEST_LIBS) \
 	  $(LDLIBS) -o $@
 
@@ -122,7 +122,7 @@ HW_LANE_DIR := $(BUILD)/hw/lane
 $(HW_LANE_DIR)/bench_lane: sim/bench_lane.cc sim/tessera_lane_bench.sv $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/sim.mk
 	@rm -rf $(HW_LANE_DIR) && mkdir -p $(HW_LANE_DIR)
 	$(VERILATOR) --cc --exe --build -j 2 -Wall --assert -O3 --x-assign fast --x-initial fast \
-	  --top-module tessera_lane_bench -Mdir $(HW_LANE_DIR) -y rtl -CFLAGS "-march=native -I$(abspath models)" \
+	  --top-module tessera_lane_bench -Mdir $(HW_LANE_DIR) -y rtl -CFLAGS "-march=$(MARCH) -I$(abspath models)" \
 	  -MAKEFLAGS OPT_FAST=-O3 -o bench_lane rtl/lint.vlt $(HW_PKG) rtl/tessera_pkg.sv \
 	  rtl/tessera_lane.sv sim/tessera_lane_bench.sv $(abspath sim/bench_lane.cc) >/dev/null
 
