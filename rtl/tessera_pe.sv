@@ -24,7 +24,6 @@ module tessera_pe
   output logic signed [AccBits-1:0]  sum_o,         // value acc_q takes on en_i
   output logic                       ovf_o          // sum_o overflowed (never, by contract)
 );
-  localparam int unsigned ABits = tessera_hw_pkg::HW_ABITS;
   // The datapath is held in native 64-bit signals: the simulator then does
   // one machine multiply and add per cycle instead of sign-extending 25- and
   // 37-bit values. Only the low AccBits are significant: ovf_o (and the
@@ -35,7 +34,9 @@ module tessera_pe
   logic signed [NatW-1:0] w_nat, a_nat, prod, base, sum, acc_d, acc_q;
 
   assign w_nat = NatW'(w_i);                                     // sign-extends
-  assign a_nat = {{(NatW-ABits){act_signed_i & a_i[ABits-1]}}, a_i};
+  // A select between the two extensions rather than a replicated sign bit:
+  // the same value, 6 fewer simulator instructions per MAC (docs/hw.md).
+  assign a_nat = act_signed_i ? NatW'($signed(a_i)) : NatW'(a_i);
   assign prod  = w_nat * a_nat;
   assign base  = first_i ? '0 : acc_q;
   assign sum   = base + prod;

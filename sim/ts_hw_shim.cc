@@ -33,12 +33,17 @@ void put_bits(W &w, int lsb, int bits, uint64_t v) {
 
 template <typename W>
 int64_t get_signed(const W &w, int lsb, int bits) {
-  uint64_t v = 0;
-  for (int i = 0; i < bits; i++) {
-    const int b = lsb + i;
-    v |= (uint64_t)((w[b / 32] >> (b % 32)) & 1u) << i;
+  // The field spans at most three 32-bit words (bits <= 64): gather them
+  // into 96 bits and shift, instead of a loop over the bits (which was 6%
+  // of hw-bench's instructions).
+  const int w0 = lsb / 32, sh = lsb % 32, last = (lsb + bits - 1) / 32;
+  unsigned __int128 acc = 0;
+  for (int i = last; i >= w0; i--) acc = (acc << 32) | (uint32_t)w[i];
+  uint64_t v = (uint64_t)(acc >> sh);
+  if (bits < 64) {
+    v &= ((uint64_t)1 << bits) - 1;
+    if ((v >> (bits - 1)) & 1u) v |= ~(((uint64_t)1 << bits) - 1);
   }
-  if (bits < 64 && (v >> (bits - 1)) & 1u) v |= ~(((uint64_t)1 << bits) - 1);
   return (int64_t)v;
 }
 
