@@ -38,25 +38,25 @@ module tessera_lane_bench
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      lfsr_q      <= 64'h1;
-      m_q         <= '0;
-      job_valid_q <= 1'b0;
-      res_take_q  <= 1'b0;
+      lfsr_q       <= 64'h1;
+      m_q          <= '0;
+      job_valid_q  <= 1'b0;
+      res_take_q   <= 1'b0;
       act_signed_q <= 1'b0;
-      macs_q      <= '0;
-      results_q   <= '0;
-      check_q     <= '0;
+      macs_q       <= '0;
+      results_q    <= '0;
+      check_q      <= '0;
     end else begin
       // x^64 + x^63 + x^61 + x^60 + 1
-      lfsr_q      <= {lfsr_q[62:0], lfsr_q[63] ^ lfsr_q[62] ^ lfsr_q[60] ^ lfsr_q[59]};
-      job_valid_q <= idle && !job_valid_q;
+      lfsr_q       <= {lfsr_q[62:0], lfsr_q[63] ^ lfsr_q[62] ^ lfsr_q[60] ^ lfsr_q[59]};
+      job_valid_q  <= idle && !job_valid_q;
       if (job_valid_q) begin
         m_q          <= m_q + 1'b1;
         act_signed_q <= ~act_signed_q;  // int8 and uint8 jobs alternate
       end
-      res_take_q  <= res_valid && !res_take_q;
-      macs_q      <= macs_q + CNT_W'(mac_cols);
-      results_q   <= results_q + CNT_W'(res_take_q);
+      res_take_q   <= res_valid && !res_take_q;
+      macs_q       <= macs_q + CNT_W'(mac_cols);
+      results_q    <= results_q + CNT_W'(res_take_q);
       if (res_take_q) begin
         check_q <= check_q ^ res_acc[63:0] ^ res_acc[Cols*AccW-1 -: 64];
       end
