@@ -22,6 +22,12 @@ Subcommands (run with /usr/bin/python3: Debian's torch lives there):
         a fixed input and prints {"arch": {...}, "logits": [[...], ...]}.
         The input is tensor "x" [n][c][h][w] of --input, else the ramp
         x[i] = ((37 * i) % 101) / 50 - 1 over the flat index i of [n][c][h][w].
+    sgd FILE --batch B.safetensors --out OUT [--steps N] [--lr X]
+        [--momentum X] [--weight-decay X]
+        N steps of torch.optim.SGD with nn.CrossEntropyLoss on the batch
+        x [n][c][h][w], y [n] of B (labels stored as floats), from the
+        weights of FILE; writes the updated weights to OUT (tests compare
+        them with Tessera's trainer).
 
 Exit status: 0 ok, 1 bad file or arguments, 77 numpy/torch missing.
 """
@@ -296,6 +302,24 @@ def cmd_export(args):
         print(json.dumps(run_logits(model, args.input, 0)))
 
 
+def cmd_sgd(args):
+    """Steps of PyTorch SGD on one batch, as Tessera's trainer does them."""
+    model = load_model(args.file)
+    tensors, _ = st_load(args.batch)
+    if "x" not in tensors or "y" not in tensors:
+        raise FormatError(f"{args.batch}: needs tensors x [n][c][h][w] and y [n]")
+    x = torch.from_numpy(np.array(tensors["x"]))
+    y = torch.from_numpy(np.array(tensors["y"]).astype(np.int64))
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
+                          weight_decay=args.weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(args.steps):
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    st_save(args.out, state_dict_numpy(model), {"format": "pt"})
+
+
 def cmd_check(args):
     model = load_model(args.file, args.input_shape)
     print(json.dumps(run_logits(model, args.input, args.n)))
@@ -315,6 +339,16 @@ def main(argv=None):
                    help=f"store {ARCH_KEY} metadata as Tessera does")
     e.add_argument("--input", help="also print logits for tensor x of this file")
     e.set_defaults(fn=cmd_export)
+    g = sub.add_parser("sgd", help="SGD steps on one batch -> updated .safetensors")
+    g.add_argument("file", help="weights with tessera.arch metadata")
+    g.add_argument("--batch", required=True,
+                   help="safetensors with x [n][c][h][w] and y [n] (labels as floats)")
+    g.add_argument("--out", required=True)
+    g.add_argument("--steps", type=int, default=1)
+    g.add_argument("--lr", type=float, default=0.01)
+    g.add_argument("--momentum", type=float, default=0.9)
+    g.add_argument("--weight-decay", type=float, default=5e-4)
+    g.set_defaults(fn=cmd_sgd)
     c = sub.add_parser("check", help="load strictly, print logits of a fixed input")
     c.add_argument("file")
     c.add_argument("--input-shape", type=parse_shape, metavar="C,H,W",

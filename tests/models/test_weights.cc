@@ -744,4 +744,71 @@ TEST_F(WeightsInterop, PyTorchExportLoadsWithAHintAndAgrees) {
   ExpectLogitsAgree(Forward(net.get(), x, n), ParseLogits(r.out, n, 10), 10);
 }
 
+// The trainer against torch.optim.SGD: the same weights, batch and
+// hyper-parameters, several steps (so momentum and weight decay on weights
+// and biases all act). The parameters may differ only by float rounding:
+// far below the size of the steps themselves, which a wrong loss scale,
+// momentum rule or decay on the wrong tensors would not be.
+TEST_F(WeightsInterop, SgdStepsMatchPyTorch) {
+  const ts_arch a = OddArch();
+  const int n = 6, steps = 3;
+  const ts_sgd sgd = {0.05f, 0.9f, 5e-3f};
+  NetPtr net = MakeNet(a, 31);
+  const std::vector<float> before = Params(net.get());
+  std::string path = P("start.safetensors");
+  ASSERT_EQ(ts_weights_save(net.get(), path.c_str(), nullptr, 0, &err_), TS_OK) << err_.msg;
+
+  std::vector<float> x = RandomImages(a, n, 7);  // [n][c][h][w]
+  std::vector<int> y(n);                         // [n]
+  std::vector<float> yf(n);
+  for (int i = 0; i < n; i++) yf[i] = (float)(y[i] = (i * 7 + 3) % a.classes);
+  std::string batch = P("batch.safetensors");
+  ts_st_tensor t[2] = {{"x", 4, {n, a.in_c, a.in_h, a.in_w}, x.data()},
+                       {"y", 1, {n}, yf.data()}};
+  ASSERT_EQ(ts_st_write(batch.c_str(), t, 2, nullptr, 0, &err_), TS_OK) << err_.msg;
+
+  std::string out = P("torch_after.safetensors");
+  char flags[160];
+  std::snprintf(flags, sizeof flags, " --steps %d --lr %.9g --momentum %.9g --weight-decay %.9g",
+                steps, (double)sgd.lr, (double)sgd.momentum, (double)sgd.weight_decay);
+  PyRun r;
+  if (!Python("sgd '" + path + "' --batch '" + batch + "' --out '" + out + "'" + flags, &r)) {
+    if (!skip_.empty()) GTEST_SKIP() << "PyTorch unavailable: " << skip_;
+    return;
+  }
+  ts_trainer *tr = nullptr;
+  ASSERT_EQ(ts_trainer_create(net.get(), n, 1, &tr, &err_), TS_OK) << err_.msg;
+  ts_test::TrainerPtr trainer(tr);
+  for (int s = 0; s < steps; s++) {
+    double loss = 0;
+    ASSERT_EQ(ts_trainer_step(tr, &sgd, x.data(), y.data(), n, &loss, nullptr, &err_), TS_OK)
+        << err_.msg;
+  }
+  const std::vector<float> ours = Params(net.get());
+  ts_arch hint{};
+  hint.in_c = a.in_c;
+  hint.in_h = a.in_h;
+  hint.in_w = a.in_w;
+  hint.classes = a.classes;
+  NetPtr theirs_net;
+  ASSERT_EQ(Load(out, &hint, &theirs_net), TS_OK) << err_.msg;
+  const std::vector<float> theirs = Params(theirs_net.get());
+  ASSERT_EQ(ours.size(), theirs.size());
+  double moved = 0, worst = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < ours.size(); i++) {
+    moved = std::max(moved, (double)std::fabs(theirs[i] - before[i]));
+    const double d = std::fabs((double)ours[i] - theirs[i]);
+    if (!(d <= worst)) worst = d, at = i;
+  }
+  ASSERT_GT(moved, 1e-3) << "the steps should move the weights";
+  EXPECT_LE(worst, 1e-3 * moved) << "parameter " << at << " after " << steps
+                                 << " steps: Tessera " << ours[at] << ", PyTorch "
+                                 << theirs[at] << " (started at " << before[at]
+                                 << "; largest step of any parameter " << moved << ")";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", worst / moved);
+  testing::Test::RecordProperty("max_diff_over_largest_move", buf);
+}
+
 }  // namespace
