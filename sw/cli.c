@@ -15,6 +15,14 @@ int ts_cli_no_extra_args(const char *cmd, int argc, char *const *argv) {
   return 1;
 }
 
+int ts_cli_dataset_name(const char *cmd, const char *name) {
+  ts_dataset_kind kind;
+  ts_error err = {0};
+  if (!ts_dataset_kind_parse(name, &kind, &err)) return 0;
+  fprintf(stderr, "tessera %s: --dataset: %s\n", cmd, err.msg);
+  return 1;
+}
+
 int ts_cli_int(const char *cmd, const char *flag, const char *s, long lo,
                long hi, int *out) {
   char *end;

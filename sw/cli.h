@@ -40,6 +40,10 @@ typedef struct ts_cli_data {
   int limit;           /* keep only the first N images of each split (0 all) */
 } ts_cli_data;
 
+/* --dataset NAME: an unknown name is a usage error, found before any file
+ * is read. Prints "tessera CMD: --dataset: ..." and returns 1. */
+int ts_cli_dataset_name(const char *cmd, const char *name);
+
 /* The directory to read: --data, else $TESSERA_DATA, else Debian's
  * Fashion-MNIST folder for fashion-mnist; NULL (with a message) if none. */
 const char *ts_cli_data_dir(const char *cmd, const ts_cli_data *o);

@@ -33,16 +33,7 @@ int ts_cmd_eval(int argc, char **argv) {
     int bad = 0;
     switch (o) {
       case O_MODEL: model = optarg; break;
-      case O_DATASET: {
-        ts_dataset_kind kind; /* unknown name: a usage error, before any I/O */
-        ts_error e = {0};
-        data.dataset = optarg;
-        if (ts_dataset_kind_parse(optarg, &kind, &e)) {
-          fprintf(stderr, "tessera eval: --dataset: %s\n", e.msg);
-          bad = 1;
-        }
-        break;
-      }
+      case O_DATASET: data.dataset = optarg; bad = ts_cli_dataset_name(cmd, optarg); break;
       case O_DATA: data.dir = optarg; break;
       case O_COARSE: data.coarse = 1; break;
       case O_SPLIT:

@@ -71,15 +71,6 @@ static void on_progress(const ts_train_progress *p, void *user) {
   }
 }
 
-/* An unknown --dataset is a usage error, found before any file is read. */
-static int check_dataset(const char *cmd, const char *name) {
-  ts_dataset_kind kind;
-  ts_error err = {0};
-  if (!ts_dataset_kind_parse(name, &kind, &err)) return 0;
-  fprintf(stderr, "tessera %s: --dataset: %s\n", cmd, err.msg);
-  return 1;
-}
-
 static int parse_pair(const char *cmd, const char *flag, const char *s, int *a,
                       int *b) {
   char buf[64];
@@ -119,7 +110,7 @@ int ts_cmd_train(int argc, char **argv) {
   while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     int bad = 0;
     switch (o) {
-      case O_DATASET: data.dataset = optarg; bad = check_dataset(cmd, optarg); break;
+      case O_DATASET: data.dataset = optarg; bad = ts_cli_dataset_name(cmd, optarg); break;
       case O_DATA: data.dir = optarg; break;
       case O_COARSE: data.coarse = 1; break;
       case O_LIMIT: bad = ts_cli_int(cmd, "--limit", optarg, 1, 1 << 30, &data.limit); break;
