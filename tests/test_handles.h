@@ -1,9 +1,15 @@
 // std::unique_ptr owners for the library's handles, so a failing ASSERT in a
-// test never leaks (ASan's leak check runs after every suite).
+// test never leaks (ASan's leak check runs after every suite), and the
+// network and input factories several suites share.
 #ifndef TESSERA_TESTS_TEST_HANDLES_H
 #define TESSERA_TESTS_TEST_HANDLES_H
 
+#include <gtest/gtest.h>
+
+#include <cstdint>
 #include <memory>
+#include <random>
+#include <vector>
 
 #include "ts_dataset.h"
 #include "ts_net.h"
@@ -22,6 +28,24 @@ struct DatasetDeleter {
 using NetPtr = std::unique_ptr<ts_net, NetDeleter>;
 using TrainerPtr = std::unique_ptr<ts_trainer, TrainerDeleter>;
 using DsPtr = std::unique_ptr<ts_dataset, DatasetDeleter>;
+
+// A network of architecture a with ts_net_init(seed) weights.
+inline NetPtr MakeNet(const ts_arch &a, uint64_t seed) {
+  ts_net *n = nullptr;
+  ts_error err{};
+  EXPECT_EQ(ts_net_create(&a, &n, &err), TS_OK) << err.msg;
+  if (n) ts_net_init(n, seed);
+  return NetPtr(n);
+}
+
+// n images [n][c][h][w] of standard normal values.
+inline std::vector<float> RandomImages(const ts_arch &a, int n, uint32_t seed) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d(0.f, 1.f);
+  std::vector<float> x((size_t)n * a.in_c * a.in_h * a.in_w);
+  for (auto &v : x) v = d(g);
+  return x;
+}
 
 }  // namespace ts_test
 

@@ -14,7 +14,9 @@
 
 namespace {
 
+using ts_test::MakeNet;
 using ts_test::NetPtr;
+using ts_test::RandomImages;
 using ts_test::TrainerPtr;
 
 // A small network with every layer kind and odd sizes: 2x13x11 input.
@@ -28,22 +30,6 @@ ts_arch TinyArch() {
   a.f1 = 7;
   a.f2 = 5;
   return a;
-}
-
-NetPtr MakeNet(const ts_arch &a, uint64_t seed) {
-  ts_net *n = nullptr;
-  ts_error err{};
-  EXPECT_EQ(ts_net_create(&a, &n, &err), TS_OK) << err.msg;
-  ts_net_init(n, seed);
-  return NetPtr(n);
-}
-
-std::vector<float> RandomImages(const ts_arch &a, int n, uint32_t seed) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> x((size_t)n * a.in_c * a.in_h * a.in_w);
-  for (auto &v : x) v = d(g);
-  return x;
 }
 
 TEST(Net, GradientOfEveryParameterMatchesFiniteDifferences) {

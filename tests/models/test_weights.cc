@@ -28,7 +28,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using ts_test::MakeNet;
 using ts_test::NetPtr;
+using ts_test::RandomImages;
 
 // Odd sizes everywhere, non-square input: catches any mix-up of h and w,
 // of in/out channels, or of the flatten order.
@@ -53,14 +55,6 @@ std::string ArchStr(const ts_arch &a) {
 
 bool SameArch(const ts_arch &a, const ts_arch &b) { return ArchStr(a) == ArchStr(b); }
 
-NetPtr MakeNet(const ts_arch &a, uint64_t seed) {
-  ts_net *n = nullptr;
-  ts_error err{};
-  EXPECT_EQ(ts_net_create(&a, &n, &err), TS_OK) << err.msg;
-  if (n) ts_net_init(n, seed);
-  return NetPtr(n);
-}
-
 std::vector<float> Params(const ts_net *n) {
   const float *p = ts_net_params_const(n);
   return std::vector<float>(p, p + ts_net_num_params(n));
@@ -72,14 +66,6 @@ long FirstBitDiff(const std::vector<float> &a, const std::vector<float> &b) {
   for (size_t i = 0; i < a.size(); i++)
     if (std::memcmp(&a[i], &b[i], sizeof(float))) return (long)i;
   return -1;
-}
-
-std::vector<float> RandomImages(const ts_arch &a, int n, uint32_t seed) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> x((size_t)n * a.in_c * a.in_h * a.in_w);
-  for (auto &v : x) v = d(g);
-  return x;
 }
 
 bool Contains(const char *msg, const std::string &what) {
