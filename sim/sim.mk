@@ -117,14 +117,19 @@ hw-bench: $(HW_DIR)/bench_hw
 	OMP_WAIT_POLICY=PASSIVE $(HW_DIR)/bench_hw
 
 # One lane alone (sim/bench_lane.cc, fed by sim/tessera_lane_bench.sv):
-# what a row costs the simulator.
+# what a row costs the simulator. Built like the array's model, linked with
+# the same runtime objects ($(HW_RT_OBJS), built once).
 HW_LANE_DIR := $(BUILD)/hw/lane
-$(HW_LANE_DIR)/bench_lane: sim/bench_lane.cc sim/tessera_lane_bench.sv $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/sim.mk
+HW_LANE_LIB := $(HW_LANE_DIR)/Vtessera_lane_bench__ALL.a
+$(HW_LANE_LIB): sim/tessera_lane_bench.sv $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/sim.mk
 	@rm -rf $(HW_LANE_DIR) && mkdir -p $(HW_LANE_DIR)
-	$(VERILATOR) --cc --exe --build -j 2 -Wall --assert -O3 --x-assign fast --x-initial fast \
-	  --top-module tessera_lane_bench -Mdir $(HW_LANE_DIR) -y rtl -CFLAGS "-march=$(MARCH) -I$(abspath models)" \
-	  -MAKEFLAGS OPT_FAST=-O3 -o bench_lane rtl/lint.vlt $(HW_PKG) rtl/tessera_pkg.sv \
-	  rtl/tessera_lane.sv sim/tessera_lane_bench.sv $(abspath sim/bench_lane.cc) >/dev/null
+	$(VERILATOR) --cc -Wall --assert -O3 --x-assign fast --x-initial fast \
+	  --top-module tessera_lane_bench -Mdir $(HW_LANE_DIR) -y rtl -CFLAGS -march=$(MARCH) \
+	  rtl/lint.vlt $(HW_PKG) rtl/tessera_pkg.sv rtl/tessera_lane.sv sim/tessera_lane_bench.sv
+	$(MAKE) -C $(HW_LANE_DIR) -f Vtessera_lane_bench.mk Vtessera_lane_bench__ALL.a OPT_FAST=-O3 OPT_SLOW=-O1
+
+$(HW_LANE_DIR)/bench_lane: sim/bench_lane.cc $(HW_LANE_LIB) $(HW_RT_OBJS)
+	$(CXX) $(HW_CXXFLAGS) -I$(HW_LANE_DIR) $< $(HW_LANE_LIB) $(HW_RT_OBJS) -lpthread -o $@
 
 hw-bench-lane: $(HW_LANE_DIR)/bench_lane
 	$(HW_LANE_DIR)/bench_lane
