@@ -6,15 +6,30 @@
 #   make bench      benchmarks, side by side with PyTorch where one exists
 #   make deps       install the Debian packages Tessera needs
 #   make lint       verilator --lint-only -Wall on every RTL module
-#   make hw-bench   accelerator simulation speed and per-layer utilization
 #
-# Sources are found by wildcard: a new models/*.c joins the library, a new
-# tests/<dir>/*.cc joins that directory's test binary.
+# Sources are found by wildcard: a new models/<part>/*.c joins the library, a
+# new tests/<dir>/**.cc joins that directory's test binary.
+#
+# The Debian packages are checked while this file is read (and installed when
+# run as root), before any rule looks for a file they provide: make caches what
+# it finds, so a recipe that installed them would come too late.
 
 CC       ?= gcc
 CXX      ?= g++
 BUILD    ?= build
 PYTHON   ?= /usr/bin/python3
+
+# Debian packages (.ci/deps.sh). Checked now, while the Makefile is read, for
+# every goal but these; missing ones are installed when root, else make stops
+# with the apt-get command to run.
+DEPS := verilator libsystemc-dev libgtest-dev libblis-openmp-dev libxsmm-dev libcjson-dev zlib1g-dev \
+        gnuplot-nox dataset-fashion-mnist python3-torch python3-numpy
+NO_DEPS_GOALS := deps deps-check clean help
+ifneq ($(filter-out $(NO_DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+  ifneq ($(shell .ci/deps.sh check $(DEPS) >&2 && echo ok),ok)
+    $(error missing Debian packages (see the message above))
+  endif
+endif
 
 # Where datasets are: make run DATA=/path/to/cifar-100-binary DATASET=cifar100.
 # Default: the CIFAR-100 copy beside this checkout when present, otherwise the
@@ -38,7 +53,10 @@ BLAS_CFLAGS ?= -isystem /usr/include/x86_64-linux-gnu/blis-openmp
 BLAS_LIBS   ?= -L$(BLIS_DIR) -Wl,-rpath,$(BLIS_DIR) -lblis
 
 WARN     := -Wall -Wextra -Werror
-CPPFLAGS := -Imodels -Isw -Isim $(BLAS_CFLAGS)
+# models/ is one folder per concern (base, data, fp32, study, int); headers are
+# included by name, so every folder is on the include path.
+MODEL_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard models/*/*.h))))
+CPPFLAGS := $(addprefix -I,$(MODEL_DIRS)) -Isw -Isim $(BLAS_CFLAGS)
 # Target CPU; `make MARCH=x86-64-v3` gives binaries that valgrind can run
 # (its 3.19 decodes no AVX-512) or that run on another machine.
 MARCH    ?= native
@@ -48,26 +66,27 @@ CFLAGS_OPT := -O3 -march=$(MARCH) -fopenmp
 SAN      := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS_OPT) -g
 CXXFLAGS := -std=gnu++17 $(WARN) $(CFLAGS_OPT) -g
-# libxsmm JIT-compiles the conv GEMM tiles (models/ts_gemm.c); its BLAS
+# libxsmm JIT-compiles the conv GEMM tiles (models/fp32/ts_gemm.c); its BLAS
 # fallback resolves to BLIS.
 LDLIBS   := -lxsmm $(BLAS_LIBS) -lcjson -lz -lm -lpthread -ldl -lrt
 GTEST_LIBS := $(shell pkg-config --libs gtest_main 2>/dev/null || echo -lgtest_main -lgtest)
 
-LIB_SRCS := $(wildcard models/*.c)
+LIB_SRCS := $(wildcard models/*/*.c)
 SW_SRCS  := $(filter-out sw/main.c,$(wildcard sw/*.c))
-HDRS     := $(wildcard models/*.h sw/*.h)
+HDRS     := $(wildcard models/*/*.h sw/*.h)
 
 OPT_OBJS := $(patsubst %.c,$(BUILD)/opt/%.o,$(LIB_SRCS) $(SW_SRCS))
 SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS) $(SW_SRCS))
 
 TEST_DIRS := models sw
-TEST_BINS := $(foreach d,$(TEST_DIRS),$(if $(wildcard tests/$(d)/*.cc),$(BUILD)/san/tests/$(d)_tests))
+test_srcs = $(wildcard tests/$(1)/*.cc tests/$(1)/*/*.cc)
+TEST_BINS := $(foreach d,$(TEST_DIRS),$(if $(call test_srcs,$(d)),$(BUILD)/san/tests/$(d)_tests))
 
 .PHONY: all run test bench deps deps-check clean lint help
 all: $(BUILD)/tessera $(TEST_BINS)
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n 's/^#   \(make \)/\1/p' Makefile sim/sim.mk
 
 $(BUILD)/opt/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -98,33 +117,31 @@ $(BUILD)/san/tessera: sw/main.c $(BUILD)/san/libtessera.a $(HW_LIB)
 
 # One GoogleTest binary per source folder, built with the sanitizers; each
 # test file is its own object so that a change rebuilds only that file.
-TEST_HDRS := $(wildcard tests/*.h tests/*/*.h)
+TEST_HDRS := $(wildcard tests/*.h tests/*/*.h tests/*/*/*.h)
 $(BUILD)/san/tests/%.o: tests/%.cc $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) -Itests $(CXXFLAGS) $(SAN) -c $< -o $@
 
 define TEST_BIN_RULE
-$(BUILD)/san/tests/$(1)_tests: $(patsubst tests/%.cc,$(BUILD)/san/tests/%.o,$(wildcard tests/$(1)/*.cc)) $(BUILD)/san/libtessera.a
+$(BUILD)/san/tests/$(1)_tests: $(patsubst tests/%.cc,$(BUILD)/san/tests/%.o,$(call test_srcs,$(1))) $(BUILD)/san/libtessera.a
 	$$(CXX) $$(CXXFLAGS) $$(SAN) $$(filter %.o,$$^) $(BUILD)/san/libtessera.a \
 	  $$(GTEST_LIBS) $$(LDLIBS) -o $$@
 endef
 $(foreach d,$(TEST_DIRS),$(eval $(call TEST_BIN_RULE,$(d))))
 
-test: deps-check $(BUILD)/san/tessera $(TEST_BINS) $(HW_TEST_BINS)
+test: $(BUILD)/san/tessera $(TEST_BINS) $(HW_TEST_BINS)
 	@TESSERA_BIN=$(BUILD)/san/tessera tests/run_tests.sh $(TEST_BINS) $(HW_TEST_BINS)
 
-run: deps-check $(BUILD)/tessera
+run: $(BUILD)/tessera
 	$(BUILD)/tessera run --dataset $(DATASET) --data $(DATA) --epochs $(EPOCHS) --out $(OUT)
 
 $(BUILD)/bench/%: sw/bench/%.c $(BUILD)/libtessera.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(LDLIBS) -o $@
 
-bench: deps-check $(BUILD)/tessera $(BUILD)/bench/bench_cnn $(HW_DIR)/bench_hw $(HW_LANE_DIR)/bench_lane
+bench: $(BUILD)/tessera $(BUILD)/bench/bench_cnn $(HW_DIR)/bench_hw $(HW_LANE_DIR)/bench_lane
 	@sw/bench/run.sh $(BUILD) "$(DATA)" "$(DATASET)" "$(PYTHON)"
 
-DEPS := verilator libsystemc-dev libgtest-dev libblis-openmp-dev libxsmm-dev libcjson-dev zlib1g-dev \
-        gnuplot-nox dataset-fashion-mnist python3-torch python3-numpy
 deps:
 	@.ci/deps.sh install $(DEPS)
 

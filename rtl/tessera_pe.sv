@@ -5,7 +5,7 @@
 //   a_i (byte, sign/zero ext.) ----/       |
 //                        first_i ? 0 : acc_q
 //
-// The accumulator is HW_ACC_BITS wide, derived in models/ts_hw_params.h so
+// The accumulator is HW_ACC_BITS wide, derived in models/int/ts_hw_params.h so
 // that K_MAX products never overflow; ovf_o flags it anyway (the lane's
 // a_acc_no_overflow assertion).
 // (In simulation the register is a native 64-bit signal, see below.)

@@ -1,7 +1,7 @@
 // Shared types and derived widths of the Tessera accelerator.
 //
 // The numbers themselves come from tessera_hw_pkg, generated at build time
-// from models/ts_hw_params.h (the single source of truth); this package only
+// from models/int/ts_hw_params.h (the single source of truth); this package only
 // derives widths from them, it never re-types one.
 package tessera_pkg;
   import tessera_hw_pkg::*;

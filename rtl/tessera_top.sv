@@ -13,7 +13,7 @@
 // filter matrix), activation rows (k * tiles + t), per-channel {shift,
 // mult, bias}, and a job list; pulses start_i; waits for busy_o to fall;
 // reads out rows (m * tiles + t) and the counters. Numbers follow
-// docs/int-arith.md exactly (checked by tests/rtl against models/ts_int.c).
+// docs/int-arith.md exactly (checked by tests/rtl against models/int/ts_int.c).
 module tessera_top
   import tessera_pkg::*;
 #(

@@ -8,7 +8,7 @@
 #   HW_ASSERT=0      build without the RTL's assertions (speed comparison only)
 #
 # Defines for the top-level Makefile: HW_LIB, HW_LDLIBS, HW_TEST_BINS.
-# Layout: build/hw/tessera_hw_pkg.sv (generated from models/ts_hw_params.h),
+# Layout: build/hw/tessera_hw_pkg.sv (generated from models/int/ts_hw_params.h),
 # build/hw/obj (Verilated model), build/hw/rt (Verilator runtime, built once,
 # outside the model folder so an RTL change does not rebuild it).
 
@@ -26,7 +26,7 @@ HW_RTL      := rtl/tessera_pkg.sv $(filter-out rtl/tessera_pkg.sv,$(wildcard rtl
 HW_MODULES  := $(basename $(notdir $(filter-out rtl/tessera_pkg.sv,$(wildcard rtl/*.sv))))
 
 HW_LIB      := $(HW_DIR)/libtessera_hw.a
-# The shim calls the golden model's packing and checks (models/ts_int.c), so
+# The shim calls the golden model's packing and checks (models/int/ts_int.c), so
 # libtessera.a is listed again after $(HW_LIB) for single-pass linkers.
 HW_LDLIBS   := $(BUILD)/libtessera.a -lstdc++
 HW_TEST_BINS := $(if $(wildcard tests/rtl/*.cc),$(HW_DIR)/tests/rtl_tests)
@@ -50,7 +50,7 @@ endif
 # C++ for the shim and the runtime: Verilator's headers as system headers so
 # their warnings do not trip -Wextra -Werror.
 HW_CXXFLAGS := -std=gnu++17 -O2 -march=$(MARCH) -g -Wall -Wextra -Werror \
-  -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd -I$(HW_OBJ) -Imodels -Isim \
+  -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd -I$(HW_OBJ) $(addprefix -I,$(MODEL_DIRS)) -Isim \
   -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE)
 HW_RT_SRCS := verilated verilated_threads $(if $(filter 1,$(HW_TRACE)),verilated_fst_c)
 HW_RT_OBJS := $(patsubst %,$(HW_RT)/%.o,$(HW_RT_SRCS))
@@ -60,9 +60,9 @@ HW_RT_OBJS := $(patsubst %,$(HW_RT)/%.o,$(HW_RT_SRCS))
 hw-pkg: $(HW_PKG)
 hw-lib: $(HW_LIB)
 
-$(HW_GEN): sim/gen_params.c models/ts_hw_params.h models/ts_int.h
+$(HW_GEN): sim/gen_params.c models/int/ts_hw_params.h models/int/ts_int.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 $(WARN) -Imodels $< -o $@
+	$(CC) -std=gnu11 $(WARN) $(addprefix -I,$(MODEL_DIRS)) $< -o $@
 
 $(HW_PKG): $(HW_GEN)
 	$(HW_GEN) > $@.tmp && mv $@.tmp $@
@@ -87,8 +87,8 @@ $(HW_RT)/%.o: $(VL_ROOT)/%.cpp
 	$(CXX) -std=gnu++17 -O2 -march=$(MARCH) -w -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd \
 	  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE) -DVL_THREADED=1 -c $< -o $@
 
-$(HW_DIR)/ts_hw_shim.o: sim/ts_hw_shim.cc sim/ts_hw.h models/ts_hw_params.h models/ts_int.h \
-    models/ts_status.h $(HW_OBJ)/$(HW_PREFIX)__ALL.a
+$(HW_DIR)/ts_hw_shim.o: sim/ts_hw_shim.cc sim/ts_hw.h models/int/ts_hw_params.h models/int/ts_int.h \
+    models/base/ts_status.h $(HW_OBJ)/$(HW_PREFIX)__ALL.a
 	$(CXX) $(HW_CXXFLAGS) -c $< -o $@
 
 # One archive: shim + model objects + runtime (the model's own archive is

@@ -42,7 +42,7 @@ typedef struct ts_hw_counters {
   uint64_t runs;         /* start pulses */
 } ts_hw_counters;
 
-/* Array geometry of the built model (from models/ts_hw_params.h). */
+/* Array geometry of the built model (from models/int/ts_hw_params.h). */
 int ts_hw_rows(void);
 int ts_hw_cols(void);
 

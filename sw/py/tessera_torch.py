@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """PyTorch twin of Tessera's CNN, and safetensors files in numpy.
 
-The network is the one models/ts_arch.h describes:
+The network is the one models/fp32/ts_arch.h describes:
 
     conv1 (in_c -> c1, k1 x k1) -> ReLU -> maxpool 2x2
     conv2 (c1 -> c2, k2 x k2)   -> ReLU -> maxpool 2x2 -> flatten (c, h, w)
     fc1 -> ReLU -> fc2 -> ReLU -> fc3 (classes)
 
 Its state_dict names and layouts are those of Tessera's weights files
-(models/ts_weights.h, docs/weights.md), so either side reads the other's.
+(models/data/ts_weights.h, docs/weights.md), so either side reads the other's.
 
 Subcommands (run with /usr/bin/python3: Debian's torch lives there):
 

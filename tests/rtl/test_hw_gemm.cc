@@ -1,5 +1,5 @@
 // Equivalence of the RTL (through sim/ts_hw.h) with the C golden model
-// (models/ts_int.h): every output bit-exact, for random and extreme layers.
+// (models/int/ts_int.h): every output bit-exact, for random and extreme layers.
 #include <gtest/gtest.h>
 
 #include <algorithm>

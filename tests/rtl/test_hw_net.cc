@@ -2,7 +2,7 @@
 // layer on the RTL and on the golden model: every intermediate byte and the
 // final logits must be equal. The first tests use random integer weights
 // with requantization calibrated from the golden accumulators; the QnetOnRtl
-// tests build the integer network the real path builds (models/ts_qnet.h:
+// tests build the integer network the real path builds (models/int/ts_qnet.h:
 // a float network, calibration images, B and scheme) and run it through
 // ts_qnet_run with the RTL as the GEMM executor.
 #include <gtest/gtest.h>

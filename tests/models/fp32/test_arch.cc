@@ -1,4 +1,4 @@
-// Architecture shapes, MACs and the ID rule (models/ts_arch.c).
+// Architecture shapes, MACs and the ID rule (models/fp32/ts_arch.c).
 #include <gtest/gtest.h>
 
 #include "ts_arch.h"

@@ -1,4 +1,4 @@
-// Unit tests of the integer contract's golden model (models/ts_int.h).
+// Unit tests of the integer contract's golden model (models/int/ts_int.h).
 #include <gtest/gtest.h>
 
 #include <cmath>

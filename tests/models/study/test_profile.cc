@@ -1,4 +1,4 @@
-// Static profile (models/ts_profile.c): MACs against the closed forms for
+// Static profile (models/study/ts_profile.c): MACs against the closed forms for
 // several architectures, shapes, memory against hand computation, and the
 // table / CSV / JSON outputs.
 #include <gtest/gtest.h>

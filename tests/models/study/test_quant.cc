@@ -1,4 +1,4 @@
-// Weight quantization (models/ts_quant.c): the formula at ties and clamps,
+// Weight quantization (models/study/ts_quant.c): the formula at ties and clamps,
 // level counts, symmetry, scales, zero groups, (non-)idempotence, the
 // network wrapper, and rejection of bad input.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Finite-difference gradient checks for each layer kernel (models/ts_layers.c).
+// Finite-difference gradient checks for each layer kernel (models/fp32/ts_layers.c).
 // Each check builds a scalar L = sum(out .* R) for a fixed random R, so
 // dL/dout = R, and compares the analytic input/weight gradients with central
 // differences of L.

@@ -2,7 +2,7 @@
  *
  * The RTL never re-types a width: sim/gen_params.c includes this header and
  * prints build/hw/tessera_hw_pkg.sv, which every rtl/ module imports. The C
- * golden model (models/ts_int.c), the Verilator shim (sim/) and the tests
+ * golden model (models/int/ts_int.c), the Verilator shim (sim/) and the tests
  * read the same macros. docs/int-arith.md explains each number.
  *
  * Accumulator width, derived (not guessed):

@@ -1,4 +1,4 @@
-// Magnitude pruning (models/ts_prune.c): the count rule, which weights go,
+// Magnitude pruning (models/study/ts_prune.c): the count rule, which weights go,
 // ties, 0% and 100%, per-layer pruning of a network, non-zero MAC counts,
 // and rejection of bad input.
 #include <gtest/gtest.h>

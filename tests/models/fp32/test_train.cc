@@ -1,4 +1,4 @@
-// The training loop (models/ts_train.c): logs, checkpoints, exact resume.
+// The training loop (models/fp32/ts_train.c): logs, checkpoints, exact resume.
 #include <gtest/gtest.h>
 
 #include <cstring>

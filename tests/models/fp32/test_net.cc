@@ -1,4 +1,4 @@
-// Whole-network checks (models/ts_net.c): gradient of every parameter against
+// Whole-network checks (models/fp32/ts_net.c): gradient of every parameter against
 // finite differences, thread-count independence, determinism, and a tiny
 // training run whose loss must fall.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Model weights and checkpoints (models/ts_weights.c): PyTorch names and
+// Model weights and checkpoints (models/data/ts_weights.c): PyTorch names and
 // layouts, bit-identical round trips, every way a weights file can disagree
 // with the architecture, checkpoints, and interop with the PyTorch twin
 // (sw/py/tessera_torch.py) in both directions.

@@ -1,4 +1,4 @@
-// The integer network (models/ts_qnet.c): agreement with the FP32 network on
+// The integer network (models/int/ts_qnet.c): agreement with the FP32 network on
 // a small trained CNN, the built-in kernel against ts_int_gemm_run, batching,
 // calibration results, and rejection of bad arguments.
 #include <gtest/gtest.h>

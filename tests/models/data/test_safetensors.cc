@@ -1,4 +1,4 @@
-// safetensors reader/writer (models/ts_safetensors.c): bit-identical round
+// safetensors reader/writer (models/data/ts_safetensors.c): bit-identical round
 // trips, files written by hand to the spec, every malformed header we can
 // think of, truncation at every byte, random corruption, and atomic writes.
 #include <gtest/gtest.h>
