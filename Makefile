@@ -24,7 +24,7 @@ PYTHON   ?= /usr/bin/python3
 # with the apt-get command to run.
 DEPS := verilator libsystemc-dev libgtest-dev libblis-openmp-dev libxsmm-dev libcjson-dev zlib1g-dev \
         gnuplot-nox dataset-fashion-mnist python3-torch python3-numpy
-NO_DEPS_GOALS := deps deps-check clean help
+NO_DEPS_GOALS := deps deps-check deps-list clean help
 ifneq ($(filter-out $(NO_DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
   ifneq ($(shell .ci/deps.sh check $(DEPS) >&2 && echo ok),ok)
     $(error missing Debian packages (see the message above))
@@ -82,7 +82,7 @@ TEST_DIRS := models sw
 test_srcs = $(wildcard tests/$(1)/*.cc tests/$(1)/*/*.cc)
 TEST_BINS := $(foreach d,$(TEST_DIRS),$(if $(call test_srcs,$(d)),$(BUILD)/san/tests/$(d)_tests))
 
-.PHONY: all run test bench deps deps-check clean lint help
+.PHONY: all run test bench deps deps-check deps-list clean lint help
 all: $(BUILD)/tessera $(TEST_BINS)
 
 help:
@@ -147,6 +147,9 @@ deps:
 
 deps-check:
 	@.ci/deps.sh check $(DEPS)
+
+deps-list:
+	@echo $(DEPS)
 
 # Lint every RTL module on its own (verilator --lint-only -Wall, rtl/lint.vlt).
 lint: hw-lint

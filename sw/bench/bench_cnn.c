@@ -132,6 +132,7 @@ int main(int argc, char **argv) {
          side, side, k1, k2, classes, batch, threads);
   printf("blas=BLIS %s arch=%s\n", bli_info_get_version_str(),
          bli_arch_string(bli_arch_query_id()));
+  printf("macs_per_img=%.0f\n", macs);
   printf("train_img_per_s=%.0f\n", train_ips);
   printf("infer_img_per_s=%.0f\n", infer_ips);
   printf("train_img_per_cpu_s=%.0f\n", train_cpu);

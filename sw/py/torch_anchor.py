@@ -18,6 +18,7 @@ Run with /usr/bin/python3 (Debian's python3-torch lives there).
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -62,7 +63,20 @@ def cmd_bench(a):
             done += a.batch
             i += 1
     infer = done / (time.perf_counter() - t0)
+    # PyTorch's own matmul ceiling (its BLAS), best of 3 at n = 2048, so its
+    # GFLOP/s can be judged like Tessera's.
+    n = 2048
+    ma, mb = torch.rand(n, n), torch.rand(n, n)
+    torch.mm(ma, mb)
+    best = 1e30
+    for _ in range(3):
+        t0 = time.perf_counter()
+        torch.mm(ma, mb)
+        best = min(best, time.perf_counter() - t0)
     print(f"torch_version={torch.__version__}")
+    blas = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    print(f"torch_blas={blas.group(1) if blas else 'unknown'}")
+    print(f"sgemm2048_peak_gflops={2.0 * n ** 3 / best / 1e9:.1f}")
     print(f"torch_threads={torch.get_num_threads()}")
     print(f"train_img_per_s={train:.0f}")
     print(f"infer_img_per_s={infer:.0f}")
