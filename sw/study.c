@@ -242,22 +242,16 @@ ts_status ts_sweep_resume(ts_sweep *w, const char *path, int *reused,
   for (int c = 0; !st && c < SWEEP_NCOLS; c++)
     if (ts_csv_col(t, SWEEP_COLS[c]) < 0)
       st = ts_fail(err, TS_E_FORMAT, "file '%s': no column '%s'", path, SWEEP_COLS[c]);
-  if (st) {
-    ts_csv_free(t);
-    if (err) { /* the way out, whatever went wrong */
-      const size_t n = strlen(err->msg);
-      snprintf(err->msg + n, sizeof err->msg - n,
-               "; run with --no-resume to start over (it rewrites the file)");
-    }
-    return st;
-  }
+  /* counts become long long: NaN or 1e300 would be undefined (found by
+   * tests/fuzz/fuzz_csv.c) */
+  static const char *const COUNTS[] = {"nonzero_macs", "macs", "nonzero_weights", "weights"};
   char hash[32];
   snprintf(hash, sizeof hash, "%016llx", (unsigned long long)w->hash);
-  for (int r = 0; r < t->rows; r++) {
+  for (int r = 0; !st && r < t->rows; r++) {
     if (strcmp(ts_csv_get(t, r, "model_hash"), hash) ||
         ts_csv_num(t, r, "images") != w->images)
       continue; /* another model or test set */
-    for (int i = 0; i < w->n; i++) {
+    for (int i = 0; !st && i < w->n; i++) {
       ts_study_point *p = &w->p[i];
       if (p->done || strcmp(p->experiment, ts_csv_get(t, r, "experiment")) ||
           strcmp(p->scheme, ts_csv_get(t, r, "scheme")) ||
@@ -267,11 +261,20 @@ ts_status ts_sweep_resume(ts_sweep *w, const char *path, int *reused,
         continue;
       const double acc = ts_csv_num(t, r, "accuracy");
       if (!(acc >= 0 && acc <= 1)) continue;
+      long long n[4];
+      for (int k = 0; !st && k < 4; k++) {
+        const double v = ts_csv_num(t, r, COUNTS[k]);
+        if (!(v >= 0 && v <= 9007199254740992.0)) /* 2^53: exact in a double */
+          st = ts_fail(err, TS_E_FORMAT, "file '%s': data row %d: %s is '%s', not a count",
+                       path, r + 1, COUNTS[k], ts_csv_get(t, r, COUNTS[k]));
+        else n[k] = (long long)v;
+      }
+      if (st) break;
       p->accuracy = acc;
-      p->nonzero_macs = (long long)ts_csv_num(t, r, "nonzero_macs");
-      p->macs = (long long)ts_csv_num(t, r, "macs");
-      p->nonzero_weights = (long long)ts_csv_num(t, r, "nonzero_weights");
-      p->weights = (long long)ts_csv_num(t, r, "weights");
+      p->nonzero_macs = n[0];
+      p->macs = n[1];
+      p->nonzero_weights = n[2];
+      p->weights = n[3];
       p->seconds = ts_csv_num(t, r, "seconds");
       p->done = 1;
       ++*reused;
@@ -279,7 +282,13 @@ ts_status ts_sweep_resume(ts_sweep *w, const char *path, int *reused,
     }
   }
   ts_csv_free(t);
-  return TS_OK;
+  if (st && err) { /* the way out, whatever went wrong */
+    const size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len,
+             "; run with --no-resume to start over (it rewrites the file)");
+  }
+  if (st) *reused = 0;
+  return st;
 }
 
 static void describe(const ts_study_point *p, char *buf, int len) {

@@ -414,7 +414,12 @@ TEST(StudyHelpers, BadSweepCsvNamesTheWayOut) {
     const char *text, *why;
   } cases[] = {{"experiment,scheme\nquant\n", "line 2 has 1 fields"},
                {"experiment,scheme\n", "no column 'layer'"},
-               {"", "empty"}};
+               {"", "empty"},
+               // a matching row whose count is not a number (found by fuzz_csv)
+               {"experiment,scheme,layer,bits,percent,accuracy,nonzero_macs,macs,"
+                "nonzero_weights,weights,images,model_hash,seconds\n"
+                "fp32,-,all,32,0,0.5,nan,10,1,1,0,0000000000000000,0.1\n",
+                "nonzero_macs is 'nan', not a count"}};
   for (const Case &c : cases) {
     std::ofstream(csv) << c.text;
     EXPECT_EQ(ts_sweep_resume(&w, csv.c_str(), &reused, &err), TS_E_FORMAT) << c.why;
