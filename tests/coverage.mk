@@ -4,6 +4,7 @@
 #   make coverage      build everything again in $(BUILD)/cov with --coverage,
 #                      run make test there, write $(BUILD)/cov/coverage.info,
 #                      the HTML report in $(BUILD)/cov/html/ and a summary
+# (a failing test does not stop the report; the run's own summary line says)
 #
 # -O1 rather than -O0: the sanitizer tests at -O0 take about twice as long;
 # gcc's line mapping at -O1 is close to exact for this code.
@@ -16,7 +17,7 @@ coverage:
 	@rm -f $$(find $(COV_DIR) -name '*.gcda' 2>/dev/null)
 	$(MAKE) BUILD=$(COV_DIR) CFLAGS_OPT="$(COV_FLAGS) -march=$(MARCH) -fopenmp" \
 	  SAN="$(COV_FLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  test || true
+	  LDLIBS="$(LDLIBS) --coverage" test || true
 	lcov $(LCOV_RC) --quiet --capture --directory $(COV_DIR) --output-file $(COV_DIR)/all.info
 	lcov $(LCOV_RC) --quiet --extract $(COV_DIR)/all.info '$(CURDIR)/models/*' '$(CURDIR)/sw/*' \
 	  --output-file $(COV_DIR)/coverage.info

@@ -358,7 +358,8 @@ static ts_status load_cifar(ts_dataset_kind kind, const char *dir, ts_split spli
   s = alloc_set(keep, CIFAR_CHANNELS, CIFAR_SIDE, CIFAR_SIDE,
                 ts_dataset_kind_classes(kind, coarse), 0, &ds, err);
   if (s != TS_OK) goto done;
-  chunk = big_alloc(CIFAR_CHUNK_RECORDS * rec_bytes);
+  /* no bigger than the records kept: a 2-record file needs no 6 MB buffer */
+  chunk = big_alloc((keep < CIFAR_CHUNK_RECORDS ? (size_t)keep : CIFAR_CHUNK_RECORDS) * rec_bytes);
   if (!chunk) {
     s = ts_fail(err, TS_E_NOMEM, "%s: out of memory for the read buffer", kind_names[kind]);
     goto done;

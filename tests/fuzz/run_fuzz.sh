@@ -11,6 +11,8 @@ summary=()
 for t in "$@"; do
   mkdir -p "$out/corpus/$t" "$out/crashes/$t"
   log="$out/fuzz_$t.log"
+  stamp="$out/.stamp_$t" # crash files newer than it are this run's
+  : >"$stamp"
   time_arg=()
   [ "$secs" != 0 ] && time_arg=(-max_total_time="$secs")
   echo "=== fuzz_$t (${secs}s) log: $log"
@@ -23,7 +25,7 @@ for t in "$@"; do
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-  crashes=$(find "$out/crashes/$t" -type f | wc -l)
+  crashes=$(find "$out/crashes/$t" -type f -newer "$stamp" | wc -l)
   summary+=("$(printf '%-12s %12s runs %8s exec/s  %-10s  %s crash files  exit %d' \
     "$t" "${runs:-?}" "${eps:-?}" "${cov:-cov: ?}" "$crashes" "$rc")")
   if [ "$rc" -ne 0 ]; then
