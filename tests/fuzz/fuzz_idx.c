@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     volatile unsigned sum = 0;
     for (size_t i = 0; i < (size_t)ds->n * ds->c * ds->h * ds->w; i++)
       sum += ds->pixels[i];
+    (void)sum;
     ts_dataset_destroy(ds);
   }
   return 0;
