@@ -106,6 +106,10 @@ $(BUILD)/san/libtessera.a: $(SAN_OBJS)
 
 # The accelerator: Verilator build, C shim, HW_LIB / HW_LDLIBS / HW_TEST_BINS.
 -include sim/sim.mk
+# Fuzz targets, their corpus replay in make test (tests/fuzz/fuzz.mk).
+-include tests/fuzz/fuzz.mk
+# make coverage (tests/coverage.mk).
+-include tests/coverage.mk
 
 $(BUILD)/tessera: sw/main.c $(BUILD)/libtessera.a $(HW_LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(HW_LIB) $(HW_LDLIBS) $(LDLIBS) -o $@

@@ -108,7 +108,13 @@ ts_dataset *ts_cli_load(const char *cmd, const ts_cli_data *o, ts_split split) {
   const char *dir = ts_cli_data_dir(cmd, o);
   if (!dir) return NULL;
   struct stat sb;
-  if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+  if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+    fprintf(stderr, "tessera %s: data directory '%s' is %s, not a directory; "
+            "pass the folder that holds the dataset's files\n", cmd, dir,
+            S_ISREG(sb.st_mode) ? "a file" : "something else");
+    return NULL;
+  }
+  if (stat(dir, &sb) != 0) {
     fprintf(stderr, "tessera %s: data directory '%s' does not exist%s\n", cmd,
             dir,
             kind == TS_DS_FASHION_MNIST

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ts_atomic.h"
+#include "ts_file.h"
 #include "ts_prune.h"
 #include "ts_safetensors.h"
 #include "ts_weights.h"
@@ -201,16 +203,26 @@ static const char *const SWEEP_COLS[] = {
     "model_hash", "seconds"};
 enum { SWEEP_NCOLS = sizeof SWEEP_COLS / sizeof SWEEP_COLS[0] };
 
+/* The shortest of %.15g / %.17g that reads back as exactly v: a point
+ * reused on resume must equal the one computed (plots, reports, matching). */
+static const char *exact(char buf[32], double v) {
+  snprintf(buf, 32, "%.15g", v);
+  if (strtod(buf, NULL) != v) snprintf(buf, 32, "%.17g", v);
+  return buf;
+}
+
 static ts_status write_sweep(FILE *fp, void *user, ts_error *err) {
   const ts_sweep *w = user;
+  char pct[32], acc[32];
   (void)err;
   for (int c = 0; c < SWEEP_NCOLS; c++) fprintf(fp, "%s%s", c ? "," : "", SWEEP_COLS[c]);
   fputc('\n', fp);
   for (int i = 0; i < w->n; i++) {
     const ts_study_point *p = &w->p[i];
     if (!p->done) continue;
-    fprintf(fp, "%s,%s,%s,%d,%g,%.6f,%lld,%lld,%lld,%lld,%d,%016llx,%.4f\n",
-            p->experiment, p->scheme, p->layer, p->bits, p->percent, p->accuracy,
+    fprintf(fp, "%s,%s,%s,%d,%s,%s,%lld,%lld,%lld,%lld,%d,%016llx,%.4f\n",
+            p->experiment, p->scheme, p->layer, p->bits, exact(pct, p->percent),
+            exact(acc, p->accuracy),
             p->nonzero_macs, p->macs, p->nonzero_weights, p->weights, w->images,
             (unsigned long long)w->hash, p->seconds);
   }
@@ -225,22 +237,21 @@ ts_status ts_sweep_resume(ts_sweep *w, const char *path, int *reused,
                           ts_error *err) {
   *reused = 0;
   ts_csv *t = NULL;
+  if (access(path, F_OK) != 0 && errno == ENOENT) return TS_OK; /* nothing to resume from */
   ts_status st = ts_csv_read(path, &t, err);
-  if (st == TS_E_IO) return TS_OK; /* nothing to resume from */
-  if (st) return st;
-  for (int c = 0; c < SWEEP_NCOLS; c++)
-    if (ts_csv_col(t, SWEEP_COLS[c]) < 0) {
-      ts_csv_free(t);
-      return ts_fail(err, TS_E_FORMAT, "file '%s': no column '%s'; delete it or run with --no-resume",
-                     path, SWEEP_COLS[c]);
-    }
+  for (int c = 0; !st && c < SWEEP_NCOLS; c++)
+    if (ts_csv_col(t, SWEEP_COLS[c]) < 0)
+      st = ts_fail(err, TS_E_FORMAT, "file '%s': no column '%s'", path, SWEEP_COLS[c]);
+  /* counts become long long: NaN or 1e300 would be undefined (found by
+   * tests/fuzz/fuzz_csv.c) */
+  static const char *const COUNTS[] = {"nonzero_macs", "macs", "nonzero_weights", "weights"};
   char hash[32];
   snprintf(hash, sizeof hash, "%016llx", (unsigned long long)w->hash);
-  for (int r = 0; r < t->rows; r++) {
+  for (int r = 0; !st && r < t->rows; r++) {
     if (strcmp(ts_csv_get(t, r, "model_hash"), hash) ||
         ts_csv_num(t, r, "images") != w->images)
       continue; /* another model or test set */
-    for (int i = 0; i < w->n; i++) {
+    for (int i = 0; !st && i < w->n; i++) {
       ts_study_point *p = &w->p[i];
       if (p->done || strcmp(p->experiment, ts_csv_get(t, r, "experiment")) ||
           strcmp(p->scheme, ts_csv_get(t, r, "scheme")) ||
@@ -250,11 +261,20 @@ ts_status ts_sweep_resume(ts_sweep *w, const char *path, int *reused,
         continue;
       const double acc = ts_csv_num(t, r, "accuracy");
       if (!(acc >= 0 && acc <= 1)) continue;
+      long long n[4];
+      for (int k = 0; !st && k < 4; k++) {
+        const double v = ts_csv_num(t, r, COUNTS[k]);
+        if (!(v >= 0 && v <= 9007199254740992.0)) /* 2^53: exact in a double */
+          st = ts_fail(err, TS_E_FORMAT, "file '%s': data row %d: %s is '%s', not a count",
+                       path, r + 1, COUNTS[k], ts_csv_get(t, r, COUNTS[k]));
+        else n[k] = (long long)v;
+      }
+      if (st) break;
       p->accuracy = acc;
-      p->nonzero_macs = (long long)ts_csv_num(t, r, "nonzero_macs");
-      p->macs = (long long)ts_csv_num(t, r, "macs");
-      p->nonzero_weights = (long long)ts_csv_num(t, r, "nonzero_weights");
-      p->weights = (long long)ts_csv_num(t, r, "weights");
+      p->nonzero_macs = n[0];
+      p->macs = n[1];
+      p->nonzero_weights = n[2];
+      p->weights = n[3];
       p->seconds = ts_csv_num(t, r, "seconds");
       p->done = 1;
       ++*reused;
@@ -262,7 +282,13 @@ ts_status ts_sweep_resume(ts_sweep *w, const char *path, int *reused,
     }
   }
   ts_csv_free(t);
-  return TS_OK;
+  if (st && err) { /* the way out, whatever went wrong */
+    const size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len,
+             "; run with --no-resume to start over (it rewrites the file)");
+  }
+  if (st) *reused = 0;
+  return st;
 }
 
 static void describe(const ts_study_point *p, char *buf, int len) {
@@ -304,8 +330,9 @@ int ts_sweep_run(ts_study *s, ts_sweep *w, const char *csv_path) {
 
 ts_status ts_csv_read(const char *path, ts_csv **out, ts_error *err) {
   *out = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return ts_fail(err, TS_E_IO, "cannot open '%s': %s", path, strerror(errno));
+  FILE *fp;
+  ts_status os = ts_file_open(path, "CSV file", &fp, err);
+  if (os) return os;
   size_t cap = 1 << 16, len = 0, got;
   char *text = malloc(cap + 1);
   while (text && (got = fread(text + len, 1, cap - len, fp)) > 0) {

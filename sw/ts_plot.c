@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "ts_atomic.h"
 
@@ -60,7 +62,8 @@ static ts_status paths_make(const char *png, plot_paths *p, ts_error *err) {
   b += sprintf(b, "%.*s.gp", stem, png) + 1;
   p->png_tmp = b;
   /* pid: two processes drawing the same plot do not share a temp file */
-  sprintf(b, "%s.tmp.%ld", png, (long)getpid());
+  (void)ts_atomic_tmp_name(png, b, n + 32);
+  ts_atomic_clean_stale(png); /* temp PNGs of killed runs */
   p->png_base = p->png + base_off;
   p->csv_base = p->csv + base_off;
   p->gp_base = p->gp + base_off;
@@ -168,21 +171,106 @@ int ts_plot_gnuplot_found(const char *prog) {
   return run_in(prog, NULL, argv, NULL, 0) == 0;
 }
 
+static uint32_t be32(const unsigned char *b) {
+  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The whole file, chunk by chunk: a PNG cut short by a full disk still has
+ * its signature (gnuplot exits 0 and says nothing then), so only the CRC of
+ * every chunk and an IEND that ends the file prove it was written whole. */
 ts_status ts_plot_check_png(const char *path, ts_error *err) {
   static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
                                        '\n'};
-  unsigned char got[8];
   FILE *f = path ? fopen(path, "rb") : NULL;
   if (!f)
     return ts_fail(err, TS_E_IO, "PNG '%s': cannot open: %s",
                    path ? path : "(null)", strerror(errno));
-  const size_t n = fread(got, 1, sizeof got, f);
+  unsigned char head[8];
+  size_t n = fread(head, 1, sizeof head, f);
+  ts_status st = TS_OK;
+  if (n != sizeof head || memcmp(head, sig, sizeof sig) != 0) {
+    st = ts_fail(err, TS_E_FORMAT,
+                 "PNG '%s': %zu bytes read and no PNG signature at the start",
+                 path, n);
+    goto done;
+  }
+  unsigned char *buf = NULL;
+  size_t cap = 0;
+  long long at = 8; /* file offset of the chunk being read */
+  for (int k = 0;; k++) {
+    unsigned char h[8];
+    n = fread(h, 1, sizeof h, f);
+    if (n == 0 && k > 0) {
+      st = ts_fail(err, TS_E_FORMAT,
+                   "PNG '%s' is incomplete: %lld bytes, %d chunks and no IEND "
+                   "chunk at the end (disk full?)", path, at, k);
+      break;
+    }
+    const uint32_t len = n == sizeof h ? be32(h) : 0;
+    char type[5] = {0};
+    if (n == sizeof h) memcpy(type, h + 4, 4);
+    if (n != sizeof h || len > 0x7fffffffu) {
+      st = ts_fail(err, TS_E_FORMAT,
+                   "PNG '%s' is incomplete: it ends inside the header of chunk "
+                   "%d at byte %lld (disk full?)", path, k, at);
+      break;
+    }
+    if (len + 4 > cap) {
+      unsigned char *grown = realloc(buf, len + 4);
+      if (!grown) {
+        st = ts_fail(err, TS_E_NOMEM, "PNG '%s': out of memory", path);
+        break;
+      }
+      buf = grown;
+      cap = len + 4;
+    }
+    memcpy(buf, h + 4, 4); /* the CRC covers type and data */
+    if (fread(buf + 4, 1, len, f) != len || fread(h, 1, 4, f) != 4) {
+      st = ts_fail(err, TS_E_FORMAT,
+                   "PNG '%s' is incomplete: chunk %d ('%s', %u bytes) at byte "
+                   "%lld is cut short (disk full?)", path, k, type, len, at);
+      break;
+    }
+    if ((uint32_t)crc32(crc32(0, Z_NULL, 0), buf, len + 4) != be32(h)) {
+      st = ts_fail(err, TS_E_FORMAT,
+                   "PNG '%s' is corrupt: chunk %d ('%s') at byte %lld fails "
+                   "its CRC", path, k, type, at);
+      break;
+    }
+    if (k == 0 && strcmp(type, "IHDR") != 0) {
+      st = ts_fail(err, TS_E_FORMAT, "PNG '%s': first chunk is '%s', not IHDR",
+                   path, type);
+      break;
+    }
+    at += 12 + (long long)len;
+    if (!strcmp(type, "IEND")) {
+      if (fgetc(f) != EOF)
+        st = ts_fail(err, TS_E_FORMAT, "PNG '%s': bytes follow the IEND chunk "
+                     "at byte %lld", path, at);
+      break;
+    }
+  }
+  free(buf);
+done:
   fclose(f);
-  if (n != sizeof got || memcmp(got, sig, sizeof sig) != 0)
-    return ts_fail(err, TS_E_FORMAT,
-                   "PNG '%s': %zu bytes read and no PNG signature at the start",
-                   path, n);
-  return TS_OK;
+  return st;
+}
+
+/* gnuplot's PNG, complete and on disk, before it may replace p->png: it
+ * exits 0 even when its write failed, so fsync and the chunk walk are the
+ * only evidence. */
+static ts_status check_drawn(const plot_paths *p, ts_error *err) {
+  ts_error e = {0};
+  int fd = open(p->png_tmp, O_RDONLY | O_CLOEXEC);
+  ts_status st = fd < 0 || fsync(fd) != 0
+                     ? ts_fail(&e, TS_E_IO, "'%s': %s", p->png_tmp,
+                               strerror(errno))
+                     : ts_plot_check_png(p->png_tmp, &e);
+  if (fd >= 0) close(fd);
+  if (st)
+    ts_fail(err, st, "plot '%s' not written (an earlier one, if any, is "
+            "kept): %s", p->png, e.msg);
+  return st;
 }
 
 /* Draws p->gp into p->png_tmp, checks it, renames it to p->png. */
@@ -218,7 +306,7 @@ static ts_status draw(const plot_paths *p, const ts_plot_opts *o,
   else if (rc != 0)
     st = ts_fail(err, TS_E_IO, "plot '%s': gnuplot exited with status %d on "
                  "'%s': %s", p->png, rc, p->gp, out);
-  else if ((st = ts_plot_check_png(p->png_tmp, err)) == TS_OK &&
+  else if ((st = check_drawn(p, err)) == TS_OK &&
            rename(p->png_tmp, p->png) != 0)
     st = ts_fail(err, TS_E_IO, "plot '%s': cannot rename '%s' to it: %s",
                  p->png, p->png_tmp, strerror(errno));

@@ -11,7 +11,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include "ts_file.h"
 
 #define CIFAR_SIDE 32
 #define CIFAR_CHANNELS 3
@@ -355,7 +358,8 @@ static ts_status load_cifar(ts_dataset_kind kind, const char *dir, ts_split spli
   s = alloc_set(keep, CIFAR_CHANNELS, CIFAR_SIDE, CIFAR_SIDE,
                 ts_dataset_kind_classes(kind, coarse), 0, &ds, err);
   if (s != TS_OK) goto done;
-  chunk = big_alloc(CIFAR_CHUNK_RECORDS * rec_bytes);
+  /* no bigger than the records kept: a 2-record file needs no 6 MB buffer */
+  chunk = big_alloc((keep < CIFAR_CHUNK_RECORDS ? (size_t)keep : CIFAR_CHUNK_RECORDS) * rec_bytes);
   if (!chunk) {
     s = ts_fail(err, TS_E_NOMEM, "%s: out of memory for the read buffer", kind_names[kind]);
     goto done;
@@ -363,11 +367,8 @@ static ts_status load_cifar(ts_dataset_kind kind, const char *dir, ts_split spli
   int at = 0;
   for (int i = 0; i < nfiles && at < keep; i++) {
     int want = keep - at < files[i].records ? keep - at : (int)files[i].records;
-    FILE *f = fopen(files[i].path, "rb");
-    if (!f) {
-      s = ts_fail(err, TS_E_IO, "cannot open '%s': %s", files[i].path, strerror(errno));
-      goto done;
-    }
+    FILE *f;
+    if ((s = ts_file_open(files[i].path, "data file", &f, err)) != TS_OK) goto done;
     s = cifar_read(kind, coarse, f, files[i].path, want, rec_bytes, chunk, ds, at, err);
     fclose(f);
     if (s != TS_OK) goto done;
@@ -384,12 +385,16 @@ done:
 
 /* ---- IDX --------------------------------------------------------------- */
 
-/* zlib's last error for g, without the "path: " prefix gzerror adds (our
- * messages name the file already). */
+/* zlib's last error for g, without the "path: " or "<fd:N>: " prefix
+ * gzerror adds (our messages name the file already). */
 static const char *gz_msg(gzFile g, const char *path, int *zerr) {
   const char *m = gzerror(g, zerr);
   size_t len = strlen(path);
-  if (strncmp(m, path, len) == 0 && m[len] == ':' && m[len + 1] == ' ') m += len + 2;
+  if (strncmp(m, path, len) == 0 && m[len] == ':' && m[len + 1] == ' ') return m + len + 2;
+  if (strncmp(m, "<fd:", 4) == 0) {
+    const char *e = strstr(m, ">: ");
+    if (e) return e + 3;
+  }
   return m;
 }
 
@@ -403,9 +408,25 @@ static ts_status gz_read(gzFile g, const char *path, uint8_t *buf, size_t want,
     if (r < 0) {
       int zerr;
       const char *msg = gz_msg(g, path, &zerr);
-      return ts_fail(err, zerr == Z_ERRNO ? TS_E_IO : TS_E_FORMAT,
-                     "file '%s': unreadable after %zu bytes of data (%s)", path,
-                     *got, zerr == Z_ERRNO ? strerror(errno) : msg);
+      if (zerr == Z_ERRNO)
+        return ts_fail(err, TS_E_IO, "file '%s': read error at compressed "
+                       "byte %lld: %s", path, (long long)gzoffset(g), strerror(errno));
+      /* Where, in the compressed file: a count of this call's bytes says 0
+       * when the end-of-stream check fails after megabytes were decoded
+       * (zlib drops the bytes of the failing call). */
+      const char *check = strstr(msg, "incorrect data check")     ? "CRC-32"
+                          : strstr(msg, "incorrect length check") ? "length"
+                                                                  : NULL;
+      if (check)
+        return ts_fail(err, TS_E_FORMAT, "file '%s': the gzip stream was "
+                       "decompressed to its end but its %s check failed (zlib: "
+                       "%s, at compressed byte %lld): the file is damaged; "
+                       "download it again", path, check, msg,
+                       (long long)gzoffset(g));
+      return ts_fail(err, TS_E_FORMAT, "file '%s': corrupt gzip data at "
+                     "compressed byte %lld, %lld bytes decompressed before it "
+                     "(zlib: %s)", path, (long long)gzoffset(g),
+                     (long long)gztell(g), msg);
     }
     if (r == 0) break;
     *got += (size_t)r;
@@ -488,10 +509,14 @@ static uint32_t be32(const uint8_t *p) {
 static ts_status idx_open(const char *path, uint32_t magic, const char *kind_desc,
                           int ndims, uint32_t *dims, gzFile *out, ts_error *err) {
   *out = NULL;
-  errno = 0;
-  gzFile g = gzopen(path, "rb");
-  if (!g) return ts_fail(err, TS_E_IO, "cannot open '%s': %s", path,
-                         errno ? strerror(errno) : "zlib could not allocate");
+  int fd;
+  ts_status os = ts_file_open_fd(path, "data file", &fd, err);
+  if (os != TS_OK) return os;
+  gzFile g = gzdopen(fd, "rb"); /* owns fd from here */
+  if (!g) {
+    close(fd);
+    return ts_fail(err, TS_E_NOMEM, "file '%s': zlib could not allocate", path);
+  }
   gzbuffer(g, GZ_BUFFER);
   uint8_t head[4 + 4 * 3];
   size_t want = 4 + 4 * (size_t)ndims, got;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "ts_atomic.h"
+#include "ts_file.h"
 
 /* Tensor data is written and read with memcpy: the format is little-endian. */
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -288,7 +289,12 @@ static ts_status parse_tensor(ts_st_file *f, const cJSON *e, span *sp,
     return ts_fail(err, TS_E_FORMAT,
                    "file '%s': tensor '%s': \"data_offsets\" must be two "
                    "non-negative integers [begin, end]", f->path, name);
-  if (b > en || en > f->data_len)
+  if (b > en)
+    return ts_fail(err, TS_E_FORMAT,
+                   "file '%s': tensor '%s': data_offsets [%llu, %llu] are "
+                   "reversed (begin after end); the header is corrupt",
+                   f->path, name, (unsigned long long)b, (unsigned long long)en);
+  if (en > f->data_len)
     return ts_fail(err, TS_E_FORMAT,
                    "file '%s': tensor '%s': data_offsets [%llu, %llu] are out "
                    "of range for the %llu-byte data section (truncated file?)",
@@ -401,8 +407,9 @@ ts_status ts_st_open(const char *path, ts_st_file **out, ts_error *err) {
   if (!out) return ts_fail(err, TS_E_ARG, "ts_st_open: out is NULL");
   *out = NULL;
   if (!path) return ts_fail(err, TS_E_ARG, "ts_st_open: path is NULL");
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return ts_fail(err, TS_E_IO, "cannot open '%s': %s", path, strerror(errno));
+  FILE *fp;
+  ts_status os = ts_file_open(path, "safetensors file", &fp, err);
+  if (os) return os;
   ts_st_file *f = calloc(1, sizeof *f);
   char *json = NULL;
   ts_status s = TS_OK;
@@ -411,8 +418,8 @@ ts_status ts_st_open(const char *path, ts_st_file **out, ts_error *err) {
     goto done;
   }
   struct stat st;
-  if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-    s = ts_fail(err, TS_E_IO, "'%s' is not a regular file", path);
+  if (fstat(fileno(fp), &st) != 0) {
+    s = ts_fail(err, TS_E_IO, "cannot stat '%s': %s", path, strerror(errno));
     goto done;
   }
   uint64_t size = (uint64_t)st.st_size;

@@ -8,6 +8,7 @@
 
 #include "ts_atomic.h"
 #include "ts_eval.h"
+#include "ts_file.h"
 #include "ts_rng.h"
 #include "ts_weights.h"
 
@@ -66,8 +67,11 @@ static ts_status log_write_rows(FILE *fp, void *user, ts_error *err) {
  * as the resumed run logs them again. */
 static ts_status log_reload(train_log *lg, const char *path,
                             long long iteration, ts_error *err) {
-  FILE *fp = fopen(path, "r");
-  if (!fp) return TS_OK; /* no earlier log: start a fresh one */
+  if (access(path, F_OK) != 0 && errno == ENOENT)
+    return TS_OK; /* no earlier log: start a fresh one */
+  FILE *fp;
+  ts_status os = ts_file_open(path, "training log", &fp, err);
+  if (os) return os;
   char line[512];
   ts_status s = TS_OK;
   int lineno = 0;

@@ -6,6 +6,7 @@
 // no signal or sanitizer report, and no new or changed output file; the
 // happy path must train, log, checkpoint, evaluate and resume.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -377,7 +378,7 @@ const DataCase kDataCases[] = {
        fs::remove_all(d);
        WriteBytes(d, Bytes{1, 2, 3});
      },
-     "does not exist"},
+     "is a file, not a directory"},
     {"empty_directory", "mnist",
      [](const fs::path &d) {
        fs::remove_all(d);
@@ -690,7 +691,10 @@ const ModelCase kModelCases[] = {
      },
      "1x32x32"},
     {"is_a_directory", [](const fs::path &, const fs::path &p) { fs::create_directories(p); },
-     "not a regular file"},
+     "a regular file is needed"},
+    // open() on a FIFO waits for a writer: the harness's timeout catches a hang
+    {"is_a_fifo", [](const fs::path &, const fs::path &p) { ASSERT_EQ(mkfifo(p.c_str(), 0600), 0); },
+     "is a FIFO"},
 };
 
 class BadModel : public Cli, public testing::WithParamInterface<ModelCase> {};

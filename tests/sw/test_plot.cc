@@ -211,6 +211,88 @@ TEST(Plot, NotAPngIsDetected) {
             TS_E_FORMAT);
 }
 
+// A gnuplot that exits 0 after writing a PNG cut short, as on a full disk
+// (gnuplot 5.4 neither reports the failed write nor changes its status).
+// It runs the real gnuplot, then truncates the output to `keep` bytes.
+std::string TruncatingGnuplot(const std::string &dir, const char *keep) {
+  const std::string prog = dir + "/short-gnuplot.sh";
+  std::ofstream(prog) << "#!/bin/sh\n"
+                         "eval \"$2\"  # outfile='<name>', also valid sh\n"
+                         "gnuplot \"$@\" || exit\n"
+                         "truncate -s "
+                      << keep << " \"$outfile\"\n";
+  chmod(prog.c_str(), 0755);
+  return prog;
+}
+
+std::string Slurp(const std::string &p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream o;
+  o << f.rdbuf();
+  return o.str();
+}
+
+TEST(Plot, TruncatedPngIsAnErrorAndNeverReplacesTheOldOne) {
+  if (!ts_plot_gnuplot_found(nullptr)) GTEST_SKIP() << kNoGnuplot;
+  const TestDir tmp;
+  const std::string dir = tmp.str();
+  const double x[] = {1, 2, 3}, y[] = {3, 4, 1};
+  ts_plot_series s = {"a", x, y, 3};
+  ts_plot_opts o = Opts();
+  const std::string png = dir + "/train_curve.png";
+  ts_error err{};
+  ASSERT_EQ(ts_plot_lines(png.c_str(), &o, &s, 1, &err), TS_OK) << err.msg;
+  const std::string good = Slurp(png);
+  // -12: exactly the IEND chunk missing; 4096: cut inside the image data
+  for (const char *keep : {"-12", "4096"}) {
+    const std::string prog = TruncatingGnuplot(dir, keep);
+    o.gnuplot = prog.c_str();
+    EXPECT_EQ(ts_plot_lines(png.c_str(), &o, &s, 1, &err), TS_E_FORMAT)
+        << "keep " << keep << ": a truncated PNG was accepted";
+    EXPECT_NE(std::strstr(err.msg, png.c_str()), nullptr)
+        << "the error should name the PNG: " << err.msg;
+    EXPECT_NE(std::strstr(err.msg, "disk full"), nullptr) << err.msg;
+    EXPECT_EQ(Slurp(png), good) << "keep " << keep
+                                << ": the earlier PNG was replaced";
+    EXPECT_TRUE(TempFiles(dir).empty()) << TempFiles(dir)[0];
+  }
+}
+
+// Every chunk is checked: its length, its CRC, IHDR first, IEND last.
+TEST(Plot, CheckPngReadsEveryChunk) {
+  if (!ts_plot_gnuplot_found(nullptr)) GTEST_SKIP() << kNoGnuplot;
+  const TestDir tmp;
+  const std::string dir = tmp.str();
+  const double x[] = {1, 2}, y[] = {3, 4};
+  ts_plot_series s = {"a", x, y, 2};
+  ts_plot_opts o = Opts();
+  const std::string png = dir + "/p.png";
+  ts_error err{};
+  ASSERT_EQ(ts_plot_lines(png.c_str(), &o, &s, 1, &err), TS_OK) << err.msg;
+  const std::string good = Slurp(png);
+  ASSERT_GT(good.size(), 100u);
+  struct Case {
+    std::string bytes;
+    const char *why;
+  };
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x40;
+  const std::vector<Case> cases = {
+      {good.substr(0, good.size() - 12), "no IEND"},
+      {good.substr(0, good.size() / 2), "cut in the middle"},
+      {good.substr(0, 8), "signature only"},
+      {flipped, "one bit flipped"},
+      {good + "trailing", "bytes after IEND"},
+  };
+  for (const Case &c : cases) {
+    const std::string bad = dir + "/bad.png";
+    std::ofstream(bad, std::ios::binary) << c.bytes;
+    EXPECT_EQ(ts_plot_check_png(bad.c_str(), &err), TS_E_FORMAT)
+        << c.why << " (" << c.bytes.size() << " bytes) passed the check";
+  }
+  EXPECT_EQ(ts_plot_check_png(png.c_str(), &err), TS_OK) << err.msg;
+}
+
 TEST(Plot, BadInputIsRejectedBeforeAnythingIsWritten) {
   const TestDir tmp;
   const std::string dir = tmp.str();

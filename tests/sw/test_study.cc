@@ -368,6 +368,73 @@ TEST_F(Study, PlotsAndReport) {
   EXPECT_NE(md.find("![training curve](train_curve.png)"), std::string::npos);
 }
 
+// A point read back on resume equals the one computed, bit for bit: with
+// --limit 3 the accuracy is 1/3, which "%.6f" would round.
+TEST(StudyHelpers, ResumedPointsAreExactlyTheWrittenOnes) {
+  const std::string p = testing::TempDir() + "tessera_sweep_" + std::to_string(getpid()) + ".csv";
+  const double accs[] = {1.0 / 3, 2.0 / 3, 0.1, 1e-7, 1};
+  const double pcts[] = {100.0 / 3, 12.3456789, 0.1, 50, 99.99999999};
+  ts_sweep w = {};
+  w.hash = 0x1234abcdull;
+  w.images = 3;
+  for (int i = 0; i < 5; i++) {
+    const int k = ts_sweep_add(&w, "prune", "-", "all", TS_STUDY_FP32_BITS, pcts[i]);
+    ASSERT_EQ(k, i);
+    w.p[k].accuracy = accs[i];
+    w.p[k].done = 1;
+  }
+  ts_error err = {};
+  ASSERT_EQ(ts_sweep_write(&w, p.c_str(), &err), TS_OK) << err.msg;
+  ts_sweep r = {};
+  r.hash = w.hash;
+  r.images = w.images;
+  for (int i = 0; i < 5; i++) ts_sweep_add(&r, "prune", "-", "all", TS_STUDY_FP32_BITS, pcts[i]);
+  int reused = 0;
+  ASSERT_EQ(ts_sweep_resume(&r, p.c_str(), &reused, &err), TS_OK) << err.msg;
+  EXPECT_EQ(reused, 5) << "a percent did not match after the round trip";
+  for (int i = 0; i < 5; i++)
+    EXPECT_EQ(r.p[i].accuracy, accs[i]) << "point " << i << " came back as " << r.p[i].accuracy
+                                        << ", off by " << r.p[i].accuracy - accs[i];
+  ts_sweep_free(&w);
+  ts_sweep_free(&r);
+  std::remove(p.c_str());
+}
+
+// A sweep CSV that cannot be resumed from says how to start over; a FIFO in
+// its place is refused at once instead of blocking the run.
+TEST(StudyHelpers, BadSweepCsvNamesTheWayOut) {
+  const std::string dir = testing::TempDir() + "tessera_sweepbad_" + std::to_string(getpid());
+  ASSERT_EQ(std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()), 0);
+  ts_sweep w = {};
+  ts_sweep_add(&w, "fp32", "-", "all", TS_STUDY_FP32_BITS, 0);
+  int reused = 0;
+  ts_error err = {};
+  const std::string csv = dir + "/quant.csv";
+  struct Case {
+    const char *text, *why;
+  } cases[] = {{"experiment,scheme\nquant\n", "line 2 has 1 fields"},
+               {"experiment,scheme\n", "no column 'layer'"},
+               {"", "empty"},
+               // a matching row whose count is not a number (found by fuzz_csv)
+               {"experiment,scheme,layer,bits,percent,accuracy,nonzero_macs,macs,"
+                "nonzero_weights,weights,images,model_hash,seconds\n"
+                "fp32,-,all,32,0,0.5,nan,10,1,1,0,0000000000000000,0.1\n",
+                "nonzero_macs is 'nan', not a count"}};
+  for (const Case &c : cases) {
+    std::ofstream(csv) << c.text;
+    EXPECT_EQ(ts_sweep_resume(&w, csv.c_str(), &reused, &err), TS_E_FORMAT) << c.why;
+    EXPECT_NE(std::strstr(err.msg, c.why), nullptr) << err.msg;
+    EXPECT_NE(std::strstr(err.msg, "--no-resume"), nullptr) << err.msg;
+  }
+  std::remove(csv.c_str());
+  EXPECT_EQ(ts_sweep_resume(&w, csv.c_str(), &reused, &err), TS_OK) << "missing: nothing to resume";
+  ASSERT_EQ(mkfifo(csv.c_str(), 0600), 0);
+  EXPECT_EQ(ts_sweep_resume(&w, csv.c_str(), &reused, &err), TS_E_IO);
+  EXPECT_NE(std::strstr(err.msg, "FIFO"), nullptr) << err.msg;
+  ts_sweep_free(&w);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
 TEST(StudyHelpers, CsvReaderAndBitsParser) {
   int lo = 0, hi = 0;
   testing::internal::CaptureStderr();

@@ -540,6 +540,20 @@ TEST_F(Dataset, IdxTruncatedGzipAtEveryLength) {
   EXPECT_TRUE(Mentions(err_, "truncated gzip stream"));
 }
 
+// A damaged gzip trailer is found only after all the data was decompressed:
+// the message says how far it got and that the checksum failed.
+TEST_F(Dataset, IdxGzipBadCrcSaysHowFarItGot) {
+  WriteIdx("train", 40, 28, 28, true);
+  Bytes gz = ReadFile(dir_ / "train-images-idx3-ubyte.gz");
+  gz[gz.size() - 8] ^= 0x01;  // first byte of the CRC-32
+  WriteFile(dir_ / "train-images-idx3-ubyte.gz", gz);
+  EXPECT_EQ(Load(TS_DS_MNIST, TS_SPLIT_TRAIN), TS_E_FORMAT);
+  EXPECT_TRUE(Mentions(err_, "decompressed to its end but its CRC-32 check failed"));
+  EXPECT_TRUE(Mentions(err_, "at compressed byte " + std::to_string(gz.size() - 4)))
+      << "the CRC is the trailer's first 4 bytes";
+  EXPECT_EQ(std::strstr(err_.msg, "after 0 bytes"), nullptr) << err_.msg;
+}
+
 TEST_F(Dataset, IdxCorruptGzipOrGarbage) {
   WriteIdx("train", 4, 5, 5, true);
   Bytes gz = ReadFile(dir_ / "train-images-idx3-ubyte.gz");

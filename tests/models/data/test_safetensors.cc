@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -244,7 +246,7 @@ std::vector<Bad> BadFiles() {
        one("{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}"), 20,
        "out of range"},
       {"begin after end", one("{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,4]}"), 8,
-       "out of range"},
+       "reversed (begin after end)"},
       {"overlap",
        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
        "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
@@ -353,6 +355,37 @@ TEST_F(Safetensors, MissingFileAndDirectoryAreIoErrors) {
   EXPECT_EQ(Open(dir_ / "absent.safetensors"), TS_E_IO);
   EXPECT_NE(std::strstr(err_.msg, "absent.safetensors"), nullptr) << err_.msg;
   EXPECT_EQ(Open(dir_), TS_E_IO) << err_.msg;
+  EXPECT_NE(std::strstr(err_.msg, "a directory"), nullptr) << err_.msg;
+}
+
+// A FIFO in place of a model: refused at once, not an open() that waits for
+// a writer forever. The open runs in a child so that the old behaviour
+// shows as a failure after 5 s instead of hanging the suite.
+TEST_F(Safetensors, FifoIsRefusedWithoutBlocking) {
+  const fs::path p = dir_ / "x.safetensors";
+  ASSERT_EQ(mkfifo(p.c_str(), 0600), 0) << std::strerror(errno);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ts_st_file *f = nullptr;
+    ts_error e{};
+    const ts_status st = ts_st_open(p.c_str(), &f, &e);
+    _exit(st == TS_E_IO && std::strstr(e.msg, "FIFO") && std::strstr(e.msg, p.c_str()) ? 0 : 1);
+  }
+  int status = 0, waited_ms = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0 && waited_ms < 5000) {
+    usleep(10000);
+    waited_ms += 10;
+  }
+  if (waited_ms >= 5000) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "ts_st_open on a FIFO still blocked after 5 s";
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "ts_st_open on a FIFO did not return TS_E_IO naming the FIFO and its path";
+  Open(p); // in this process too: must return at once
+  EXPECT_NE(std::strstr(err_.msg, "FIFO"), nullptr) << err_.msg;
 }
 
 TEST_F(Safetensors, WriteRejectsBadArgumentsAndCreatesNothing) {

@@ -94,6 +94,32 @@ TEST(IntArith, QuantizeMultiplierIsAccurate) {
   EXPECT_EQ(ts_int_quantize_multiplier(1e-30, &m, &sh, &err), TS_E_ARG);
 }
 
+// docs/int-arith.md: the limits apply to the scale after rounding to
+// TS_HW_MULT_BITS - 1 significant bits, so each edge sits half a step away
+// from the power of two.
+TEST(IntArith, MultiplierLimitsApplyAfterRounding) {
+  const int frac = TS_HW_MULT_BITS - 1;
+  const double top = std::ldexp(1.0, frac);               // 2^15
+  const double bottom = std::ldexp(1.0, frac - 1 - TS_HW_SHIFT_MAX); // 2^-49
+  const double half_ulp = std::ldexp(1.0, -frac - 1);     // 2^-16, relative
+  int32_t m;
+  int sh;
+  ts_error err = {};
+  ASSERT_EQ(ts_int_quantize_multiplier(top - 0.6, &m, &sh, &err), TS_OK) << err.msg;
+  EXPECT_EQ(m, TS_HW_MULT_MAX);
+  EXPECT_EQ(sh, 0);
+  EXPECT_EQ(ts_int_quantize_multiplier(top - 0.5, &m, &sh, &err), TS_E_ARG)
+      << "rounds up to 2^15 and needs shift -1";
+  ASSERT_EQ(ts_int_quantize_multiplier(bottom * (1 - half_ulp), &m, &sh, &err), TS_OK)
+      << "rounds up to 2^-49: " << err.msg;
+  EXPECT_EQ(m, 1 << (frac - 1));
+  EXPECT_EQ(sh, TS_HW_SHIFT_MAX);
+  EXPECT_EQ(ts_int_quantize_multiplier(std::nextafter(bottom * (1 - half_ulp), 0.0), &m, &sh,
+                                       &err),
+            TS_E_ARG);
+  EXPECT_NE(std::string(err.msg).find("too small"), std::string::npos) << err.msg;
+}
+
 TEST(IntArith, PackUnpackRoundTripsEveryWidth) {
   ts_rng r;
   ts_rng_seed(&r, 11);
