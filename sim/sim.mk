@@ -111,9 +111,10 @@ $(BUILD)/tessera: $(HW_LIB)
 
 # RTL tests: optimised, not sanitized (Verilated code is slow under ASan;
 # the golden model's own tests run under ASan in tests/models/).
+# (rtl/synth.mk adds the synthesis test's inputs and HW_TEST_DEFS.)
 $(HW_DIR)/tests/rtl_tests: $(wildcard tests/rtl/*.cc tests/rtl/*.h) $(BUILD)/libtessera.a $(HW_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -Itests -std=gnu++17 $(WARN) -O2 -march=$(MARCH) -fopenmp -g \
+	$(CXX) $(CPPFLAGS) -Itests -std=gnu++17 $(WARN) -O2 -march=$(MARCH) -fopenmp -g $(HW_TEST_DEFS) \
 	  $(filter %.cc,$^) $(BUILD)/libtessera.a $(HW_LIB) $(HW_LDLIBS) $(GTEST_LIBS) \
 	  $(LDLIBS) -o $@
 
