@@ -20,57 +20,54 @@
 // Pipeline: cycle c issues (filter word, activation row) reads; cycle c+1
 // unpacks the weight and accumulates.
 module tessera_lane
-  import tessera_pkg::*;
 #(
-  parameter int unsigned Cols    = tessera_hw_pkg::HW_COLS,
-  parameter int unsigned AccBits = tessera_hw_pkg::HW_ACC_BITS,
-  localparam int unsigned ColW   = $clog2(Cols + 1),
-  localparam int unsigned ActW   = Cols * tessera_hw_pkg::HW_ABITS
+  parameter int unsigned AccBits = tessera_pkg::HW_ACC_BITS,
+  localparam int unsigned Cols   = tessera_pkg::HW_COLS
 ) (
-  input  logic                     clk_i,
-  input  logic                     rst_ni,
+  input  logic                                  clk_i,
+  input  logic                                  rst_ni,
   // Configuration, stable while the array runs.
-  input  logic [K_W-1:0]           cfg_k_i,
-  input  logic [TILE_W-1:0]        cfg_tiles_i,
-  input  logic [ColW-1:0]          cfg_last_cols_i,
-  input  logic [WBITS_W-1:0]       cfg_wbits_i,
-  input  logic [WPW_W-1:0]         cfg_wpw_i,
-  input  logic [LANE_AW:0]         cfg_wrow_i,
-  input  logic                     cfg_act_signed_i,
-  input  logic                     clear_i,      // start of a run: forget the cached filter
+  input  logic [tessera_pkg::K_W-1:0]           cfg_k_i,
+  input  logic [tessera_pkg::TILE_W-1:0]        cfg_tiles_i,
+  input  logic [tessera_pkg::COL_W-1:0]         cfg_last_cols_i,
+  input  logic [tessera_pkg::WBITS_W-1:0]       cfg_wbits_i,
+  input  logic [tessera_pkg::WPW_W-1:0]         cfg_wpw_i,
+  input  logic [tessera_pkg::LANE_AW:0]         cfg_wrow_i,
+  input  logic                                  cfg_act_signed_i,
+  input  logic                                  clear_i,      // run start: forget the filter
   // Job from the controller.
-  input  logic                     job_valid_i,
-  input  logic [M_W-1:0]           job_m_i,
-  input  logic [TILE_W-1:0]        job_t_i,
-  input  logic [OUT_AW:0]          job_count_i,
-  input  logic [OUT_AW-1:0]        job_row_i,    // m * tiles + t
-  input  logic [WMEM_AW-1:0]       job_wbase_i,  // m * wrow
-  output logic                     idle_o,
-  output logic                     busy_o,       // anything in flight
+  input  logic                                  job_valid_i,
+  input  logic [tessera_pkg::M_W-1:0]           job_m_i,
+  input  logic [tessera_pkg::TILE_W-1:0]        job_t_i,
+  input  logic [tessera_pkg::OUT_AW:0]          job_count_i,
+  input  logic [tessera_pkg::OUT_AW-1:0]        job_row_i,    // m * tiles + t
+  input  logic [tessera_pkg::WMEM_AW-1:0]       job_wbase_i,  // m * wrow
+  output logic                                  idle_o,
+  output logic                                  busy_o,       // anything in flight
   // Shared weight port (granted by the controller for a whole filter).
-  output logic                     wreq_o,
-  input  logic                     wgnt_i,
-  output logic                     wissue_o,     // address valid this cycle
-  output logic [WMEM_AW-1:0]       waddr_o,
-  input  logic [tessera_hw_pkg::HW_WPORT_BITS-1:0] wdata_i,
+  output logic                                  wreq_o,
+  input  logic                                  wgnt_i,
+  output logic                                  wissue_o,     // address valid this cycle
+  output logic [tessera_pkg::WMEM_AW-1:0]       waddr_o,
+  input  logic [tessera_pkg::HW_WPORT_BITS-1:0] wdata_i,
   // Own activation read port.
-  output logic                     are_o,
-  output logic [ACT_AW-1:0]        aaddr_o,
-  input  logic [ActW-1:0]          adata_i,
+  output logic                                  are_o,
+  output logic [tessera_pkg::ACT_AW-1:0]        aaddr_o,
+  input  logic [tessera_pkg::ACT_W-1:0]         adata_i,
   // Result of a finished tile.
-  output logic                     res_valid_o,
-  input  logic                     res_take_i,
-  output logic [M_W-1:0]           res_m_o,
-  output logic [OUT_AW-1:0]        res_row_o,
-  output logic [Cols*AccBits-1:0]  res_acc_o,
+  output logic                                  res_valid_o,
+  input  logic                                  res_take_i,
+  output logic [tessera_pkg::M_W-1:0]           res_m_o,
+  output logic [tessera_pkg::OUT_AW-1:0]        res_row_o,
+  output logic [Cols*AccBits-1:0]               res_acc_o,
   // Activity, for the counters.
-  output logic [ColW-1:0]          mac_cols_o,   // useful MACs this cycle
-  output logic                     run_o,        // issued a k this cycle
-  output logic                     load_o,       // waiting for / loading a filter
-  output logic                     stall_o       // result slot full
+  output logic [tessera_pkg::COL_W-1:0]         mac_cols_o,   // useful MACs this cycle
+  output logic                                  run_o,        // issued a k this cycle
+  output logic                                  load_o,       // waiting for / loading a filter
+  output logic                                  stall_o       // result slot full
 );
-  localparam int unsigned ABits = tessera_hw_pkg::HW_ABITS;
-  localparam int unsigned WPort = tessera_hw_pkg::HW_WPORT_BITS;
+  localparam int unsigned ABits = tessera_pkg::HW_ABITS;
+  localparam int unsigned WPort = tessera_pkg::HW_WPORT_BITS;
 
   typedef enum logic [1:0] {
     StIdle, StLoad, StLoadWait, StRun
@@ -79,42 +76,42 @@ module tessera_lane
   lane_state_e state_d, state_q;
 
   // Position in the job.
-  logic [M_W-1:0]     m_d, m_q;
-  logic [TILE_W-1:0]  t_d, t_q;
-  logic [OUT_AW:0]    count_d, count_q;   // tiles left, including the current one
-  logic [OUT_AW-1:0]  row_d, row_q;
-  logic [WMEM_AW-1:0] wbase_d, wbase_q;
+  logic [tessera_pkg::M_W-1:0]     m_d, m_q;
+  logic [tessera_pkg::TILE_W-1:0]  t_d, t_q;
+  logic [tessera_pkg::OUT_AW:0]    count_d, count_q;   // tiles left, including the current one
+  logic [tessera_pkg::OUT_AW-1:0]  row_d, row_q;
+  logic [tessera_pkg::WMEM_AW-1:0] wbase_d, wbase_q;
   // Filter cache.
-  logic               cached_d, cached_q;
-  logic [M_W-1:0]     cached_m_d, cached_m_q;
+  logic                            cached_d, cached_q;
+  logic [tessera_pkg::M_W-1:0]     cached_m_d, cached_m_q;
   // Filter load.
-  logic [LANE_AW:0]   ld_j_d, ld_j_q;
-  logic               ld_wr_q;
-  logic [LANE_AW-1:0] ld_wr_idx_q;
+  logic [tessera_pkg::LANE_AW:0]   ld_j_d, ld_j_q;
+  logic                            ld_wr_q;
+  logic [tessera_pkg::LANE_AW-1:0] ld_wr_idx_q;
   // Issue position inside the tile.
-  logic [K_W-1:0]     k_d, k_q;
-  logic [LANE_AW-1:0] wi_d, wi_q;          // filter word
-  logic [WPW_W-1:0]   slot_d, slot_q;      // weight inside the word
-  logic [BOFF_W-1:0]  boff_d, boff_q;      // = slot * B
-  logic [ACT_AW-1:0]  aaddr_d, aaddr_q;    // = k * tiles + t
+  logic [tessera_pkg::K_W-1:0]     k_d, k_q;
+  logic [tessera_pkg::LANE_AW-1:0] wi_d, wi_q;          // filter word
+  logic [tessera_pkg::WPW_W-1:0]   slot_d, slot_q;      // weight inside the word
+  logic [tessera_pkg::BOFF_W-1:0]  boff_d, boff_q;      // = slot * B
+  logic [tessera_pkg::ACT_AW-1:0]  aaddr_d, aaddr_q;    // = k * tiles + t
   // MAC stage.
-  logic               p_valid_q, p_first_q, p_last_q;
-  logic [BOFF_W-1:0]  p_boff_q;
-  logic [M_W-1:0]     p_m_q;
-  logic [OUT_AW-1:0]  p_row_q;
-  logic [ColW-1:0]    p_cols_q;
+  logic                            p_valid_q, p_first_q, p_last_q;
+  logic [tessera_pkg::BOFF_W-1:0]  p_boff_q;
+  logic [tessera_pkg::M_W-1:0]     p_m_q;
+  logic [tessera_pkg::OUT_AW-1:0]  p_row_q;
+  logic [tessera_pkg::COL_W-1:0]   p_cols_q;
   // Result slot.
-  logic               res_valid_d, res_valid_q;
-  logic [M_W-1:0]     res_m_q;
-  logic [OUT_AW-1:0]  res_row_q;
-  logic [Cols*AccBits-1:0] res_acc_q;
+  logic                            res_valid_d, res_valid_q;
+  logic [tessera_pkg::M_W-1:0]     res_m_q;
+  logic [tessera_pkg::OUT_AW-1:0]  res_row_q;
+  logic [Cols*AccBits-1:0]         res_acc_q;
 
-  logic               issue, last_k, ld_issue, ld_last, tile_cols_last;
-  logic [ColW-1:0]    tile_cols;
-  logic [WPort-1:0]   fword;
-  logic signed [W_W-1:0] w_ext;
-  logic [Cols*AccBits-1:0] sums;
-  logic [Cols-1:0]         pe_ovf;
+  logic                               issue, last_k, ld_issue, ld_last, tile_cols_last;
+  logic [tessera_pkg::COL_W-1:0]      tile_cols;
+  logic [WPort-1:0]                   fword;
+  logic signed [tessera_pkg::W_W-1:0] w_ext;
+  logic [Cols*AccBits-1:0]            sums;
+  logic [Cols-1:0]                    pe_ovf;
 
   assign last_k   = (k_q == cfg_k_i - 1'b1);
   assign ld_issue = (state_q == StLoad) && wgnt_i;
@@ -123,7 +120,7 @@ module tessera_lane
   assign issue    = (state_q == StRun) &&
                     !(last_k && (res_valid_q || (p_valid_q && p_last_q)));
   assign tile_cols_last = (t_q == cfg_tiles_i - 1'b1);
-  assign tile_cols = tile_cols_last ? cfg_last_cols_i : ColW'(Cols);
+  assign tile_cols = tile_cols_last ? cfg_last_cols_i : tessera_pkg::COL_W'(Cols);
 
   always_comb begin
     state_d    = state_q;
@@ -153,7 +150,7 @@ module tessera_lane
           wi_d    = '0;
           slot_d  = '0;
           boff_d  = '0;
-          aaddr_d = ACT_AW'(job_t_i);
+          aaddr_d = tessera_pkg::ACT_AW'(job_t_i);
           ld_j_d  = '0;
           state_d = (cached_q && cached_m_q == job_m_i) ? StRun : StLoad;
         end
@@ -176,14 +173,14 @@ module tessera_lane
         if (issue) begin
           if (!last_k) begin
             k_d     = k_q + 1'b1;
-            aaddr_d = aaddr_q + ACT_AW'(cfg_tiles_i);
+            aaddr_d = aaddr_q + tessera_pkg::ACT_AW'(cfg_tiles_i);
             if (slot_q == cfg_wpw_i - 1'b1) begin
               slot_d = '0;
               boff_d = '0;
               wi_d   = wi_q + 1'b1;
             end else begin
               slot_d = slot_q + 1'b1;
-              boff_d = boff_q + BOFF_W'(cfg_wbits_i);
+              boff_d = boff_q + tessera_pkg::BOFF_W'(cfg_wbits_i);
             end
           end else begin
             // Tile done: next tile of the job, or idle.
@@ -199,12 +196,12 @@ module tessera_lane
               t_d     = '0;
               aaddr_d = '0;
               m_d     = m_q + 1'b1;
-              wbase_d = wbase_q + WMEM_AW'(cfg_wrow_i);
+              wbase_d = wbase_q + tessera_pkg::WMEM_AW'(cfg_wrow_i);
               ld_j_d  = '0;
               state_d = StLoad;
             end else begin
               t_d     = t_q + 1'b1;
-              aaddr_d = ACT_AW'(t_q + 1'b1);
+              aaddr_d = tessera_pkg::ACT_AW'(t_q + 1'b1);
             end
           end
         end
@@ -263,7 +260,7 @@ module tessera_lane
       cached_m_q  <= cached_m_d;
       ld_j_q      <= ld_j_d;
       ld_wr_q     <= ld_issue;
-      ld_wr_idx_q <= LANE_AW'(ld_j_q);
+      ld_wr_idx_q <= tessera_pkg::LANE_AW'(ld_j_q);
       k_q         <= k_d;
       wi_q        <= wi_d;
       slot_q      <= slot_d;
@@ -288,7 +285,7 @@ module tessera_lane
   // Filter buffer: packed words as they came from the weight memory.
   tessera_ram_1r1w #(
     .Width (WPort),
-    .Depth (tessera_hw_pkg::HW_LANE_WORDS)
+    .Depth (tessera_pkg::HW_LANE_WORDS)
   ) u_filter_buf (
     .clk_i   (clk_i),
     .we_i    (ld_wr_q),
@@ -300,10 +297,10 @@ module tessera_lane
   );
 
   // Unpack: shift the weight down, then sign-extend from bit B-1.
-  logic [W_W-1:0]   w_raw;
-  logic [WBITS_W-1:0] ext_sh;
-  assign w_raw  = W_W'(fword >> p_boff_q);
-  assign ext_sh = WBITS_W'(W_W) - cfg_wbits_i;
+  logic [tessera_pkg::W_W-1:0]     w_raw;
+  logic [tessera_pkg::WBITS_W-1:0] ext_sh;
+  assign w_raw  = tessera_pkg::W_W'(fword >> p_boff_q);
+  assign ext_sh = tessera_pkg::WBITS_W'(tessera_pkg::W_W) - cfg_wbits_i;
   assign w_ext  = $signed(w_raw << ext_sh) >>> ext_sh;
 
   for (genvar c = 0; c < Cols; c++) begin : gen_pe
@@ -326,7 +323,7 @@ module tessera_lane
   assign busy_o      = (state_q != StIdle) || p_valid_q || res_valid_q || ld_wr_q;
   assign wreq_o      = (state_q == StLoad) && !(wgnt_i && ld_last);
   assign wissue_o    = ld_issue;
-  assign waddr_o     = wbase_q + WMEM_AW'(ld_j_q);
+  assign waddr_o     = wbase_q + tessera_pkg::WMEM_AW'(ld_j_q);
   assign are_o       = issue;
   assign aaddr_o     = aaddr_q;
   assign res_valid_o = res_valid_q;
@@ -338,6 +335,7 @@ module tessera_lane
   assign load_o      = (state_q == StLoad) || (state_q == StLoadWait);
   assign stall_o     = (state_q == StRun) && !issue;
 
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
   // Protocol: jobs only reach an idle lane; results are only taken when there.
   a_job_to_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
       job_valid_i |-> (state_q == StIdle))
@@ -346,7 +344,7 @@ module tessera_lane
       res_take_i |-> res_valid_q)
     else $error("tessera_lane: result taken from an empty slot");
   a_filter_fits: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      ld_issue |-> (32'(ld_j_q) < tessera_hw_pkg::HW_LANE_WORDS))
+      ld_issue |-> (32'(ld_j_q) < tessera_pkg::HW_LANE_WORDS))
     else $error("tessera_lane: filter of %0d words exceeds the buffer", cfg_wrow_i);
   a_acc_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
       pe_ovf == '0)
@@ -354,5 +352,6 @@ module tessera_lane
   a_no_result_overwrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
       (p_valid_q && p_last_q) |-> !res_valid_q || res_take_i)
     else $error("tessera_lane: tile result overwrote an untaken one");
+`endif
 
 endmodule
