@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_model.h"
 #include "cli_opts.h"
 #include "commands.h"
 #include "study.h"
@@ -18,7 +19,6 @@
 #include "ts_hw.h"
 #include "ts_qnet.h"
 #include "ts_quant.h"
-#include "ts_weights.h"
 
 static const char *const USAGE =
     "usage: tessera hw-run [--model FILE] [--dataset NAME] [--data DIR] [--coarse]\n"
@@ -279,7 +279,6 @@ int ts_cmd_hwrun(int argc, char **argv) {
   const int threads = c.threads;
 
   ts_error err = {0};
-  ts_st_file *f = NULL;
   ts_net *net = NULL;
   ts_dataset *test = NULL, *train = NULL;
   ts_qnet *q = NULL;
@@ -290,34 +289,16 @@ int ts_cmd_hwrun(int argc, char **argv) {
   acc_row rows[2 * TS_HW_WBITS_MAX];
   int nrows = 0, mismatches = 0;
   rc = 1;
-  if (ts_st_open(model, &f, &err)) {
-    fprintf(stderr, "tessera hw-run: %s\n", err.msg);
-    return 1;
-  }
-  ts_norm nm;
-  const char *normtxt = ts_st_meta_get(f, "tessera.norm");
-  if (!normtxt || ts_cli_norm_parse(normtxt, &nm)) {
-    fprintf(stderr, "tessera hw-run: '%s' has no valid tessera.norm metadata "
-            "(normalisation of the training data); was it saved by tessera train?\n", model);
-    goto done;
-  }
-  if (!data.dataset) data.dataset = ts_st_meta_get(f, "tessera.dataset");
-  const char *dsname = data.dataset ? data.dataset : "fashion-mnist";
+  ts_cli_model m;
+  if (ts_cli_model_open(cmd, model, &data, &m)) goto done;
+  const ts_norm nm = m.norm;
+  const char *dsname = m.dataset;
   if (!(test = ts_cli_load(cmd, &data, TS_SPLIT_TEST))) goto done;
   ts_cli_data tdata = data;
   tdata.limit = calib;
-  if (!(train = ts_cli_load(cmd, &tdata, TS_SPLIT_TRAIN))) goto done;
-  if (nm.c != test->c) {
-    fprintf(stderr, "tessera hw-run: '%s' was trained on %d-channel images (tessera.norm), "
-            "the %s images have %d\n", model, nm.c, dsname, test->c);
+  if (!(train = ts_cli_load(cmd, &tdata, TS_SPLIT_TRAIN)) ||
+      ts_cli_model_net(cmd, &m, test, &net))
     goto done;
-  }
-  ts_arch hint;
-  ts_arch_default(&hint, test->c, test->h, test->w, test->classes);
-  if (ts_weights_load(model, &hint, &net, &err)) {
-    fprintf(stderr, "tessera hw-run: %s\n", err.msg);
-    goto done;
-  }
   if (images > test->n) {
     fprintf(stderr, "tessera hw-run: --images %d but the %s test split has %d images\n",
             images, dsname, test->n);
@@ -523,7 +504,7 @@ done:
   free(cal);
   free(saved);
   ts_qnet_destroy(q);
-  ts_st_close(f);
+  ts_cli_model_close(&m);
   ts_net_destroy(net);
   ts_dataset_destroy(test);
   ts_dataset_destroy(train);

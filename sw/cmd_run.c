@@ -60,7 +60,7 @@ int ts_cmd_run(int argc, char **argv) {
                             TS_OPT_COUNT(own)};
   int rc;
   if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
-  const char *dataset = c.data.dataset ? c.data.dataset : "fashion-mnist", *data = c.data.dir;
+  const char *dataset = ts_cli_dataset(&c.data), *data = c.data.dir;
   const char *out = c.out;
   const int coarse = c.data.coarse;
   char epochs[16], k1[16], k2[16], seed[32], limit_s[16], threads[16];

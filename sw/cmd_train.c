@@ -181,11 +181,11 @@ int ts_cmd_train(int argc, char **argv) {
   ts_cli_norm_format(&nm, normbuf, sizeof normbuf);
   snprintf(epochs_s, sizeof epochs_s, "%d", cfg.epochs);
   snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)cfg.seed);
-  const char *dsname = data.dataset ? data.dataset : "fashion-mnist";
-  ts_st_meta meta[] = {{"tessera.dataset", dsname},
-                       {"tessera.norm", normbuf},
-                       {"tessera.epochs", epochs_s},
-                       {"tessera.seed", seed_s}};
+  const char *dsname = ts_cli_dataset(&data);
+  ts_st_meta meta[] = {{TS_WEIGHTS_DATASET_KEY, dsname},
+                       {TS_WEIGHTS_NORM_KEY, normbuf},
+                       {TS_WEIGHTS_EPOCHS_KEY, epochs_s},
+                       {TS_WEIGHTS_SEED_KEY, seed_s}};
   cfg.log_path = log_path;
   cfg.checkpoint_path = ckpt;
   cfg.meta = meta;
