@@ -196,10 +196,10 @@ static void read_stamp(run_args *a) {
   if (ts_csv_read(a->stamp, &t, NULL)) return; /* no stamp: train from scratch */
   int same = 1;
   for (int i = 0; i < NCFG; i++) {
-    const char *val = ts_study_kv(t, cfg[2 * i]);
+    const char *val = ts_csv_kv(t, cfg[2 * i]);
     if (!val || strcmp(val, cfg[2 * i + 1])) same = 0;
   }
-  const char *c = ts_study_kv(t, "complete");
+  const char *c = ts_csv_kv(t, "complete");
   struct stat sb;
   a->resume = same;
   a->trained = same && c && !strcmp(c, "1") && stat(a->model, &sb) == 0;
@@ -213,8 +213,8 @@ static int write_stamp(const run_args *a, int complete) {
   config_kv(a, kv);
   kv[2 * NCFG] = "complete";
   kv[2 * NCFG + 1] = complete ? "1" : "0";
-  if (ts_study_write_kv(a->stamp, kv, NCFG + 1, &err)) {
-    fprintf(stderr, "tessera run: %s\n", err.msg);
+  if (ts_csv_write_kv(a->stamp, kv, NCFG + 1, &err)) {
+    ts_cli_error("run", &err);
     return 1;
   }
   return 0;

@@ -121,7 +121,7 @@ static int parse_args(const char *cmd, int argc, char **argv, train_args *a, int
       TS_OPT_S("ids", &ids),
       TS_OPT_CALL("channels", ts_opt_int_pair, a->ch),
       TS_OPT_I("epochs", &cfg->epochs, 1, 100000),
-      TS_OPT_I("batch", &cfg->batch, 1, 65536),
+      TS_OPT_I("batch", &cfg->batch, 1, TS_MAX_BATCH),
       TS_OPT_F("lr", &cfg->sgd.lr, 1e-9, 10.0),
       TS_OPT_F("momentum", &cfg->sgd.momentum, 0.0, 0.999),
       TS_OPT_F("weight-decay", &cfg->sgd.weight_decay, 0.0, 1.0),
@@ -156,7 +156,7 @@ static int load_data(const char *cmd, const train_args *a, ts_dataset **train,
   ts_error err = {0};
   if (ts_dataset_split(*train, n - nval, nval, val, &err) ||
       ts_dataset_split(*train, 0, n - nval, &rest, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 1;
   }
   ts_dataset_destroy(*train);
@@ -180,7 +180,7 @@ static int make_net(const char *cmd, const train_args *a, const ts_dataset *trai
     return 2;
   }
   if (ts_net_create(&arch, net, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 1;
   }
   ts_net_init(*net, a->cfg.seed);
@@ -259,7 +259,7 @@ static int train_and_save(const char *cmd, train_args *a, ts_net *net,
     return 1;
   }
   if (ts_dataset_norm(train, &nm, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     goto done;
   }
   if (name_files(cmd, a, &nm, f) || ts_cli_mkdirs(cmd, a->c.out)) goto done;
@@ -275,7 +275,7 @@ static int train_and_save(const char *cmd, train_args *a, ts_net *net,
     goto done;
   }
   if (ts_weights_save(net, f->model, f->meta, a->cfg.nmeta, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     goto done;
   }
   print_result(&a->cfg, &res, f);
