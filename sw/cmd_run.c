@@ -25,7 +25,8 @@ static const char *const USAGE =
     "             against the golden model, plus the integer accuracy table\n"
     "  7 report   OUT/report.md\n"
     "quant and prune skip points already in their CSVs for the same model.\n"
-    "  --limit N  first N images of each split (quick runs; also the test images)\n"
+    "  --limit N  first N images of each split (quick runs; also the test images\n"
+    "             and hw-run's calibration images)\n"
     "Other options as in `tessera train`; defaults: fashion-mnist, 30 epochs.\n";
 
 /* What the command line asked for, as the text the stages are given. */
@@ -133,6 +134,7 @@ static void hwrun_argv(const run_args *a, argv_buf *b) {
   push(b, "hw-run", "--model", a->model, "--out", a->c.out, "--threads", a->threads,
        "--dataset", a->dataset, "--images", "64", "--check", NULL);
   push_data(b, a, "--acc-images");
+  if (a->c.data.limit) push(b, "--calib", a->limit, NULL); /* calibration images too */
 }
 
 static void report_argv(const run_args *a, argv_buf *b) {

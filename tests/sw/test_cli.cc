@@ -22,6 +22,7 @@
 
 #include "sw/cli_harness.h"
 #include "ts_arch.h"
+#include "ts_plot.h"
 #include "ts_safetensors.h"
 #include "ts_weights.h"
 
@@ -887,6 +888,50 @@ TEST_F(Cli, ValSplitHoldsOutTrainingImages) {
   EXPECT_NE(r.out.find("validating on " + std::to_string(kTrainN / 4) + " held-out images"),
             std::string::npos)
       << r.Describe();
+}
+
+// ---- tessera run: the whole pipeline on the tiny data ---------------------------
+
+TEST_F(Cli, RunDoesEveryStageAndReusesTheModel) {
+  if (!ts_plot_gnuplot_found(nullptr)) GTEST_SKIP() << "the plots stage needs gnuplot";
+  // --limit keeps training, the sweeps and hw-run's calibration short;
+  // hw-run checks 64 test images on the RTL (the whole generated test split)
+  const std::vector<std::string> run = {"run", "--dataset", "mnist", "--data", data_.string(),
+                                        "--epochs", "1", "--limit", "16", "--no-grid",
+                                        "--out", out_.string()};
+  RunResult r = RunIn(bin_, dir_, run, 120);
+  ASSERT_TRUE(Succeeds(r));
+  const char *const stages[] = {"train", "profile", "quant", "prune", "plots", "hw-run",
+                                "report"};
+  for (int i = 0; i < 7; i++) {
+    const std::string head = "==== [" + std::to_string(i + 1) + "/7] " + stages[i] + " ====";
+    EXPECT_NE(r.out.find(head), std::string::npos) << "no \"" << head << "\"\n" << r.Describe();
+  }
+  EXPECT_NE(r.out.find("all stages done"), std::string::npos) << r.Describe();
+  for (const char *f : {kModel, kCkpt, kLog, "run_config.csv", "profile.csv", "quant.csv",
+                        "prune.csv", "prune_accuracy.png", "weights_conv1.png", "hw.csv",
+                        "hw_accuracy.csv", "hw.json", "report.md"})
+    EXPECT_TRUE(fs::exists(out_ / f)) << f << " missing after tessera run";
+  for (const auto &f : ListDir(out_))
+    EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
+  EXPECT_NE(ReadText(out_ / "hw.json").find("\"mismatches\":\t0"), std::string::npos);
+  // Again with the same configuration: the model is reused, not retrained.
+  const Bytes model = ReadBytes(out_ / kModel);
+  RunResult again = RunIn(bin_, dir_, run, 120);
+  ASSERT_TRUE(Succeeds(again));
+  EXPECT_NE(again.out.find("==== [1/7] train ====\n" + (out_ / kModel).string() +
+                           " was trained to completion"),
+            std::string::npos)
+      << again.Describe();
+  EXPECT_TRUE(ReadBytes(out_ / kModel) == model) << "the reused model changed";
+}
+
+TEST_F(Cli, RunStopsWhenTrainingFails) {
+  RunResult r = Run({"run", "--dataset", "mnist", "--data", (dir_ / "none").string(),
+                     "--epochs", "1", "--out", out_.string()});
+  EXPECT_TRUE(r.exited && r.code == kExitRuntime) << r.Describe();
+  EXPECT_NE(r.err.find("training failed; stopping"), std::string::npos) << r.Describe();
+  EXPECT_EQ(r.out.find("[2/7]"), std::string::npos) << "a stage ran after training failed";
 }
 
 // ---- top level -------------------------------------------------------------------
