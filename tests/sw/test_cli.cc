@@ -867,6 +867,52 @@ TEST_F(Cli, ResumeContinuesToTheBytesOfAnUninterruptedRun) {
   }
 }
 
+// --resume continues the run the checkpoint holds: another recipe is a
+// usage error naming the option, and nothing is touched.
+TEST_F(Cli, ResumeRefusesAnotherRecipe) {
+  ASSERT_TRUE(Succeeds(Run(TrainArgs({"--epochs", "2"}))));
+  const Bytes model = ReadBytes(out_ / kModel), ckpt = ReadBytes(out_ / kCkpt),
+              log = ReadBytes(out_ / kLog);
+  StFile s = ReadSt(out_ / kModel);
+  auto meta = [&s](const std::string &k) {
+    for (const auto &m : s.meta)
+      if (m.first == k) return m.second;
+    return std::string("(absent)");
+  };
+  EXPECT_EQ(meta("tessera.lr"), "0.01") << "the recipe is recorded in the model";
+  EXPECT_EQ(meta("tessera.batch"), std::to_string(kBatch));
+  EXPECT_EQ(meta("tessera.seed"), "1");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--seed", "8"}, "with --seed 1, this run asks for --seed 8"},
+      {{"--lr", "0.02"}, "with --lr 0.01, this run asks for --lr 0.02"},
+      {{"--momentum", "0.5"}, "--momentum 0.9, this run asks for --momentum 0.5"},
+      {{"--weight-decay", "0"}, "--weight-decay 0.0005, this run asks for --weight-decay 0"},
+      {{"--batch", "16"}, "--batch 8, this run asks for --batch 16"},
+      {{"--limit", "100"}, "--limit 0, this run asks for --limit 100"},
+      {{"--val-split", "0.25"}, "--val-split 0, this run asks for --val-split 0.25"},
+      {{"--dataset", "fashion-mnist"}, "--dataset mnist, this run asks for --dataset fashion-mnist"},
+      {{"--k1", "3"}, "--k1 5, this run asks for --k1 3"},
+      {{"--channels", "4,8"}, "--channels 6,16, this run asks for --channels 4,8"},
+      {{"--epochs", "1"}, "already holds 2 epochs, more than --epochs 1"},
+  };
+  for (const auto &c : cases) {
+    std::vector<std::string> extra = {"--epochs", "3", "--resume"};
+    extra.insert(extra.end(), c.first.begin(), c.first.end());
+    RunResult r = Run(TrainArgs(extra));
+    EXPECT_TRUE(FailsCleanly(r, kExitUsage, c.second));
+  }
+  EXPECT_TRUE(ReadBytes(out_ / kModel) == model) << "a refused resume changed the model";
+  EXPECT_TRUE(ReadBytes(out_ / kCkpt) == ckpt) << "a refused resume changed the checkpoint";
+  EXPECT_TRUE(ReadBytes(out_ / kLog) == log) << "a refused resume changed the log";
+  EXPECT_EQ(ListDir(out_), (std::set<std::string>{kModel, kLog, kCkpt}));
+  // What does not change the weights may differ: threads, log interval.
+  RunResult ok = Run(TrainArgs({"--epochs", "3", "--resume", "--threads", "1", "--lr", "0.010",
+                                "--log-every", "7"}));
+  ASSERT_TRUE(Succeeds(ok));
+  EXPECT_NE(ok.out.find("resumed from the checkpoint after epoch 2"), std::string::npos)
+      << ok.Describe();
+}
+
 TEST_F(Cli, IdsDeriveKernelsAndEpochs) {
   // 1234,5678: k1 = max digit 4, k2 = 9 - min digit 5 = 4,
   // epochs = max(max_i 1234[i] * 5678[i], 30) = 4 * 8 = 32 (--epochs 1 wins).
