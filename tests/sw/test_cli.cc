@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -22,6 +23,7 @@
 
 #include "sw/cli_harness.h"
 #include "ts_arch.h"
+#include "ts_plot.h"
 #include "ts_safetensors.h"
 #include "ts_weights.h"
 
@@ -300,6 +302,64 @@ const UsageCase kEvalUsage[] = {
     {"stray_argument", {"extra.safetensors"}, "unexpected argument 'extra.safetensors'"},
 };
 INSTANTIATE_TEST_SUITE_P(Cli, EvalUsage, testing::ValuesIn(kEvalUsage), CaseName);
+
+// ---- shared options: one table (sw/cli_opts.c), the same checks everywhere ---
+
+// Every command that takes a shared option rejects the same bad value the
+// same way: exit 2 and one line, before anything is read or written.
+TEST_F(Cli, SharedOptionsAreValidatedAlikeByEveryCommand) {
+  struct Command {
+    std::string name;
+    std::vector<std::string> shared;  // the shared options it accepts
+  };
+  const std::vector<Command> commands = {
+      {"train", {"dataset", "limit", "threads", "out"}},
+      {"eval", {"dataset", "limit", "threads"}},
+      {"quant", {"dataset", "limit", "threads", "out"}},
+      {"prune", {"dataset", "limit", "threads", "out"}},
+      {"profile", {"dataset", "out"}},
+      {"plots", {"out"}},
+      {"report", {"out"}},
+      {"hw-run", {"dataset", "limit", "threads", "out"}},
+      {"run", {"dataset", "limit", "threads", "out"}},
+  };
+  struct Bad {
+    std::string option, value, key;
+  };
+  const std::vector<Bad> bad = {
+      {"dataset", "imagenet", "--dataset: unknown dataset 'imagenet'"},
+      {"limit", "0", "--limit must be a whole number in [1, 1073741824]"},
+      {"threads", "0", "--threads must be a whole number in [1, "},
+      {"out", "", "--out needs a folder name, got ''"},
+  };
+  int runs = 0;
+  for (const auto &c : commands)
+    for (const auto &b : bad) {
+      if (std::find(c.shared.begin(), c.shared.end(), b.option) == c.shared.end()) continue;
+      std::vector<std::string> args = {c.name, "--data", data_.string()};
+      if (c.name == "profile" || c.name == "plots" || c.name == "report") args = {c.name};
+      if (b.option != "out" && c.name != "eval") args.insert(args.end(), {"--out", out_.string()});
+      args.insert(args.end(), {"--" + b.option, b.value});
+      RunResult r = Run(args);
+      EXPECT_TRUE(FailsCleanly(r, kExitUsage, b.key));
+      EXPECT_FALSE(fs::exists(out_)) << "a usage error created " << out_ << ":\n"
+                                     << r.Describe();
+      runs++;
+    }
+  EXPECT_EQ(runs, 4 * 5 + 3 + 2 + 1 + 1) << "cases run";
+}
+
+// An option a command does not share is unknown to it, like any other.
+TEST_F(Cli, SharedOptionsOnlyWhereTheyApply) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"report", "--threads", "2"}, "unknown or ambiguous option '--threads'"},
+      {{"plots", "--dataset", "mnist"}, "unknown or ambiguous option '--dataset'"},
+      {{"profile", "--limit", "5"}, "unknown or ambiguous option '--limit'"},
+      {{"eval", "--out", "x"}, "unknown or ambiguous option '--out'"},
+      {{"train", "--model", "x"}, "unknown or ambiguous option '--model'"},
+  };
+  for (const auto &c : cases) EXPECT_TRUE(FailsCleanly(Run(c.first), kExitUsage, c.second));
+}
 
 // ---- bad data directories: exit 1 for train and eval, outputs untouched -----
 
@@ -707,6 +767,20 @@ TEST_P(BadModel, EvalFailsWithOneLine) {
   EXPECT_TRUE(FailsCleanly(r, kExitRuntime, GetParam().key));
 }
 
+// quant, prune and hw-run read a model through the same loader as eval
+// (sw/cli_model.c): the same bad file fails the same way, before any output.
+TEST_P(BadModel, EveryModelReaderFailsAlike) {
+  const fs::path p = dir_ / "bad.safetensors";
+  GetParam().make(GoodModel(), p);
+  ASSERT_FALSE(HasFatalFailure());
+  for (const char *cmd : {"quant", "prune", "hw-run"}) {
+    RunResult r = Run({cmd, "--model", p.string(), "--data", data_.string(), "--out",
+                       out_.string()});
+    EXPECT_TRUE(FailsCleanly(r, kExitRuntime, GetParam().key)) << cmd;
+    EXPECT_FALSE(fs::exists(out_)) << cmd << " created " << out_;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Cli, BadModel, testing::ValuesIn(kModelCases), ModelCaseName);
 
 TEST_F(Cli, EvalOfTheGoodTestModelWorks) {  // the baseline the cases above spoil
@@ -797,6 +871,52 @@ TEST_F(Cli, ResumeContinuesToTheBytesOfAnUninterruptedRun) {
   }
 }
 
+// --resume continues the run the checkpoint holds: another recipe is a
+// usage error naming the option, and nothing is touched.
+TEST_F(Cli, ResumeRefusesAnotherRecipe) {
+  ASSERT_TRUE(Succeeds(Run(TrainArgs({"--epochs", "2"}))));
+  const Bytes model = ReadBytes(out_ / kModel), ckpt = ReadBytes(out_ / kCkpt),
+              log = ReadBytes(out_ / kLog);
+  StFile s = ReadSt(out_ / kModel);
+  auto meta = [&s](const std::string &k) {
+    for (const auto &m : s.meta)
+      if (m.first == k) return m.second;
+    return std::string("(absent)");
+  };
+  EXPECT_EQ(meta("tessera.lr"), "0.01") << "the recipe is recorded in the model";
+  EXPECT_EQ(meta("tessera.batch"), std::to_string(kBatch));
+  EXPECT_EQ(meta("tessera.seed"), "1");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--seed", "8"}, "with --seed 1, this run asks for --seed 8"},
+      {{"--lr", "0.02"}, "with --lr 0.01, this run asks for --lr 0.02"},
+      {{"--momentum", "0.5"}, "--momentum 0.9, this run asks for --momentum 0.5"},
+      {{"--weight-decay", "0"}, "--weight-decay 0.0005, this run asks for --weight-decay 0"},
+      {{"--batch", "16"}, "--batch 8, this run asks for --batch 16"},
+      {{"--limit", "100"}, "--limit 0, this run asks for --limit 100"},
+      {{"--val-split", "0.25"}, "--val-split 0, this run asks for --val-split 0.25"},
+      {{"--dataset", "fashion-mnist"}, "--dataset mnist, this run asks for --dataset fashion-mnist"},
+      {{"--k1", "3"}, "--k1 5, this run asks for --k1 3"},
+      {{"--channels", "4,8"}, "--channels 6,16, this run asks for --channels 4,8"},
+      {{"--epochs", "1"}, "already holds 2 epochs, more than --epochs 1"},
+  };
+  for (const auto &c : cases) {
+    std::vector<std::string> extra = {"--epochs", "3", "--resume"};
+    extra.insert(extra.end(), c.first.begin(), c.first.end());
+    RunResult r = Run(TrainArgs(extra));
+    EXPECT_TRUE(FailsCleanly(r, kExitUsage, c.second));
+  }
+  EXPECT_TRUE(ReadBytes(out_ / kModel) == model) << "a refused resume changed the model";
+  EXPECT_TRUE(ReadBytes(out_ / kCkpt) == ckpt) << "a refused resume changed the checkpoint";
+  EXPECT_TRUE(ReadBytes(out_ / kLog) == log) << "a refused resume changed the log";
+  EXPECT_EQ(ListDir(out_), (std::set<std::string>{kModel, kLog, kCkpt}));
+  // What does not change the weights may differ: threads, log interval.
+  RunResult ok = Run(TrainArgs({"--epochs", "3", "--resume", "--threads", "1", "--lr", "0.010",
+                                "--log-every", "7"}));
+  ASSERT_TRUE(Succeeds(ok));
+  EXPECT_NE(ok.out.find("resumed from the checkpoint after epoch 2"), std::string::npos)
+      << ok.Describe();
+}
+
 TEST_F(Cli, IdsDeriveKernelsAndEpochs) {
   // 1234,5678: k1 = max digit 4, k2 = 9 - min digit 5 = 4,
   // epochs = max(max_i 1234[i] * 5678[i], 30) = 4 * 8 = 32 (--epochs 1 wins).
@@ -818,6 +938,50 @@ TEST_F(Cli, ValSplitHoldsOutTrainingImages) {
   EXPECT_NE(r.out.find("validating on " + std::to_string(kTrainN / 4) + " held-out images"),
             std::string::npos)
       << r.Describe();
+}
+
+// ---- tessera run: the whole pipeline on the tiny data ---------------------------
+
+TEST_F(Cli, RunDoesEveryStageAndReusesTheModel) {
+  if (!ts_plot_gnuplot_found(nullptr)) GTEST_SKIP() << "the plots stage needs gnuplot";
+  // --limit keeps training, the sweeps and hw-run's calibration short;
+  // hw-run checks 64 test images on the RTL (the whole generated test split)
+  const std::vector<std::string> run = {"run", "--dataset", "mnist", "--data", data_.string(),
+                                        "--epochs", "1", "--limit", "16", "--no-grid",
+                                        "--out", out_.string()};
+  RunResult r = RunIn(bin_, dir_, run, 120);
+  ASSERT_TRUE(Succeeds(r));
+  const char *const stages[] = {"train", "profile", "quant", "prune", "plots", "hw-run",
+                                "report"};
+  for (int i = 0; i < 7; i++) {
+    const std::string head = "==== [" + std::to_string(i + 1) + "/7] " + stages[i] + " ====";
+    EXPECT_NE(r.out.find(head), std::string::npos) << "no \"" << head << "\"\n" << r.Describe();
+  }
+  EXPECT_NE(r.out.find("all stages done"), std::string::npos) << r.Describe();
+  for (const char *f : {kModel, kCkpt, kLog, "run_config.csv", "profile.csv", "quant.csv",
+                        "prune.csv", "prune_accuracy.png", "weights_conv1.png", "hw.csv",
+                        "hw_accuracy.csv", "hw.json", "report.md"})
+    EXPECT_TRUE(fs::exists(out_ / f)) << f << " missing after tessera run";
+  for (const auto &f : ListDir(out_))
+    EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
+  EXPECT_NE(ReadText(out_ / "hw.json").find("\"mismatches\":\t0"), std::string::npos);
+  // Again with the same configuration: the model is reused, not retrained.
+  const Bytes model = ReadBytes(out_ / kModel);
+  RunResult again = RunIn(bin_, dir_, run, 120);
+  ASSERT_TRUE(Succeeds(again));
+  EXPECT_NE(again.out.find("==== [1/7] train ====\n" + (out_ / kModel).string() +
+                           " was trained to completion"),
+            std::string::npos)
+      << again.Describe();
+  EXPECT_TRUE(ReadBytes(out_ / kModel) == model) << "the reused model changed";
+}
+
+TEST_F(Cli, RunStopsWhenTrainingFails) {
+  RunResult r = Run({"run", "--dataset", "mnist", "--data", (dir_ / "none").string(),
+                     "--epochs", "1", "--out", out_.string()});
+  EXPECT_TRUE(r.exited && r.code == kExitRuntime) << r.Describe();
+  EXPECT_NE(r.err.find("training failed; stopping"), std::string::npos) << r.Describe();
+  EXPECT_EQ(r.out.find("[2/7]"), std::string::npos) << "a stage ran after training failed";
 }
 
 // ---- top level -------------------------------------------------------------------
