@@ -49,6 +49,15 @@ extern "C" {
 #define TS_HW_JOB_DEPTH 256  /* job queue entries (m, first tile, tile count) */
 #define TS_HW_ADDR_BITS 16   /* host port address width */
 
+/* ---- Sparse (zero-skipping) weight format, models/int/ts_sparse.h ------ */
+/* Each non-zero code travels with an R-bit relative index: the number of
+ * zero weights skipped since the previous entry (EIE style); gaps longer
+ * than 2^R - 1 cost one zero-code padding entry per 2^R positions. R = 5:
+ * at 90% sparsity a random filter needs ~3.5% padding entries (R = 4:
+ * ~23%, which alone would miss the 85%-of-ideal goal); docs/hw.md. */
+#define TS_HW_SPARSE_RBITS 5
+#define TS_HW_SPARSE_RUN_MAX ((1 << TS_HW_SPARSE_RBITS) - 1)
+
 /* ---- Host port register map (shim and RTL agree through this list) ---- */
 /* host_sel_i: which storage a host write goes to. */
 #define TS_HW_SEL_CFG 0  /* configuration registers, addr = TS_HW_CFG_* */
@@ -89,6 +98,9 @@ TS_HW_STATIC_ASSERT(TS_HW_WPORT_BITS % TS_HW_WBITS_MAX == 0,
 TS_HW_STATIC_ASSERT(TS_HW_WPORT_BITS <= 64, "packed words are uint64_t");
 TS_HW_STATIC_ASSERT(TS_HW_CHAN_SHIFT_LSB + TS_HW_SHIFT_BITS <= 64,
                     "a channel word {shift, mult, bias} must fit 64 bits");
+TS_HW_STATIC_ASSERT(TS_HW_WBITS_MAX + TS_HW_SPARSE_RBITS <= TS_HW_WPORT_BITS / 2 &&
+                        TS_HW_WBITS_MAX + TS_HW_SPARSE_RBITS < 32,
+                    "a sparse entry {run, code} must fit twice in a word and in 5 bits of width");
 TS_HW_STATIC_ASSERT(TS_HW_ABITS == 8, "activations travel as bytes");
 TS_HW_STATIC_ASSERT(TS_HW_WMEM_WORDS < (1 << TS_HW_ADDR_BITS) &&
                         TS_HW_ACT_ROWS <= (1 << TS_HW_ADDR_BITS) &&
