@@ -2,13 +2,16 @@
 // collection, run state and counters.
 //
 //   host --jobs--> [queue] --next job--> first idle lane (one per cycle)
+//   host --filter table {entries, words, word base} per m--> read at dispatch
 //   lanes --wreq--> [arbiter] --grant held for a whole filter--> weight port
 //   lanes --res_valid--> [round robin] --one tile a cycle--> output stage
 //   (pipelined: the output stage takes a tile every cycle)
 //
-// Dense and sparse runs use the same queue: the host cuts the flattened
-// tile list (i = m * tiles + t) into jobs; a lane that finishes early takes
-// the next job, which is how load imbalance from zero-skipping is absorbed.
+// Dense and sparse runs use the same queue: the host cuts each filter's
+// tiles into jobs (a job never crosses a filter, so filters of any size can
+// sit anywhere in the weight memory) and orders them by their non-zero
+// counts (sim/ts_hw_plan.cc); a lane that finishes early takes the next
+// job, which is how load imbalance from zero-skipping is absorbed.
 module tessera_ctrl
   import tessera_pkg::*;
 #(
@@ -16,7 +19,8 @@ module tessera_ctrl
   parameter int unsigned Cols = tessera_hw_pkg::HW_COLS,
   localparam int unsigned ColW = $clog2(Cols + 1),
   localparam int unsigned RowW = (Rows > 1) ? $clog2(Rows) : 1,
-  localparam int unsigned Fw   = tessera_hw_pkg::HW_JOB_FIELD_BITS
+  localparam int unsigned Fw   = tessera_hw_pkg::HW_JOB_FIELD_BITS,
+  localparam int unsigned Ff   = tessera_hw_pkg::HW_FILT_FIELD_BITS
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,
@@ -24,9 +28,12 @@ module tessera_ctrl
   input  logic                        job_we_i,
   input  logic [JOB_AW-1:0]           job_waddr_i,
   input  logic [3*Fw-1:0]             job_wdata_i,   // {count, t, m}
+  input  logic                        filt_we_i,
+  input  logic [M_W-1:0]              filt_waddr_i,
+  input  logic [3*Ff-1:0]             filt_wdata_i,  // {entries, words, word base}
   input  logic [JOB_AW:0]             cfg_njobs_i,
   input  logic [TILE_W-1:0]           cfg_tiles_i,
-  input  logic [LANE_AW:0]            cfg_wrow_i,
+  input  logic [K_W-1:0]              cfg_k_i,
   input  logic                        start_i,
   output logic                        busy_o,
   output logic                        clear_o,       // first cycle of a run
@@ -36,7 +43,10 @@ module tessera_ctrl
   output logic [TILE_W-1:0]           job_t_o,
   output logic [OUT_AW:0]             job_count_o,
   output logic [OUT_AW-1:0]           job_row_o,
+  output logic [ACT_AW-1:0]           job_abase_o,
   output logic [WMEM_AW-1:0]          job_wbase_o,
+  output logic [LANE_AW:0]            job_words_o,
+  output logic [ENT_W-1:0]            job_entries_o,
   input  logic [Rows-1:0]             lane_idle_i,
   input  logic [Rows-1:0]             lane_busy_i,
   // Weight port.
@@ -51,16 +61,22 @@ module tessera_ctrl
   input  logic                        out_pending_i, // output stage holds a tile
   // Activity.
   input  logic [Rows-1:0][ColW-1:0]   mac_cols_i,
+  input  logic [Rows-1:0][ColW-1:0]   nz_cols_i,
+  input  logic [Rows-1:0][K_W-1:0]    skip_i,
   input  logic [Rows-1:0]             wissue_i,
   input  logic [Rows-1:0]             run_i,
   input  logic [Rows-1:0]             load_i,
   input  logic [Rows-1:0]             stall_i,
   output logic [CNT_W-1:0]            cnt_cycles_o,
   output logic [CNT_W-1:0]            cnt_macs_o,
+  output logic [CNT_W-1:0]            cnt_nz_macs_o,
+  output logic [CNT_W-1:0]            cnt_skipped_o,
   output logic [CNT_W-1:0]            cnt_wport_o,
   output logic [CNT_W-1:0]            cnt_lane_run_o,
   output logic [CNT_W-1:0]            cnt_lane_load_o,
-  output logic [CNT_W-1:0]            cnt_lane_stall_o
+  output logic [CNT_W-1:0]            cnt_lane_stall_o,
+  output logic [CNT_W-1:0]            cnt_lane_idle_o,
+  output logic [CNT_W-1:0]            cnt_tiles_o
 );
   logic [3*Fw-1:0] jobs_q [tessera_hw_pkg::HW_JOB_DEPTH];
   logic [3*Fw-1:0] job;
@@ -70,9 +86,15 @@ module tessera_ctrl
   logic [RowW-1:0] idle_lane;
   logic            any_idle;
 
+  logic [3*Ff-1:0] filt_q [tessera_hw_pkg::HW_CHAN_DEPTH];
+  logic [3*Ff-1:0] filt;
+
   always_ff @(posedge clk_i) begin
     if (job_we_i) begin
       jobs_q[job_waddr_i] <= job_wdata_i;
+    end
+    if (filt_we_i) begin
+      filt_q[filt_waddr_i] <= filt_wdata_i;
     end
   end
 
@@ -94,6 +116,7 @@ module tessera_ctrl
   assign dispatch = busy_q && !clear_q && (jp_q < cfg_njobs_i) && any_idle;
   assign jm       = M_W'(job[0 +: Fw]);
   assign jt       = TILE_W'(job[Fw +: Fw]);
+  assign filt     = filt_q[jm];
 
   // The job is registered with its lane's valid bit; the two multiplies
   // happen once per job, not per tile.
@@ -102,13 +125,19 @@ module tessera_ctrl
   logic [TILE_W-1:0]  job_t_q;
   logic [OUT_AW:0]    job_count_q;
   logic [OUT_AW-1:0]  job_row_q;
+  logic [ACT_AW-1:0]  job_abase_q;
   logic [WMEM_AW-1:0] job_wbase_q;
+  logic [LANE_AW:0]   job_words_q;
+  logic [ENT_W-1:0]   job_entries_q;
   assign job_valid_o = job_valid_q;
   assign job_m_o     = job_m_q;
   assign job_t_o     = job_t_q;
   assign job_count_o = job_count_q;
   assign job_row_o   = job_row_q;
-  assign job_wbase_o = job_wbase_q;
+  assign job_abase_o   = job_abase_q;
+  assign job_wbase_o   = job_wbase_q;
+  assign job_words_o   = job_words_q;
+  assign job_entries_o = job_entries_q;
 
   // ---- Weight port: one owner for a whole filter load.
   logic            wown_valid_d, wown_valid_q;
@@ -175,18 +204,25 @@ module tessera_ctrl
   end
 
   // ---- Counters (cleared at start, counting while busy).
-  logic [CNT_W-1:0] cycles_q, macs_q, wport_q, run_q, load_q, stall_q;
-  logic [CNT_W-1:0] macs_inc, run_inc, load_inc, stall_inc;
+  logic [CNT_W-1:0] cycles_q, macs_q, nz_q, skip_q, wport_q, run_q, load_q, stall_q;
+  logic [CNT_W-1:0] idle_q, tiles_q;
+  logic [CNT_W-1:0] macs_inc, nz_inc, skip_inc, run_inc, load_inc, stall_inc, idle_inc;
   always_comb begin
     macs_inc  = '0;
+    nz_inc    = '0;
+    skip_inc  = '0;
     run_inc   = '0;
     load_inc  = '0;
     stall_inc = '0;
+    idle_inc  = '0;
     for (int r = 0; r < Rows; r++) begin
       macs_inc  += CNT_W'(mac_cols_i[r]);
+      nz_inc    += CNT_W'(nz_cols_i[r]);
+      skip_inc  += CNT_W'(skip_i[r]);
       run_inc   += CNT_W'(run_i[r]);
       load_inc  += CNT_W'(load_i[r]);
       stall_inc += CNT_W'(stall_i[r]);
+      idle_inc  += CNT_W'(lane_idle_i[r] && !lane_busy_i[r]);
     end
   end
 
@@ -200,16 +236,23 @@ module tessera_ctrl
       job_t_q      <= '0;
       job_count_q  <= '0;
       job_row_q    <= '0;
+      job_abase_q  <= '0;
       job_wbase_q  <= '0;
+      job_words_q  <= '0;
+      job_entries_q <= '0;
       wown_valid_q <= 1'b0;
       wown_q       <= '0;
       rr_q         <= '0;
       cycles_q     <= '0;
       macs_q       <= '0;
+      nz_q         <= '0;
+      skip_q       <= '0;
       wport_q      <= '0;
       run_q        <= '0;
       load_q       <= '0;
       stall_q      <= '0;
+      idle_q       <= '0;
+      tiles_q      <= '0;
     end else begin
       busy_q       <= busy_d;
       clear_q      <= start_i && !busy_q;
@@ -223,7 +266,10 @@ module tessera_ctrl
         job_t_q     <= jt;
         job_count_q <= (OUT_AW+1)'(job[2*Fw +: Fw]);
         job_row_q   <= OUT_AW'(32'(jm) * 32'(cfg_tiles_i) + 32'(jt));
-        job_wbase_q <= WMEM_AW'(32'(jm) * 32'(cfg_wrow_i));
+        job_abase_q <= ACT_AW'(32'(jt) * 32'(cfg_k_i));
+        job_wbase_q   <= WMEM_AW'(filt[0 +: Ff]);
+        job_words_q   <= (LANE_AW+1)'(filt[Ff +: Ff]);
+        job_entries_q <= ENT_W'(filt[2*Ff +: Ff]);
       end
       wown_valid_q <= wown_valid_d;
       wown_q       <= wown_d;
@@ -231,17 +277,25 @@ module tessera_ctrl
       if (start_i && !busy_q) begin
         cycles_q <= '0;
         macs_q   <= '0;
+        nz_q     <= '0;
+        skip_q   <= '0;
         wport_q  <= '0;
         run_q    <= '0;
         load_q   <= '0;
         stall_q  <= '0;
+        idle_q   <= '0;
+        tiles_q  <= '0;
       end else if (busy_q) begin
         cycles_q <= cycles_q + 1'b1;
         macs_q   <= macs_q + macs_inc;
+        nz_q     <= nz_q + nz_inc;
+        skip_q   <= skip_q + skip_inc;
         wport_q  <= wport_q + CNT_W'(|wissue_i);
         run_q    <= run_q + run_inc;
         load_q   <= load_q + load_inc;
         stall_q  <= stall_q + stall_inc;
+        idle_q   <= idle_q + idle_inc;
+        tiles_q  <= tiles_q + CNT_W'(res_sel_valid_o);
       end
     end
   end
@@ -250,6 +304,10 @@ module tessera_ctrl
   assign clear_o          = clear_q;
   assign cnt_cycles_o     = cycles_q;
   assign cnt_macs_o       = macs_q;
+  assign cnt_nz_macs_o    = nz_q;
+  assign cnt_skipped_o    = skip_q;
+  assign cnt_lane_idle_o  = idle_q;
+  assign cnt_tiles_o      = tiles_q;
   assign cnt_wport_o      = wport_q;
   assign cnt_lane_run_o   = run_q;
   assign cnt_lane_load_o  = load_q;

@@ -32,6 +32,11 @@ package tessera_pkg;
   localparam int unsigned WPW_W   = $clog2(HW_WPORT_BITS + 1);
   // Bit offset of a weight inside its packed word.
   localparam int unsigned BOFF_W  = $clog2(HW_WPORT_BITS);
+  // Sparse entries {run, code}: run bits, entry count of a filter (<= K_MAX).
+  localparam int unsigned RUN_W   = HW_SPARSE_RBITS;
+  localparam int unsigned ENT_W   = K_W;
+  // Entry width E = B (dense) or B + RUN_W (sparse).
+  localparam int unsigned EBITS_W = $clog2(HW_WBITS_MAX + HW_SPARSE_RBITS + 1);
   // Product of a B_max weight and a sign- or zero-extended byte.
   localparam int unsigned PROD_W  = W_W + HW_ABITS + 1;
   // Counters read by the host.
@@ -42,7 +47,8 @@ package tessera_pkg;
     SelWmem = HW_SEL_BITS'(HW_SEL_WMEM),
     SelAct  = HW_SEL_BITS'(HW_SEL_ACT),
     SelChan = HW_SEL_BITS'(HW_SEL_CHAN),
-    SelJob  = HW_SEL_BITS'(HW_SEL_JOB)
+    SelJob  = HW_SEL_BITS'(HW_SEL_JOB),
+    SelFilt = HW_SEL_BITS'(HW_SEL_FILT)
   } host_sel_e;
 
   typedef enum logic [1:0] {
@@ -51,8 +57,9 @@ package tessera_pkg;
     OutS8  = 2'(INT_OUT_S8)
   } out_mode_e;
 
-  // Weights per 64-bit word at B bits (a small ROM after synthesis).
-  function automatic logic [WPW_W-1:0] weights_per_word(logic [WBITS_W-1:0] wbits);
+  // Entries per 64-bit word at E bits (E = B dense, B + RUN_W sparse; a
+  // small ROM after synthesis).
+  function automatic logic [WPW_W-1:0] weights_per_word(logic [EBITS_W-1:0] wbits);
     return (wbits == '0) ? '0 : WPW_W'(HW_WPORT_BITS / 32'(wbits));
   endfunction
 

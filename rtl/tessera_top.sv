@@ -9,10 +9,12 @@
 //      +------------+-------->| lane R |--res--> requant x Cols --> out buf --> host
 //                                                (bias, mult, shift per m)
 //
-// A run: the host writes configuration, packed weights (rows m of the
-// filter matrix), activation rows (k * tiles + t), per-channel {shift,
-// mult, bias}, and a job list; pulses start_i; waits for busy_o to fall;
-// reads out rows (m * tiles + t) and the counters. Numbers follow
+// A run: the host writes configuration (dense or sparse mode), packed
+// weights (dense: B-bit codes; sparse: ts_sparse entries {run, code}), the
+// filter table (per m: word base, words, entries), activation rows
+// (t * K + k), per-channel {shift, mult, bias}, and a job list; pulses
+// start_i; waits for busy_o to fall; reads out rows (m * tiles + t) and the
+// counters. Numbers follow
 // docs/int-arith.md exactly (checked by tests/rtl against models/int/ts_int.c).
 module tessera_top
   import tessera_pkg::*;
@@ -26,7 +28,8 @@ module tessera_top
   localparam int unsigned ActW    = Cols * tessera_hw_pkg::HW_ABITS,
   localparam int unsigned HostW   = (ActW > 64) ? ActW : 64,
   localparam int unsigned ChanW   = tessera_hw_pkg::HW_CHAN_SHIFT_LSB + tessera_hw_pkg::HW_SHIFT_BITS,
-  localparam int unsigned Fw      = tessera_hw_pkg::HW_JOB_FIELD_BITS
+  localparam int unsigned Fw      = tessera_hw_pkg::HW_JOB_FIELD_BITS,
+  localparam int unsigned Ff      = tessera_hw_pkg::HW_FILT_FIELD_BITS
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
@@ -44,25 +47,32 @@ module tessera_top
   // Counters of the last run.
   output logic [CNT_W-1:0]        cnt_cycles_o,
   output logic [CNT_W-1:0]        cnt_macs_o,
+  output logic [CNT_W-1:0]        cnt_nz_macs_o,
+  output logic [CNT_W-1:0]        cnt_skipped_o,
   output logic [CNT_W-1:0]        cnt_wport_o,
   output logic [CNT_W-1:0]        cnt_lane_run_o,
   output logic [CNT_W-1:0]        cnt_lane_load_o,
-  output logic [CNT_W-1:0]        cnt_lane_stall_o
+  output logic [CNT_W-1:0]        cnt_lane_stall_o,
+  output logic [CNT_W-1:0]        cnt_lane_idle_o,
+  output logic [CNT_W-1:0]        cnt_tiles_o
 );
   // ---- Configuration registers.
   logic [K_W-1:0]     cfg_k_q;
   logic [TILE_W-1:0]  cfg_tiles_q;
   logic [ColW-1:0]    cfg_last_cols_q;
   logic [WBITS_W-1:0] cfg_wbits_q;
-  logic [LANE_AW:0]   cfg_wrow_q;
+  logic               cfg_sparse_q;
   logic               cfg_act_signed_q;
   out_mode_e          cfg_out_mode_q;
   logic [JOB_AW:0]    cfg_njobs_q;
-  logic [WPW_W-1:0]   cfg_wpw;
+  logic [EBITS_W-1:0] cfg_ebits;
+  logic [WPW_W-1:0]   cfg_epw;
 
   logic cfg_we;
-  assign cfg_we  = host_we_i && (host_sel_i == SelCfg);
-  assign cfg_wpw = weights_per_word(cfg_wbits_q);
+  assign cfg_we    = host_we_i && (host_sel_i == SelCfg);
+  // Entry bits: a dense entry is the code alone, a sparse one adds its run.
+  assign cfg_ebits = EBITS_W'(cfg_wbits_q) + (cfg_sparse_q ? EBITS_W'(RUN_W) : '0);
+  assign cfg_epw   = weights_per_word(cfg_ebits);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -70,7 +80,7 @@ module tessera_top
       cfg_tiles_q      <= TILE_W'(1);
       cfg_last_cols_q  <= ColW'(Cols);
       cfg_wbits_q      <= WBITS_W'(tessera_hw_pkg::HW_WBITS_MAX);
-      cfg_wrow_q       <= (LANE_AW+1)'(1);
+      cfg_sparse_q     <= 1'b0;
       cfg_act_signed_q <= 1'b0;
       cfg_out_mode_q   <= OutAcc;
       cfg_njobs_q      <= '0;
@@ -80,7 +90,7 @@ module tessera_top
         tessera_hw_pkg::HW_CFG_TILES:      cfg_tiles_q      <= TILE_W'(host_wdata_i);
         tessera_hw_pkg::HW_CFG_LAST_COLS:  cfg_last_cols_q  <= ColW'(host_wdata_i);
         tessera_hw_pkg::HW_CFG_WBITS:      cfg_wbits_q      <= WBITS_W'(host_wdata_i);
-        tessera_hw_pkg::HW_CFG_WROW:       cfg_wrow_q       <= (LANE_AW+1)'(host_wdata_i);
+        tessera_hw_pkg::HW_CFG_SPARSE:     cfg_sparse_q     <= host_wdata_i[0];
         tessera_hw_pkg::HW_CFG_ACT_SIGNED: cfg_act_signed_q <= host_wdata_i[0];
         tessera_hw_pkg::HW_CFG_OUT_MODE:   cfg_out_mode_q   <= out_mode_e'(host_wdata_i[1:0]);
         tessera_hw_pkg::HW_CFG_NJOBS:      cfg_njobs_q      <= (JOB_AW+1)'(host_wdata_i);
@@ -103,7 +113,10 @@ module tessera_top
   logic [TILE_W-1:0]               job_t;
   logic [OUT_AW:0]                 job_count;
   logic [OUT_AW-1:0]               job_row;
+  logic [ACT_AW-1:0]               job_abase;
   logic [WMEM_AW-1:0]              job_wbase;
+  logic [LANE_AW:0]                job_words;
+  logic [ENT_W-1:0]                job_entries;
   // Per-lane buses are unpacked arrays: with a packed [Rows][wide] vector the
   // simulator rebuilt the whole 9216-bit concatenation every cycle.
   logic [WMEM_AW-1:0]              waddr [Rows];
@@ -116,7 +129,8 @@ module tessera_top
   logic [M_W-1:0]                  res_m [Rows];
   logic [OUT_AW-1:0]               res_row [Rows];
   logic [Cols*AccBits-1:0]         res_acc [Rows];
-  logic [Rows-1:0][ColW-1:0]       mac_cols;
+  logic [Rows-1:0][ColW-1:0]       mac_cols, nz_cols;
+  logic [Rows-1:0][K_W-1:0]        skip;
   logic [Rows-1:0]                 run, load, stall;
   logic                            clear, res_sel_valid, busy;
   logic [RowW-1:0]                 res_sel;
@@ -155,8 +169,9 @@ module tessera_top
       .cfg_tiles_i      (cfg_tiles_q),
       .cfg_last_cols_i  (cfg_last_cols_q),
       .cfg_wbits_i      (cfg_wbits_q),
-      .cfg_wpw_i        (cfg_wpw),
-      .cfg_wrow_i       (cfg_wrow_q),
+      .cfg_ebits_i      (cfg_ebits),
+      .cfg_epw_i        (cfg_epw),
+      .cfg_sparse_i     (cfg_sparse_q),
       .cfg_act_signed_i (cfg_act_signed_q),
       .clear_i          (clear),
       .job_valid_i      (job_valid[r]),
@@ -164,7 +179,10 @@ module tessera_top
       .job_t_i          (job_t),
       .job_count_i      (job_count),
       .job_row_i        (job_row),
+      .job_abase_i      (job_abase),
       .job_wbase_i      (job_wbase),
+      .job_words_i      (job_words),
+      .job_entries_i    (job_entries),
       .idle_o           (lane_idle[r]),
       .busy_o           (lane_busy[r]),
       .wreq_o           (wreq[r]),
@@ -181,6 +199,8 @@ module tessera_top
       .res_row_o        (res_row[r]),
       .res_acc_o        (res_acc[r]),
       .mac_cols_o       (mac_cols[r]),
+      .nz_cols_o        (nz_cols[r]),
+      .skip_o           (skip[r]),
       .run_o            (run[r]),
       .load_o           (load[r]),
       .stall_o          (stall[r])
@@ -245,9 +265,12 @@ module tessera_top
     .job_we_i         (host_we_i && host_sel_i == SelJob),
     .job_waddr_i      (JOB_AW'(host_addr_i)),
     .job_wdata_i      (host_wdata_i[3*Fw-1:0]),
+    .filt_we_i        (host_we_i && host_sel_i == SelFilt),
+    .filt_waddr_i     (M_W'(host_addr_i)),
+    .filt_wdata_i     (host_wdata_i[3*Ff-1:0]),
     .cfg_njobs_i      (cfg_njobs_q),
     .cfg_tiles_i      (cfg_tiles_q),
-    .cfg_wrow_i       (cfg_wrow_q),
+    .cfg_k_i          (cfg_k_q),
     .start_i          (start_i),
     .busy_o           (busy),
     .clear_o          (clear),
@@ -256,7 +279,10 @@ module tessera_top
     .job_t_o          (job_t),
     .job_count_o      (job_count),
     .job_row_o        (job_row),
+    .job_abase_o      (job_abase),
     .job_wbase_o      (job_wbase),
+    .job_words_o      (job_words),
+    .job_entries_o    (job_entries),
     .lane_idle_i      (lane_idle),
     .lane_busy_i      (lane_busy),
     .wreq_i           (wreq),
@@ -268,12 +294,18 @@ module tessera_top
     .res_sel_o        (res_sel),
     .out_pending_i    (os_valid_q),
     .mac_cols_i       (mac_cols),
+    .nz_cols_i        (nz_cols),
+    .skip_i           (skip),
     .wissue_i         (wissue),
     .run_i            (run),
     .load_i           (load),
     .stall_i          (stall),
     .cnt_cycles_o     (cnt_cycles_o),
     .cnt_macs_o       (cnt_macs_o),
+    .cnt_nz_macs_o    (cnt_nz_macs_o),
+    .cnt_skipped_o    (cnt_skipped_o),
+    .cnt_lane_idle_o  (cnt_lane_idle_o),
+    .cnt_tiles_o      (cnt_tiles_o),
     .cnt_wport_o      (cnt_wport_o),
     .cnt_lane_run_o   (cnt_lane_run_o),
     .cnt_lane_load_o  (cnt_lane_load_o),
@@ -296,9 +328,6 @@ module tessera_top
       cfg_k_q >= K_W'(1) && 32'(cfg_k_q) <= tessera_hw_pkg::HW_K_MAX &&
       cfg_wbits_q >= WBITS_W'(tessera_hw_pkg::HW_WBITS_MIN) &&
       32'(cfg_wbits_q) <= tessera_hw_pkg::HW_WBITS_MAX &&
-      32'(cfg_wrow_q) * 32'(cfg_wpw) >= 32'(cfg_k_q) &&
-      (32'(cfg_wrow_q) - 1) * 32'(cfg_wpw) < 32'(cfg_k_q) &&
-      32'(cfg_wrow_q) <= tessera_hw_pkg::HW_LANE_WORDS &&
       cfg_tiles_q >= TILE_W'(1) &&
       cfg_last_cols_q >= ColW'(1) && 32'(cfg_last_cols_q) <= Cols &&
       32'(cfg_k_q) * 32'(cfg_tiles_q) <= tessera_hw_pkg::HW_ACT_ROWS &&
@@ -306,8 +335,8 @@ module tessera_top
 
   a_start_config_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
       (start_i && !busy) |-> start_ok)
-    else $error("tessera_top: illegal configuration at start (k=%0d B=%0d wrow=%0d tiles=%0d)",
-                cfg_k_q, cfg_wbits_q, cfg_wrow_q, cfg_tiles_q);
+    else $error("tessera_top: illegal configuration at start (k=%0d B=%0d sparse=%0d tiles=%0d)",
+                cfg_k_q, cfg_wbits_q, cfg_sparse_q, cfg_tiles_q);
   a_no_host_write_busy: assert property (@(posedge clk_i) disable iff (!rst_ni)
       host_we_i |-> !busy)
     else $error("tessera_top: host write during a run");
@@ -316,7 +345,8 @@ module tessera_top
                      (host_sel_i == SelWmem && 32'(host_addr_i) < tessera_hw_pkg::HW_WMEM_WORDS) ||
                      (host_sel_i == SelAct  && 32'(host_addr_i) < tessera_hw_pkg::HW_ACT_ROWS) ||
                      (host_sel_i == SelChan && 32'(host_addr_i) < tessera_hw_pkg::HW_CHAN_DEPTH) ||
-                     (host_sel_i == SelJob  && 32'(host_addr_i) < tessera_hw_pkg::HW_JOB_DEPTH)))
+                     (host_sel_i == SelJob  && 32'(host_addr_i) < tessera_hw_pkg::HW_JOB_DEPTH) ||
+                     (host_sel_i == SelFilt && 32'(host_addr_i) < tessera_hw_pkg::HW_CHAN_DEPTH)))
     else $error("tessera_top: host write to sel %0d address %0d out of range", host_sel_i, host_addr_i);
   a_bias_add_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
       os_valid_q |-> (os_ovf == '0))

@@ -62,21 +62,24 @@ extern "C" {
 /* host_sel_i: which storage a host write goes to. */
 #define TS_HW_SEL_CFG 0  /* configuration registers, addr = TS_HW_CFG_* */
 #define TS_HW_SEL_WMEM 1 /* packed weight word, addr = word index */
-#define TS_HW_SEL_ACT 2  /* activation row (COLS bytes), addr = k * tiles + t */
+#define TS_HW_SEL_ACT 2  /* activation row (COLS bytes), addr = t * K + k */
 #define TS_HW_SEL_CHAN 3 /* {shift, mult, bias} of output channel addr */
 #define TS_HW_SEL_JOB 4  /* job {count, first tile, m}, addr = job index */
+#define TS_HW_SEL_FILT 5 /* filter table {entries, words, word base} of channel addr */
 #define TS_HW_SEL_BITS 3
 /* Configuration registers (written with TS_HW_SEL_CFG before start). */
 #define TS_HW_CFG_K 0          /* dot-product length, 1..K_MAX */
 #define TS_HW_CFG_TILES 1      /* column tiles T = ceil(n / COLS) */
 #define TS_HW_CFG_LAST_COLS 2  /* valid columns of the last tile, 1..COLS */
 #define TS_HW_CFG_WBITS 3      /* B, 1..16 */
-#define TS_HW_CFG_WROW 4       /* packed words per filter row */
+#define TS_HW_CFG_SPARSE 4     /* 1: filters are ts_sparse entries {run, code} */
 #define TS_HW_CFG_ACT_SIGNED 5 /* 1: activation bytes are int8 */
 #define TS_HW_CFG_OUT_MODE 6   /* a ts_int_out value */
 #define TS_HW_CFG_NJOBS 7      /* jobs in the queue */
 /* Field layout of a job word and a channel word (LSB first). */
-#define TS_HW_JOB_FIELD_BITS 16 /* m, first tile, tile count: 16 bits each */
+#define TS_HW_JOB_FIELD_BITS 16 /* m, first tile, tile count: 16 bits each;
+                                   a job stays inside one filter m */
+#define TS_HW_FILT_FIELD_BITS 16 /* word base, words, entries: 16 bits each */
 #define TS_HW_CHAN_BIAS_LSB 0
 #define TS_HW_CHAN_MULT_LSB TS_HW_ACC_BITS
 #define TS_HW_CHAN_SHIFT_LSB (TS_HW_ACC_BITS + TS_HW_MULT_BITS)
