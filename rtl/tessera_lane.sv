@@ -26,63 +26,60 @@
 // tile). Cycle c decodes the entry and reads the activation row; cycle c+1
 // accumulates.
 module tessera_lane
-  import tessera_pkg::*;
 #(
-  parameter int unsigned Cols    = tessera_hw_pkg::HW_COLS,
-  parameter int unsigned AccBits = tessera_hw_pkg::HW_ACC_BITS,
-  localparam int unsigned ColW   = $clog2(Cols + 1),
-  localparam int unsigned ActW   = Cols * tessera_hw_pkg::HW_ABITS
+  parameter int unsigned AccBits = tessera_pkg::HW_ACC_BITS,
+  localparam int unsigned Cols   = tessera_pkg::HW_COLS
 ) (
   input  logic                     clk_i,
   input  logic                     rst_ni,
   // Configuration, stable while the array runs.
-  input  logic [K_W-1:0]           cfg_k_i,
-  input  logic [TILE_W-1:0]        cfg_tiles_i,
-  input  logic [ColW-1:0]          cfg_last_cols_i,
-  input  logic [WBITS_W-1:0]       cfg_wbits_i,
-  input  logic [EBITS_W-1:0]       cfg_ebits_i,  // entry bits: B, or B + RUN_W sparse
-  input  logic [WPW_W-1:0]         cfg_epw_i,    // entries per word
+  input  logic [tessera_pkg::K_W-1:0]           cfg_k_i,
+  input  logic [tessera_pkg::TILE_W-1:0]        cfg_tiles_i,
+  input  logic [tessera_pkg::COL_W-1:0]          cfg_last_cols_i,
+  input  logic [tessera_pkg::WBITS_W-1:0]       cfg_wbits_i,
+  input  logic [tessera_pkg::EBITS_W-1:0]       cfg_ebits_i,  // entry bits: B, or B + tessera_pkg::RUN_W sparse
+  input  logic [tessera_pkg::WPW_W-1:0]         cfg_epw_i,    // entries per word
   input  logic                     cfg_sparse_i,
   input  logic                     cfg_act_signed_i,
   input  logic                     clear_i,      // start of a run: forget the cached filter
   // Job from the controller.
   input  logic                     job_valid_i,
-  input  logic [M_W-1:0]           job_m_i,
-  input  logic [TILE_W-1:0]        job_t_i,
-  input  logic [OUT_AW:0]          job_count_i,
-  input  logic [OUT_AW-1:0]        job_row_i,    // m * tiles + t
-  input  logic [ACT_AW-1:0]        job_abase_i,  // t * K
-  input  logic [WMEM_AW-1:0]       job_wbase_i,  // filter m's first word
-  input  logic [LANE_AW:0]         job_words_i,  // its words
-  input  logic [ENT_W-1:0]         job_entries_i,// its entries (>= 1)
+  input  logic [tessera_pkg::M_W-1:0]           job_m_i,
+  input  logic [tessera_pkg::TILE_W-1:0]        job_t_i,
+  input  logic [tessera_pkg::OUT_AW:0]          job_count_i,
+  input  logic [tessera_pkg::OUT_AW-1:0]        job_row_i,    // m * tiles + t
+  input  logic [tessera_pkg::ACT_AW-1:0]        job_abase_i,  // t * K
+  input  logic [tessera_pkg::WMEM_AW-1:0]       job_wbase_i,  // filter m's first word
+  input  logic [tessera_pkg::LANE_AW:0]         job_words_i,  // its words
+  input  logic [tessera_pkg::ENT_W-1:0]         job_entries_i,// its entries (>= 1)
   output logic                     idle_o,
   output logic                     busy_o,       // anything in flight
   // Shared weight port (granted by the controller for a whole filter).
   output logic                     wreq_o,
   input  logic                     wgnt_i,
   output logic                     wissue_o,     // address valid this cycle
-  output logic [WMEM_AW-1:0]       waddr_o,
-  input  logic [tessera_hw_pkg::HW_WPORT_BITS-1:0] wdata_i,
+  output logic [tessera_pkg::WMEM_AW-1:0]       waddr_o,
+  input  logic [tessera_pkg::HW_WPORT_BITS-1:0] wdata_i,
   // Own activation read port.
   output logic                     are_o,
-  output logic [ACT_AW-1:0]        aaddr_o,
-  input  logic [ActW-1:0]          adata_i,
+  output logic [tessera_pkg::ACT_AW-1:0]        aaddr_o,
+  input  logic [tessera_pkg::ACT_W-1:0]          adata_i,
   // Result of a finished tile.
   output logic                     res_valid_o,
   input  logic                     res_take_i,
-  output logic [M_W-1:0]           res_m_o,
-  output logic [OUT_AW-1:0]        res_row_o,
+  output logic [tessera_pkg::M_W-1:0]           res_m_o,
+  output logic [tessera_pkg::OUT_AW-1:0]        res_row_o,
   output logic [Cols*AccBits-1:0]  res_acc_o,
   // Activity, for the counters.
-  output logic [ColW-1:0]          mac_cols_o,   // MACs issued this cycle (valid columns)
-  output logic [ColW-1:0]          nz_cols_o,    // of those, with a non-zero weight
-  output logic [K_W-1:0]           skip_o,       // weights not issued by the tile ending now
+  output logic [tessera_pkg::COL_W-1:0]          mac_cols_o,   // MACs issued this cycle (valid columns)
+  output logic [tessera_pkg::COL_W-1:0]          nz_cols_o,    // of those, with a non-zero weight
+  output logic [tessera_pkg::K_W-1:0]           skip_o,       // weights not issued by the tile ending now
   output logic                     run_o,        // issued an entry this cycle
   output logic                     load_o,       // waiting for / loading a filter
   output logic                     stall_o       // last entry held: result slot full
 );
-  localparam int unsigned ABits = tessera_hw_pkg::HW_ABITS;
-  localparam int unsigned WPort = tessera_hw_pkg::HW_WPORT_BITS;
+  localparam int unsigned ABits = tessera_pkg::HW_ABITS;
+  localparam int unsigned WPort = tessera_pkg::HW_WPORT_BITS;
 
   typedef enum logic [2:0] {
     StIdle, StLoad, StLoadWait, StPrime, StRun
@@ -91,58 +88,58 @@ module tessera_lane
   lane_state_e state_d, state_q;
 
   // Position in the job.
-  logic [M_W-1:0]     m_d, m_q;
-  logic [TILE_W-1:0]  t_d, t_q;
-  logic [OUT_AW:0]    count_d, count_q;   // tiles left, including the current one
-  logic [OUT_AW-1:0]  row_d, row_q;
-  logic [ACT_AW-1:0]  abase_d, abase_q;   // t * K
-  logic [WMEM_AW-1:0] wbase_d, wbase_q;
-  logic [LANE_AW:0]   words_d, words_q;
-  logic [ENT_W-1:0]   entries_d, entries_q;
+  logic [tessera_pkg::M_W-1:0]     m_d, m_q;
+  logic [tessera_pkg::TILE_W-1:0]  t_d, t_q;
+  logic [tessera_pkg::OUT_AW:0]    count_d, count_q;   // tiles left, including the current one
+  logic [tessera_pkg::OUT_AW-1:0]  row_d, row_q;
+  logic [tessera_pkg::ACT_AW-1:0]  abase_d, abase_q;   // t * K
+  logic [tessera_pkg::WMEM_AW-1:0] wbase_d, wbase_q;
+  logic [tessera_pkg::LANE_AW:0]   words_d, words_q;
+  logic [tessera_pkg::ENT_W-1:0]   entries_d, entries_q;
   // Filter cache.
   logic               cached_d, cached_q;
-  logic [M_W-1:0]     cached_m_d, cached_m_q;
+  logic [tessera_pkg::M_W-1:0]     cached_m_d, cached_m_q;
   // Filter load.
-  logic [LANE_AW:0]   ld_j_d, ld_j_q;
+  logic [tessera_pkg::LANE_AW:0]   ld_j_d, ld_j_q;
   logic               ld_wr_q;
-  logic [LANE_AW-1:0] ld_wr_idx_q;
+  logic [tessera_pkg::LANE_AW-1:0] ld_wr_idx_q;
   // Issue position inside the tile.
-  logic [ENT_W-1:0]   e_d, e_q;            // entry index
-  logic [K_W-1:0]     nk_d, nk_q;          // k of the previous entry + 1
-  logic [LANE_AW-1:0] wi_d, wi_q;          // word in the buffer's output register
-  logic [WPW_W-1:0]   slot_d, slot_q;      // entry inside the word
-  logic [BOFF_W-1:0]  boff_d, boff_q;      // = slot * E
+  logic [tessera_pkg::ENT_W-1:0]   e_d, e_q;            // entry index
+  logic [tessera_pkg::K_W-1:0]     nk_d, nk_q;          // k of the previous entry + 1
+  logic [tessera_pkg::LANE_AW-1:0] wi_d, wi_q;          // word in the buffer's output register
+  logic [tessera_pkg::WPW_W-1:0]   slot_d, slot_q;      // entry inside the word
+  logic [tessera_pkg::BOFF_W-1:0]  boff_d, boff_q;      // = slot * E
   // MAC stage.
   logic               p_valid_q, p_first_q, p_last_q, p_nz_q;
-  logic signed [W_W-1:0] p_w_q;
-  logic [M_W-1:0]     p_m_q;
-  logic [OUT_AW-1:0]  p_row_q;
-  logic [ColW-1:0]    p_cols_q;
+  logic signed [tessera_pkg::W_W-1:0] p_w_q;
+  logic [tessera_pkg::M_W-1:0]     p_m_q;
+  logic [tessera_pkg::OUT_AW-1:0]  p_row_q;
+  logic [tessera_pkg::COL_W-1:0]    p_cols_q;
   // Result slot.
   logic               res_valid_d, res_valid_q;
-  logic [M_W-1:0]     res_m_q;
-  logic [OUT_AW-1:0]  res_row_q;
+  logic [tessera_pkg::M_W-1:0]     res_m_q;
+  logic [tessera_pkg::OUT_AW-1:0]  res_row_q;
   logic [Cols*AccBits-1:0] res_acc_q;
 
   logic               issue, last_e, slot_last, ld_issue, ld_last, tile_cols_last;
   logic               fb_re;
-  logic [LANE_AW-1:0] fb_raddr;
-  logic [ColW-1:0]    tile_cols;
+  logic [tessera_pkg::LANE_AW-1:0] fb_raddr;
+  logic [tessera_pkg::COL_W-1:0]    tile_cols;
   logic [WPort-1:0]   fword, entry;
-  logic [RUN_W-1:0]   run;
-  logic [K_W-1:0]     k_cur;
-  logic [W_W-1:0]     w_raw;
-  logic [WBITS_W-1:0] ext_sh;
-  logic signed [W_W-1:0] w_ext;
+  logic [tessera_pkg::RUN_W-1:0]   run;
+  logic [tessera_pkg::K_W-1:0]     k_cur;
+  logic [tessera_pkg::W_W-1:0]     w_raw;
+  logic [tessera_pkg::WBITS_W-1:0] ext_sh;
+  logic signed [tessera_pkg::W_W-1:0] w_ext;
   logic [Cols*AccBits-1:0] sums;
   logic [Cols-1:0]    pe_ovf;
 
   // Decode the entry at the current slot: code in the low B bits, run above.
   assign entry  = fword >> boff_q;
-  assign run    = cfg_sparse_i ? RUN_W'(entry >> cfg_wbits_i) : '0;
-  assign k_cur  = nk_q + K_W'(run);
-  assign w_raw  = W_W'(entry);
-  assign ext_sh = WBITS_W'(W_W) - cfg_wbits_i;
+  assign run    = cfg_sparse_i ? tessera_pkg::RUN_W'(entry >> cfg_wbits_i) : '0;
+  assign k_cur  = nk_q + tessera_pkg::K_W'(run);
+  assign w_raw  = tessera_pkg::W_W'(entry);
+  assign ext_sh = tessera_pkg::WBITS_W'(tessera_pkg::W_W) - cfg_wbits_i;
   assign w_ext  = $signed(w_raw << ext_sh) >>> ext_sh;
 
   assign last_e    = (e_q == entries_q - 1'b1);
@@ -153,7 +150,7 @@ module tessera_lane
   assign issue     = (state_q == StRun) &&
                      !(last_e && (res_valid_q || (p_valid_q && p_last_q)));
   assign tile_cols_last = (t_q == cfg_tiles_i - 1'b1);
-  assign tile_cols = tile_cols_last ? cfg_last_cols_i : ColW'(Cols);
+  assign tile_cols = tile_cols_last ? cfg_last_cols_i : tessera_pkg::COL_W'(Cols);
   // Next word: after the word's last entry, or word 0 after the filter's
   // last entry (the next tile, or the next job if it keeps this filter).
   assign fb_re    = (state_q == StPrime) || (issue && (last_e || slot_last));
@@ -223,7 +220,7 @@ module tessera_lane
               wi_d   = wi_q + 1'b1;
             end else begin
               slot_d = slot_q + 1'b1;
-              boff_d = boff_q + BOFF_W'(cfg_ebits_i);
+              boff_d = boff_q + tessera_pkg::BOFF_W'(cfg_ebits_i);
             end
           end else begin
             // Tile done: next tile of the job, or idle.
@@ -235,7 +232,7 @@ module tessera_lane
             count_d = count_q - 1'b1;
             row_d   = row_q + 1'b1;
             t_d     = t_q + 1'b1;
-            abase_d = abase_q + ACT_AW'(cfg_k_i);
+            abase_d = abase_q + tessera_pkg::ACT_AW'(cfg_k_i);
             if (count_q == 1) begin
               state_d = StIdle;
             end
@@ -302,7 +299,7 @@ module tessera_lane
       cached_m_q  <= cached_m_d;
       ld_j_q      <= ld_j_d;
       ld_wr_q     <= ld_issue;
-      ld_wr_idx_q <= LANE_AW'(ld_j_q);
+      ld_wr_idx_q <= tessera_pkg::LANE_AW'(ld_j_q);
       e_q         <= e_d;
       nk_q        <= nk_d;
       wi_q        <= wi_d;
@@ -335,7 +332,7 @@ module tessera_lane
   // Filter buffer: packed words as they came from the weight memory.
   tessera_ram_1r1w #(
     .Width (WPort),
-    .Depth (tessera_hw_pkg::HW_LANE_WORDS)
+    .Depth (tessera_pkg::HW_LANE_WORDS)
   ) u_filter_buf (
     .clk_i   (clk_i),
     .we_i    (ld_wr_q),
@@ -366,27 +363,28 @@ module tessera_lane
   assign busy_o      = (state_q != StIdle) || p_valid_q || res_valid_q || ld_wr_q;
   assign wreq_o      = (state_q == StLoad) && !(wgnt_i && ld_last);
   assign wissue_o    = ld_issue;
-  assign waddr_o     = wbase_q + WMEM_AW'(ld_j_q);
+  assign waddr_o     = wbase_q + tessera_pkg::WMEM_AW'(ld_j_q);
   assign are_o       = issue;
-  assign aaddr_o     = abase_q + ACT_AW'(k_cur);
+  assign aaddr_o     = abase_q + tessera_pkg::ACT_AW'(k_cur);
   assign res_valid_o = res_valid_q;
   assign res_m_o     = res_m_q;
   assign res_row_o   = res_row_q;
   assign res_acc_o   = res_acc_q;
   assign mac_cols_o  = p_valid_q ? p_cols_q : '0;
   assign nz_cols_o   = (p_valid_q && p_nz_q) ? p_cols_q : '0;
-  assign skip_o      = (issue && last_e) ? (cfg_k_i - K_W'(entries_q)) : '0;
+  assign skip_o      = (issue && last_e) ? (cfg_k_i - tessera_pkg::K_W'(entries_q)) : '0;
   assign run_o       = issue;
   assign load_o      = (state_q == StLoad) || (state_q == StLoadWait) || (state_q == StPrime);
   assign stall_o     = (state_q == StRun) && !issue;
 
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
   // Protocol: jobs only reach an idle lane; results are only taken when there.
   a_job_to_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
       job_valid_i |-> (state_q == StIdle))
     else $error("tessera_lane: job dispatched to a busy lane");
   a_job_filter_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
       job_valid_i |-> (job_entries_i != '0 && job_words_i != '0 &&
-                       32'(job_words_i) <= tessera_hw_pkg::HW_LANE_WORDS &&
+                       32'(job_words_i) <= tessera_pkg::HW_LANE_WORDS &&
                        32'(job_entries_i) <= 32'(job_words_i) * 32'(cfg_epw_i)))
     else $error("tessera_lane: filter of %0d entries in %0d words is illegal",
                 job_entries_i, job_words_i);
@@ -394,7 +392,7 @@ module tessera_lane
       res_take_i |-> res_valid_q)
     else $error("tessera_lane: result taken from an empty slot");
   a_filter_fits: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      ld_issue |-> (32'(ld_j_q) < tessera_hw_pkg::HW_LANE_WORDS))
+      ld_issue |-> (32'(ld_j_q) < tessera_pkg::HW_LANE_WORDS))
     else $error("tessera_lane: filter of %0d words exceeds the buffer", words_q);
   // A sparse stream whose runs walk past K is malformed (ts_sparse.h).
   a_entry_k_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
@@ -407,5 +405,6 @@ module tessera_lane
   a_no_result_overwrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
       (p_valid_q && p_last_q) |-> !res_valid_q || res_take_i)
     else $error("tessera_lane: tile result overwrote an untaken one");
+`endif
 
 endmodule

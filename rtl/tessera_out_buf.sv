@@ -2,10 +2,9 @@
 // requantization stage, read by the host (combinational read: the host only
 // reads while the array is idle).
 module tessera_out_buf
-  import tessera_pkg::*;
 #(
-  parameter int unsigned Rows  = tessera_hw_pkg::HW_OUT_ROWS,
-  parameter int unsigned Width = tessera_hw_pkg::HW_COLS * tessera_hw_pkg::HW_ACC_BITS,
+  parameter int unsigned Rows  = tessera_pkg::HW_OUT_ROWS,
+  parameter int unsigned Width = tessera_pkg::HW_COLS * tessera_pkg::HW_ACC_BITS,
   localparam int unsigned Aw = $clog2(Rows)
 ) (
   input  logic             clk_i,
@@ -25,7 +24,9 @@ module tessera_out_buf
 
   assign rdata_o = mem_q[raddr_i];
 
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
   a_waddr_in_range: assert property (@(posedge clk_i) we_i |-> (32'(waddr_i) < Rows))
     else $error("tessera_out_buf: write row %0d >= %0d rows", waddr_i, Rows);
+`endif
 
 endmodule

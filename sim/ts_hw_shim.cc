@@ -19,8 +19,8 @@
 
 namespace {
 
-constexpr int kActW = TS_HW_COLS * TS_HW_ABITS;                 // bits
-constexpr int kHostWords = (kActW > 64 ? kActW : 64) / 32;      // host data, 32-bit words
+constexpr int kActW = TS_HW_ACT_ROW_BITS;                       // bits
+constexpr int kHostWords = TS_HW_HOST_BITS / 32;                // host data, 32-bit words
 
 template <typename W>
 int64_t get_signed(const W &w, int lsb, int bits) {
@@ -58,7 +58,7 @@ struct ts_hw {
     if (port_loads) {
       host_write64(TS_HW_SEL_WMEM, addr, v);
     } else {
-      top->rootp->tessera_top__DOT__u_weight_mem__DOT__mem_q[addr] = v;
+      top->rootp->tessera_top__DOT__u_weight_mem__DOT__u_ram__DOT__mem_q[addr] = v;
     }
   }
 
