@@ -16,7 +16,8 @@ module tessera_ctrl
 #(
   localparam int unsigned Rows = tessera_pkg::HW_ROWS,
   localparam int unsigned Fw   = tessera_pkg::HW_JOB_FIELD_BITS,
-  localparam int unsigned Ff   = tessera_pkg::HW_FILT_FIELD_BITS
+  localparam int unsigned Ff   = tessera_pkg::HW_FILT_FIELD_BITS,
+  localparam int unsigned Op   = tessera_pkg::HW_OUT_PORTS
 ) (
   input  logic                               clk_i,
   input  logic                               rst_ni,
@@ -52,9 +53,9 @@ module tessera_ctrl
   // Results.
   input  logic [Rows-1:0]                    res_valid_i,
   output logic [Rows-1:0]                    res_take_o,
-  output logic                               res_sel_valid_o,
-  output logic [tessera_pkg::ROW_W-1:0]      res_sel_o,
-  input  logic                               out_pending_i, // output stage holds a tile
+  output logic [Op-1:0]                      res_sel_valid_o, // per output port
+  output logic [Op*tessera_pkg::ROW_W-1:0]   res_sel_o,       // port p: [p*ROW_W +: ROW_W]
+  input  logic                               out_pending_i,   // output stage holds a tile
   // Activity.
   input  logic [Rows*tessera_pkg::COL_W-1:0] mac_cols_i,    // lane r: [r*COL_W +: COL_W]
   input  logic [Rows*tessera_pkg::COL_W-1:0] nz_cols_i,     // lane r: [r*COL_W +: COL_W]
@@ -159,26 +160,35 @@ module tessera_ctrl
   end
   assign wowner_o = wown_q;
 
-  // ---- Results: round robin, one tile a cycle when the output stage is free.
+  // ---- Results: round robin, up to Op tiles a cycle (one per output port).
   logic [tessera_pkg::ROW_W-1:0] rr_q, rr_d;
   always_comb begin
-    res_sel_valid_o = 1'b0;
+    res_sel_valid_o = '0;
     res_sel_o       = '0;
-    for (int i = Rows - 1; i >= 0; i--) begin
-      // Candidates in the order rr_q, rr_q+1, ...: the loop runs backwards
-      // so the first in that order wins.
-      logic [tessera_pkg::ROW_W-1:0] r;
-      r = tessera_pkg::ROW_W'((32'(rr_q) + 32'(i)) % Rows);
-      if (res_valid_i[r]) begin
-        res_sel_valid_o = 1'b1;
-        res_sel_o       = r;
+    res_take_o      = '0;
+    rr_d            = rr_q;
+    for (int p = 0; p < Op; p++) begin
+      logic                          found;
+      logic [tessera_pkg::ROW_W-1:0] pick;
+      found = 1'b0;
+      pick  = '0;
+      for (int i = Rows - 1; i >= 0; i--) begin
+        // Candidates in the order rr_q, rr_q+1, ... not taken by an earlier
+        // port: the loop runs backwards so the first in that order wins.
+        logic [tessera_pkg::ROW_W-1:0] r;
+        r = tessera_pkg::ROW_W'((32'(rr_q) + 32'(i)) % Rows);
+        if (res_valid_i[r] && !res_take_o[r]) begin
+          found = 1'b1;
+          pick  = r;
+        end
+      end
+      if (found) begin
+        res_sel_valid_o[p]                                   = 1'b1;
+        res_sel_o[p*tessera_pkg::ROW_W +: tessera_pkg::ROW_W] = pick;
+        res_take_o[pick]                                     = 1'b1;
+        rr_d = tessera_pkg::ROW_W'((32'(pick) + 1) % Rows);
       end
     end
-    res_take_o = '0;
-    if (res_sel_valid_o) begin
-      res_take_o[res_sel_o] = 1'b1;
-    end
-    rr_d = res_sel_valid_o ? tessera_pkg::ROW_W'((32'(res_sel_o) + 1) % Rows) : rr_q;
   end
 
   // ---- Run state.
@@ -203,7 +213,7 @@ module tessera_ctrl
   logic [tessera_pkg::CNT_W-1:0] cycles_q, macs_q, nz_q, skip_q, wport_q, run_q, load_q, stall_q;
   logic [tessera_pkg::CNT_W-1:0] idle_q, tiles_q;
   logic [tessera_pkg::CNT_W-1:0] macs_inc, nz_inc, skip_inc, run_inc, load_inc, stall_inc;
-  logic [tessera_pkg::CNT_W-1:0] idle_inc;
+  logic [tessera_pkg::CNT_W-1:0] idle_inc, tiles_inc;
   always_comb begin
     macs_inc  = '0;
     nz_inc    = '0;
@@ -212,6 +222,10 @@ module tessera_ctrl
     load_inc  = '0;
     stall_inc = '0;
     idle_inc  = '0;
+    tiles_inc = '0;
+    for (int p = 0; p < Op; p++) begin
+      tiles_inc += tessera_pkg::CNT_W'(res_sel_valid_o[p]);
+    end
     for (int r = 0; r < Rows; r++) begin
       macs_inc  += tessera_pkg::CNT_W'(mac_cols_i[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]);
       nz_inc    += tessera_pkg::CNT_W'(nz_cols_i[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]);
@@ -288,7 +302,7 @@ module tessera_ctrl
         nz_q     <= nz_q + nz_inc;
         skip_q   <= skip_q + skip_inc;
         idle_q   <= idle_q + idle_inc;
-        tiles_q  <= tiles_q + tessera_pkg::CNT_W'(res_sel_valid_o);
+        tiles_q  <= tiles_q + tiles_inc;
         wport_q  <= wport_q + tessera_pkg::CNT_W'(|wissue_i);
         run_q    <= run_q + run_inc;
         load_q   <= load_q + load_inc;

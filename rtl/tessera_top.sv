@@ -131,8 +131,9 @@ module tessera_top
   logic [Rows*tessera_pkg::COL_W-1:0]    nz_cols;  // lane r: [r*COL_W +: COL_W]
   logic [Rows*tessera_pkg::K_W-1:0]      skip;     // lane r: [r*K_W +: K_W]
   logic [Rows-1:0]                       run, load, stall;
-  logic                                  clear, res_sel_valid, busy;
-  logic [tessera_pkg::ROW_W-1:0]         res_sel;
+  logic                                  clear, busy;
+  logic [tessera_pkg::HW_OUT_PORTS-1:0]  res_sel_valid;  // per output port
+  logic [tessera_pkg::HW_OUT_PORTS*tessera_pkg::ROW_W-1:0] res_sel;
 
   tessera_weight_mem u_weight_mem (
     .clk_i   (clk_i),
@@ -202,50 +203,66 @@ module tessera_top
     );
   end
 
-  // ---- Output stage: one tile a cycle, requantized per column.
-  logic                           os_valid_q;
-  logic [tessera_pkg::M_W-1:0]    os_m_q;
-  logic [tessera_pkg::OUT_AW-1:0] os_row_q;
-  logic [Cols*AccBits-1:0]        os_acc_q, os_y;
-  logic [Cols-1:0]                os_ovf;
-  logic [ChanW-1:0]               os_chan;
+  // ---- Output stage: HW_OUT_PORTS tiles a cycle, requantized per column.
+  localparam int unsigned Op = tessera_pkg::HW_OUT_PORTS;
+  localparam int unsigned Rw = tessera_pkg::ROW_W;
+  localparam int unsigned Ow = tessera_pkg::OUT_AW;
+  logic [Op-1:0]              os_valid;
+  logic [Op*Ow-1:0]           os_row;
+  logic [Op*Cols*AccBits-1:0] os_y;
+  logic [Op*Cols-1:0]         os_ovf;
+  logic [Op-1:0]              os_ovf_valid;  // port p holds a tile whose bias add overflowed
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      os_valid_q <= 1'b0;
-      os_m_q     <= '0;
-      os_row_q   <= '0;
-      os_acc_q   <= '0;
-    end else begin
-      os_valid_q <= res_sel_valid;
-      if (res_sel_valid) begin
-        os_m_q   <= res_m[res_sel];
-        os_row_q <= res_row[res_sel];
-        os_acc_q <= res_acc[res_sel];
+  for (genvar p = 0; p < Op; p++) begin : gen_os
+    logic                           valid_q;
+    logic [tessera_pkg::M_W-1:0]    m_q;
+    logic [Ow-1:0]                  row_q;
+    logic [Cols*AccBits-1:0]        acc_q;
+    logic [ChanW-1:0]               chan;
+    logic [Rw-1:0]                  sel;
+
+    assign sel = res_sel[p*Rw +: Rw];
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        valid_q <= 1'b0;
+        m_q     <= '0;
+        row_q   <= '0;
+        acc_q   <= '0;
+      end else begin
+        valid_q <= res_sel_valid[p];
+        if (res_sel_valid[p]) begin
+          m_q   <= res_m[sel];
+          row_q <= res_row[sel];
+          acc_q <= res_acc[sel];
+        end
       end
+    end
+
+    assign chan               = chan_q[m_q];
+    assign os_valid[p]        = valid_q;
+    assign os_row[p*Ow +: Ow] = row_q;
+    assign os_ovf_valid[p]    = valid_q && (os_ovf[p*Cols +: Cols] != '0);
+
+    for (genvar c = 0; c < Cols; c++) begin : gen_requant
+      tessera_requant u_requant (
+        .acc_i   (acc_q[c*AccBits +: AccBits]),
+        .bias_i  (chan[tessera_pkg::HW_CHAN_BIAS_LSB +: AccBits]),
+        .mult_i  (chan[tessera_pkg::HW_CHAN_MULT_LSB +: tessera_pkg::HW_MULT_BITS]),
+        .shift_i (chan[tessera_pkg::HW_CHAN_SHIFT_LSB +: tessera_pkg::HW_SHIFT_BITS]),
+        .mode_i  (cfg_out_mode_q),
+        .y_o     (os_y[(p*Cols+c)*AccBits +: AccBits]),
+        .ovf_o   (os_ovf[p*Cols+c])
+      );
     end
   end
 
-  assign os_chan = chan_q[os_m_q];
-
-  for (genvar c = 0; c < Cols; c++) begin : gen_requant
-    tessera_requant u_requant (
-      .acc_i   (os_acc_q[c*AccBits +: AccBits]),
-      .bias_i  (os_chan[tessera_pkg::HW_CHAN_BIAS_LSB +: AccBits]),
-      .mult_i  (os_chan[tessera_pkg::HW_CHAN_MULT_LSB +: tessera_pkg::HW_MULT_BITS]),
-      .shift_i (os_chan[tessera_pkg::HW_CHAN_SHIFT_LSB +: tessera_pkg::HW_SHIFT_BITS]),
-      .mode_i  (cfg_out_mode_q),
-      .y_o     (os_y[c*AccBits +: AccBits]),
-      .ovf_o   (os_ovf[c])
-    );
-  end
-
   tessera_out_buf #(
-    .Width (Cols * AccBits)
+    .Width (Cols * AccBits),
+    .Ports (Op)
   ) u_out_buf (
     .clk_i   (clk_i),
-    .we_i    (os_valid_q),
-    .waddr_i (os_row_q),
+    .we_i    (os_valid),
+    .waddr_i (os_row),
     .wdata_i (os_y),
     .raddr_i (tessera_pkg::OUT_AW'(host_raddr_i)),
     .rdata_o (host_rdata_o)
@@ -284,7 +301,7 @@ module tessera_top
     .res_take_o       (res_take),
     .res_sel_valid_o  (res_sel_valid),
     .res_sel_o        (res_sel),
-    .out_pending_i    (os_valid_q),
+    .out_pending_i    (|os_valid),
     .mac_cols_i       (mac_cols),
     .nz_cols_i        (nz_cols),
     .skip_i           (skip),
@@ -346,7 +363,7 @@ module tessera_top
     else $error("tessera_top: host write to sel %0d address %0d out of range",
                 host_sel_i, host_addr_i);
   a_bias_add_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      os_valid_q |-> (os_ovf == '0))
+      os_ovf_valid == '0)
     else $error("tessera_top: bias + accumulator overflowed (bias beyond the contract bound)");
 `endif
 

@@ -84,6 +84,14 @@ ts_status ts_hw_gemm_sparse(ts_hw *hw, const ts_int_gemm *g, const ts_sparse *s,
                             const uint8_t *x, int64_t *y, ts_hw_counters *cnt,
                             ts_error *err);
 
+/* The layer in whichever mode the planner expects to take fewer cycles
+ * (sim/ts_hw_plan.h: dense below the sparsity where the wider entries
+ * {run, code} cost more than the skipped weights save, sparse above it).
+ * sparse_used (nullable) receives 1 for sparse, 0 for dense. Same results
+ * and errors as ts_hw_gemm. */
+ts_status ts_hw_gemm_auto(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x, int64_t *y,
+                          ts_hw_counters *cnt, int *sparse_used, ts_error *err);
+
 /* Total simulated clock cycles of the handle (host writes included). */
 uint64_t ts_hw_sim_cycles(const ts_hw *hw);
 

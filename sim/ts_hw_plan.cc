@@ -45,27 +45,87 @@ ts_status hw_plan_runs(int M, int K, int N, const std::vector<HwFilter> &f,
   return TS_OK;
 }
 
-uint64_t hw_plan_predict(const HwFilter *f, const std::vector<HwJob> &jobs) {
+namespace {
+
+// The queue model's state: when each lane goes idle, which filter it holds,
+// when the weight port and the dispatcher (one job a cycle) are free.
+struct QueueModel {
   uint64_t lane_free[TS_HW_ROWS] = {};
   int cached[TS_HW_ROWS];
-  std::fill(cached, cached + TS_HW_ROWS, -1);
-  uint64_t port_free = 0, end = 0;
-  for (const HwJob &j : jobs) {
-    int l = 0;  // the queue hands the job to the first lane to go idle
+  uint64_t port_free = 0, last_dispatch = 0, end = 0;
+  QueueModel() { std::fill(cached, cached + TS_HW_ROWS, -1); }
+  // The lane the next job goes to: the first to go idle, lowest on ties.
+  int next_lane() const {
+    int l = 0;
     for (int r = 1; r < TS_HW_ROWS; r++)
       if (lane_free[r] < lane_free[l]) l = r;
-    uint64_t ready = lane_free[l] + kDispatch;
-    if (cached[l] != j.m) {
-      const uint64_t start = std::max(ready, port_free);
-      port_free = start + (uint64_t)f[j.m].words;
-      ready = port_free + kLoadTail;
-      cached[l] = j.m;
+    return l;
+  }
+  // When lane l could start issuing filter m's entries.
+  uint64_t ready(int l, const HwFilter &fm, int m, uint64_t *port_after) const {
+    uint64_t t = std::max(lane_free[l], last_dispatch + 1) + kDispatch;
+    *port_after = port_free;
+    if (cached[l] != m) {
+      const uint64_t start = std::max(t, port_free);
+      *port_after = start + (uint64_t)fm.words;
+      t = *port_after + kLoadTail;
     }
-    lane_free[l] = ready + (uint64_t)j.count * (uint64_t)f[j.m].entries;
+    return t;
+  }
+  void take(int l, const HwFilter &fm, int m, int count) {
+    uint64_t port_after;
+    const uint64_t t = ready(l, fm, m, &port_after);
+    last_dispatch = std::max(lane_free[l], last_dispatch + 1);
+    port_free = port_after;
+    cached[l] = m;
+    lane_free[l] = t + (uint64_t)count * (uint64_t)fm.entries;
     end = std::max(end, lane_free[l]);
   }
-  return end + kDrain;
+};
+
+// List scheduling with the model: each lane, as it goes idle, gets tiles of
+// the filter it holds (no reload) or else of the filter with the most work
+// left, as many as end by `target`. Fails (UINT64_MAX) beyond the queue.
+uint64_t greedy(const HwRun &run, const HwFilter *f, uint64_t target, std::vector<HwJob> *jobs) {
+  std::vector<int> left(run.mm, run.tt), next(run.mm, 0);
+  int open = run.mm;
+  QueueModel q;
+  jobs->clear();
+  while (open > 0) {
+    if ((int)jobs->size() >= TS_HW_JOB_DEPTH) return UINT64_MAX;
+    const int l = q.next_lane();
+    int m = q.cached[l] >= 0 && left[q.cached[l]] > 0 ? q.cached[l] : -1;
+    if (m < 0) {
+      uint64_t most = 0;
+      for (int i = 0; i < run.mm; i++) {
+        const uint64_t w = (uint64_t)left[i] * (uint64_t)f[i].entries;
+        if (left[i] > 0 && (m < 0 || w > most)) {
+          m = i;
+          most = w;
+        }
+      }
+    }
+    uint64_t port_after;
+    const uint64_t t = q.ready(l, f[m], m, &port_after);
+    int c = target > t ? (int)((target - t) / (uint64_t)f[m].entries) : 1;
+    c = std::max(1, std::min(c, left[m]));
+    jobs->push_back({m, next[m], c});
+    q.take(l, f[m], m, c);
+    next[m] += c;
+    left[m] -= c;
+    open -= left[m] == 0;
+  }
+  return q.end + kDrain;
 }
+
+}  // namespace
+
+uint64_t hw_plan_predict(const HwFilter *f, const std::vector<HwJob> &jobs) {
+  QueueModel q;
+  for (const HwJob &j : jobs) q.take(q.next_lane(), f[j.m], j.m, j.count);
+  return q.end + kDrain;
+}
+
 
 uint64_t hw_plan_jobs(const HwRun &run, const HwFilter *f, std::vector<HwJob> *jobs) {
   uint64_t work = 0;
@@ -96,6 +156,18 @@ uint64_t hw_plan_jobs(const HwRun &run, const HwFilter *f, std::vector<HwJob> *j
         best = c;
         *jobs = cand;
       }
+    }
+  }
+  // List schedules aimed at finishing times from the fair share upwards.
+  uint64_t loads = 0;
+  for (int m = 0; m < run.mm; m++) loads += (uint64_t)f[m].words;
+  const double base = share + (double)loads / TS_HW_ROWS;
+  for (int i = 0; i <= 30; i++) {
+    const uint64_t target = (uint64_t)(base * (1.0 + 0.02 * i)) + 1;
+    const uint64_t c = greedy(run, f, target, &cand);
+    if (c < best) {
+      best = c;
+      *jobs = cand;
     }
   }
   if (best == UINT64_MAX) {  // every cut exceeded the queue: one job per filter

@@ -278,6 +278,17 @@ ts_status gemm(ts_hw *hw, const LayerSrc &L, const uint8_t *x, int64_t *y,
   return TS_OK;
 }
 
+// The planner's cycle estimate of the whole layer (all runs).
+uint64_t estimate(const LayerSrc &L) {
+  std::vector<HwRun> runs;
+  ts_error err = {};
+  if (hw_plan_runs(L.g->m, L.g->k, L.g->n, L.filt, &runs, &err) != TS_OK) return UINT64_MAX;
+  std::vector<HwJob> jobs;
+  uint64_t c = 0;
+  for (const HwRun &r : runs) c += hw_plan_jobs(r, L.filt.data() + r.m0, &jobs);
+  return c;
+}
+
 ts_status check_call(const ts_hw *hw, const uint8_t *x, int64_t *y, ts_error *err) {
   if (!hw) return ts_fail(err, TS_E_ARG, "hw gemm: handle is NULL");
   if (!x || !y) return ts_fail(err, TS_E_ARG, "hw gemm: activation or output is NULL");
@@ -360,6 +371,29 @@ ts_status ts_hw_gemm(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x,
   L.g = g;
   L.filt.assign(g->m, HwFilter{g->k, ts_hw_words_per_row(g->k, g->wbits)});
   return gemm(hw, L, x, y, cnt, err);
+}
+
+ts_status ts_hw_gemm_auto(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x, int64_t *y,
+                          ts_hw_counters *cnt, int *sparse_used, ts_error *err) {
+  ts_status st = check_call(hw, x, y, err);
+  if (st != TS_OK) return st;
+  if ((st = ts_int_gemm_check(g, err)) != TS_OK) return st;
+  ts_sparse *s = nullptr;
+  if ((st = ts_sparse_pack(g->w, g->m, g->k, g->wbits, &s, err)) != TS_OK) return st;
+  LayerSrc D, S;
+  D.g = S.g = g;
+  D.filt.assign(g->m, HwFilter{g->k, ts_hw_words_per_row(g->k, g->wbits)});
+  S.sp = s;
+  for (int m = 0; m < g->m; m++) {
+    const ts_sparse_filter f = ts_sparse_filter_info(s, m);
+    S.filt.push_back({f.entries, f.words});
+  }
+  // Sparse needs a filter that fits a lane; dense always does when it fits.
+  const bool sparse = estimate(S) < estimate(D);
+  if (sparse_used) *sparse_used = sparse ? 1 : 0;
+  st = gemm(hw, sparse ? S : D, x, y, cnt, err);
+  ts_sparse_destroy(s);
+  return st;
 }
 
 ts_status ts_hw_gemm_sparse(ts_hw *hw, const ts_int_gemm *g, const ts_sparse *s,

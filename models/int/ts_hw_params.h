@@ -78,6 +78,11 @@ extern "C" {
  * parameters, jobs, configuration), whichever is wider. */
 #define TS_HW_HOST_BITS (TS_HW_ACT_ROW_BITS > 64 ? TS_HW_ACT_ROW_BITS : 64)
 
+/* Tile results the output stage takes (and requantizes) per cycle. Under
+ * zero-skipping a tile costs ~nnz(filter) cycles: at 90% sparsity conv1's
+ * 16 lanes finish ~2 tiles a cycle (docs/hw.md, "Bottlenecks"). */
+#define TS_HW_OUT_PORTS 4
+
 /* ---- Sparse (zero-skipping) weight format, models/int/ts_sparse.h ------ */
 /* Each non-zero code travels with an R-bit relative index: the number of
  * zero weights skipped since the previous entry (EIE style); gaps longer
@@ -124,7 +129,7 @@ extern "C" {
   X(TS_HW_WPORT_BITS) X(TS_HW_WMEM_WORDS) X(TS_HW_LANE_WORDS)                  \
   X(TS_HW_ACT_ROWS) X(TS_HW_OUT_ROWS) X(TS_HW_CHAN_DEPTH)                      \
   X(TS_HW_JOB_DEPTH) X(TS_HW_ADDR_BITS) X(TS_HW_HOST_BITS)                     \
-  X(TS_HW_SPARSE_RBITS) X(TS_HW_SPARSE_RUN_MAX)                                \
+  X(TS_HW_SPARSE_RBITS) X(TS_HW_SPARSE_RUN_MAX) X(TS_HW_OUT_PORTS)             \
   X(TS_HW_SEL_CFG) X(TS_HW_SEL_WMEM) X(TS_HW_SEL_ACT) X(TS_HW_SEL_CHAN)        \
   X(TS_HW_SEL_JOB) X(TS_HW_SEL_FILT) X(TS_HW_SEL_BITS)                         \
   X(TS_HW_CFG_K) X(TS_HW_CFG_TILES) X(TS_HW_CFG_LAST_COLS)                     \

@@ -5,6 +5,7 @@
 // whole pruned networks in dense and sparse mode.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -166,6 +167,31 @@ TEST_F(HwSparse, SkippingSavesCycles) {
   EXPECT_GT(got, 0.5 * ideal) << "dense " << d.cycles << " cycles, sparse " << s.cycles
                               << ", ideal speedup " << ideal;
   EXPECT_EQ(d.useful_macs, s.useful_macs);
+}
+
+// ts_hw_gemm_auto runs dense where the wider sparse entries would cost
+// more (an FC layer at 0% sparsity: 13-bit entries at B = 8) and sparse
+// where skipping pays; the results are the golden model's either way.
+TEST_F(HwSparse, AutoModePicksTheCheaperMode) {
+  ts_rng r;
+  ts_rng_seed(&r, 61);
+  for (double sp : {0.0, 0.95}) {
+    Layer L = make_layer(&r, 64, 400, 1, 8, 0, TS_INT_OUT_ACC, Fill::Random, Fill::Random);
+    sparsify(&r, &L, sp);
+    ts_int_gemm g = L.desc();
+    std::vector<int64_t> want((size_t)L.m * L.n), got(want.size(), -1);
+    ts_error err = {};
+    ASSERT_EQ(ts_int_gemm_run(&g, L.x.data(), want.data(), &err), TS_OK) << err.msg;
+    ts_hw_counters c = {}, d = {}, s = {};
+    int used = -1;
+    ASSERT_EQ(ts_hw_gemm_auto(hw_, &g, L.x.data(), got.data(), &c, &used, &err), TS_OK) << err.msg;
+    EXPECT_EQ(got, want) << "sparsity " << sp;
+    EXPECT_EQ(used, sp > 0.5 ? 1 : 0) << "sparsity " << sp;
+    ASSERT_TRUE(check_layer(hw_, 61, L, &d, false));
+    ASSERT_TRUE(check_layer(hw_, 61, L, &s, true));
+    EXPECT_EQ(c.cycles, std::min(d.cycles, s.cycles)) << "sparsity " << sp << ": auto "
+        << c.cycles << ", dense " << d.cycles << ", sparse " << s.cycles;
+  }
 }
 
 // ts_qnet's GEMM executors on the RTL: ctx is the ts_hw handle.
