@@ -14,7 +14,8 @@
  *    random unstructured patterns at B = 8. Where a point falls short of
  *    85% of its goal, the lane-cycle shares say which resource bound it.
  *
- *   make hw-bench            (or build/hw/bench_hw [reps] [--model PATH] [--data DIR])
+ *   make hw-bench            (or build/hw/bench_hw [reps] [--model PATH] [--data DIR]
+ *                             [--dense-only])
  *
  * The model comes from --model or TESSERA_MODEL (a tessera train
  * model.safetensors); CIFAR-100 images for its calibration from --data or
@@ -271,17 +272,20 @@ static int sp_table(ts_hw *hw, const ts_layer_info *L, const char *model, const 
 }
 
 int main(int argc, char **argv) {
-  int reps = 3;
+  int reps = 3, dense_only = 0;
   const char *model = getenv("TESSERA_MODEL"), *data = getenv("TESSERA_CIFAR100_DIR");
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--model") && i + 1 < argc) {
       model = argv[++i];
     } else if (!strcmp(argv[i], "--data") && i + 1 < argc) {
       data = argv[++i];
+    } else if (!strcmp(argv[i], "--dense-only")) {
+      dense_only = 1; /* part 1 alone: the simulation-speed comparison */
     } else if (atoi(argv[i]) > 0) {
       reps = atoi(argv[i]);
     } else {
-      fprintf(stderr, "usage: bench_hw [reps] [--model model.safetensors] [--data cifar-100-dir]\n");
+      fprintf(stderr, "usage: bench_hw [reps] [--model model.safetensors] [--data cifar-100-dir] "
+                      "[--dense-only]\n");
       return 2;
     }
   }
@@ -359,7 +363,10 @@ int main(int argc, char **argv) {
          "%.2f M cycles/s wall, %.2f M cycles per CPU second\n",
          (unsigned long long)sim_cycles, sim_s, sim_cpu,
          (double)sim_cycles / sim_s / 1e6, (double)sim_cycles / sim_cpu / 1e6);
-
+  if (dense_only) {
+    ts_hw_destroy(hw);
+    return 0;
+  }
   printf("\nZero-skipping: dense vs sparse mode on the same RTL, one image, B = %d, "
          "activations random (timing does not depend on them)\n", SP_BITS);
   printf("speedup = dense cycles / sparse cycles (plan: the planner's estimate); auto = "
