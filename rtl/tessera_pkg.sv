@@ -34,6 +34,12 @@ package tessera_pkg;
   localparam int unsigned WPW_W   = $clog2(HW_WPORT_BITS + 1);
   // Bit offset of a weight inside its packed word.
   localparam int unsigned BOFF_W  = $clog2(HW_WPORT_BITS);
+  // Sparse entries {run, code}: run bits, entry count of a filter (<= K_MAX).
+  localparam int unsigned RUN_W   = HW_SPARSE_RBITS;
+  localparam int unsigned ENT_W   = K_W;
+  // Entry width E = B (dense) or B + RUN_W (sparse).
+  localparam int unsigned EBITS_MAX = HW_WBITS_MAX + HW_SPARSE_RBITS;
+  localparam int unsigned EBITS_W = $clog2(EBITS_MAX + 1);
   // Product of a B_max weight and a sign- or zero-extended byte.
   localparam int unsigned PROD_W  = W_W + HW_ABITS + 1;
   // Counters read by the host.
@@ -44,7 +50,8 @@ package tessera_pkg;
     SelWmem = HW_SEL_BITS'(HW_SEL_WMEM),
     SelAct  = HW_SEL_BITS'(HW_SEL_ACT),
     SelChan = HW_SEL_BITS'(HW_SEL_CHAN),
-    SelJob  = HW_SEL_BITS'(HW_SEL_JOB)
+    SelJob  = HW_SEL_BITS'(HW_SEL_JOB),
+    SelFilt = HW_SEL_BITS'(HW_SEL_FILT)
   } host_sel_e;
 
   // Output mode register; Yosys 0.23 casts to no user type, so the register
@@ -57,12 +64,13 @@ package tessera_pkg;
     OutS8  = OUT_MODE_W'(INT_OUT_S8)
   } out_mode_e;
 
-  // Weights per HW_WPORT_BITS-bit word at B bits, 0 for B = 0 (a small ROM).
-  // Written as a loop of constant divisions, the plain form Yosys 0.23 reads
-  // (it rejects `?:` and `return` in a package function).
-  function automatic logic [WPW_W-1:0] weights_per_word(input logic [WBITS_W-1:0] wbits);
+  // Entries per HW_WPORT_BITS-bit word at E bits (E = B dense, B + RUN_W
+  // sparse), 0 for E = 0 (a small ROM). Written as a loop of constant
+  // divisions, the plain form Yosys 0.23 reads (it rejects `?:` and
+  // `return` in a package function).
+  function automatic logic [WPW_W-1:0] weights_per_word(input logic [EBITS_W-1:0] wbits);
     weights_per_word = '0;
-    for (int b = 1; b <= HW_WBITS_MAX; b++) begin
+    for (int b = 1; b <= EBITS_MAX; b++) begin
       if (32'(wbits) == b) begin
         weights_per_word = WPW_W'(HW_WPORT_BITS / b);
       end

@@ -94,16 +94,22 @@ $(HW_RT)/%.o: $(VL_ROOT)/%.cpp
 	$(CXX) -std=gnu++17 -O2 -march=$(MARCH) -w -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd \
 	  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE) -DVL_THREADED=1 -c $< -o $@
 
-$(HW_DIR)/ts_hw_shim.o: sim/ts_hw_shim.cc sim/ts_hw.h models/int/ts_hw_params.h models/int/ts_int.h \
-    models/base/ts_status.h $(HW_OBJ)/$(HW_PREFIX)__ALL.a
+$(HW_DIR)/ts_hw_shim.o: sim/ts_hw_shim.cc sim/ts_hw.h sim/ts_hw_plan.h models/int/ts_hw_params.h \
+    models/int/ts_int.h models/int/ts_sparse.h models/base/ts_status.h $(HW_OBJ)/$(HW_PREFIX)__ALL.a
+	$(CXX) $(HW_CXXFLAGS) -c $< -o $@
+
+# The planner (runs, jobs): plain C++, no Verilator.
+$(HW_DIR)/ts_hw_plan.o: sim/ts_hw_plan.cc sim/ts_hw_plan.h models/int/ts_hw_params.h \
+    models/base/ts_status.h
+	@mkdir -p $(dir $@)
 	$(CXX) $(HW_CXXFLAGS) -c $< -o $@
 
 # One archive: shim + model objects + runtime (the model's own archive is
 # unpacked so that a single -l style path links everything).
-$(HW_LIB): $(HW_DIR)/ts_hw_shim.o $(HW_OBJ)/$(HW_PREFIX)__ALL.a $(HW_RT_OBJS)
+$(HW_LIB): $(HW_DIR)/ts_hw_shim.o $(HW_DIR)/ts_hw_plan.o $(HW_OBJ)/$(HW_PREFIX)__ALL.a $(HW_RT_OBJS)
 	@rm -rf $@ $(HW_DIR)/ar && mkdir -p $(HW_DIR)/ar
 	cd $(HW_DIR)/ar && ar x $(abspath $(HW_OBJ)/$(HW_PREFIX)__ALL.a)
-	ar rcs $@ $(HW_DIR)/ts_hw_shim.o $(HW_DIR)/ar/*.o $(HW_RT_OBJS)
+	ar rcs $@ $(HW_DIR)/ts_hw_shim.o $(HW_DIR)/ts_hw_plan.o $(HW_DIR)/ar/*.o $(HW_RT_OBJS)
 
 # The tessera binary links the archive; its rule's prerequisites are read
 # before this file is included, so add the dependency here.

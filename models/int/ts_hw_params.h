@@ -78,25 +78,42 @@ extern "C" {
  * parameters, jobs, configuration), whichever is wider. */
 #define TS_HW_HOST_BITS (TS_HW_ACT_ROW_BITS > 64 ? TS_HW_ACT_ROW_BITS : 64)
 
+/* Tile results the output stage takes (and requantizes) per cycle. Under
+ * zero-skipping a tile costs ~nnz(filter) cycles: at 90% sparsity conv1's
+ * 16 lanes finish ~2 tiles a cycle (docs/hw.md, "Bottlenecks"). */
+#define TS_HW_OUT_PORTS 4
+
+/* ---- Sparse (zero-skipping) weight format, models/int/ts_sparse.h ------ */
+/* Each non-zero code travels with an R-bit relative index: the number of
+ * zero weights skipped since the previous entry (EIE style); gaps longer
+ * than 2^R - 1 cost one zero-code padding entry per 2^R positions. R = 5:
+ * at 90% sparsity a random filter needs ~3.5% padding entries (R = 4:
+ * ~23%, which alone would miss the 85%-of-ideal goal); docs/hw.md. */
+#define TS_HW_SPARSE_RBITS 5
+#define TS_HW_SPARSE_RUN_MAX ((1 << TS_HW_SPARSE_RBITS) - 1)
+
 /* ---- Host port register map (shim and RTL agree through this list) ---- */
 /* host_sel_i: which storage a host write goes to. */
 #define TS_HW_SEL_CFG 0  /* configuration registers, addr = TS_HW_CFG_* */
 #define TS_HW_SEL_WMEM 1 /* packed weight word, addr = word index */
-#define TS_HW_SEL_ACT 2  /* activation row (COLS bytes), addr = k * tiles + t */
+#define TS_HW_SEL_ACT 2  /* activation row (COLS bytes), addr = t * K + k */
 #define TS_HW_SEL_CHAN 3 /* {shift, mult, bias} of output channel addr */
 #define TS_HW_SEL_JOB 4  /* job {count, first tile, m}, addr = job index */
+#define TS_HW_SEL_FILT 5 /* filter table {entries, words, word base} of channel addr */
 #define TS_HW_SEL_BITS 3
 /* Configuration registers (written with TS_HW_SEL_CFG before start). */
 #define TS_HW_CFG_K 0          /* dot-product length, 1..K_MAX */
 #define TS_HW_CFG_TILES 1      /* column tiles T = ceil(n / COLS) */
 #define TS_HW_CFG_LAST_COLS 2  /* valid columns of the last tile, 1..COLS */
 #define TS_HW_CFG_WBITS 3      /* B, 1..16 */
-#define TS_HW_CFG_WROW 4       /* packed words per filter row */
+#define TS_HW_CFG_SPARSE 4     /* 1: filters are ts_sparse entries {run, code} */
 #define TS_HW_CFG_ACT_SIGNED 5 /* 1: activation bytes are int8 */
 #define TS_HW_CFG_OUT_MODE 6   /* a ts_int_out value */
 #define TS_HW_CFG_NJOBS 7      /* jobs in the queue */
 /* Field layout of a job word and a channel word (LSB first). */
-#define TS_HW_JOB_FIELD_BITS 16 /* m, first tile, tile count: 16 bits each */
+#define TS_HW_JOB_FIELD_BITS 16 /* m, first tile, tile count: 16 bits each;
+                                   a job stays inside one filter m */
+#define TS_HW_FILT_FIELD_BITS 16 /* word base, words, entries: 16 bits each */
 #define TS_HW_CHAN_BIAS_LSB 0
 #define TS_HW_CHAN_MULT_LSB TS_HW_ACC_BITS
 #define TS_HW_CHAN_SHIFT_LSB (TS_HW_ACC_BITS + TS_HW_MULT_BITS)
@@ -112,12 +129,14 @@ extern "C" {
   X(TS_HW_WPORT_BITS) X(TS_HW_WMEM_WORDS) X(TS_HW_LANE_WORDS)                  \
   X(TS_HW_ACT_ROWS) X(TS_HW_OUT_ROWS) X(TS_HW_CHAN_DEPTH)                      \
   X(TS_HW_JOB_DEPTH) X(TS_HW_ADDR_BITS) X(TS_HW_HOST_BITS)                     \
+  X(TS_HW_SPARSE_RBITS) X(TS_HW_SPARSE_RUN_MAX) X(TS_HW_OUT_PORTS)             \
   X(TS_HW_SEL_CFG) X(TS_HW_SEL_WMEM) X(TS_HW_SEL_ACT) X(TS_HW_SEL_CHAN)        \
-  X(TS_HW_SEL_JOB) X(TS_HW_SEL_BITS)                                           \
+  X(TS_HW_SEL_JOB) X(TS_HW_SEL_FILT) X(TS_HW_SEL_BITS)                         \
   X(TS_HW_CFG_K) X(TS_HW_CFG_TILES) X(TS_HW_CFG_LAST_COLS)                     \
-  X(TS_HW_CFG_WBITS) X(TS_HW_CFG_WROW) X(TS_HW_CFG_ACT_SIGNED)                 \
+  X(TS_HW_CFG_WBITS) X(TS_HW_CFG_SPARSE) X(TS_HW_CFG_ACT_SIGNED)               \
   X(TS_HW_CFG_OUT_MODE) X(TS_HW_CFG_NJOBS)                                     \
-  X(TS_HW_JOB_FIELD_BITS) X(TS_HW_CHAN_BIAS_LSB) X(TS_HW_CHAN_MULT_LSB)        \
+  X(TS_HW_JOB_FIELD_BITS) X(TS_HW_FILT_FIELD_BITS)                             \
+  X(TS_HW_CHAN_BIAS_LSB) X(TS_HW_CHAN_MULT_LSB)                                \
   X(TS_HW_CHAN_SHIFT_LSB)
 
 /* ---- Checks: a parameter change that breaks the contract fails to build -- */
@@ -137,6 +156,9 @@ TS_HW_STATIC_ASSERT(TS_HW_WPORT_BITS % TS_HW_WBITS_MAX == 0,
 TS_HW_STATIC_ASSERT(TS_HW_WPORT_BITS <= 64, "packed words are uint64_t");
 TS_HW_STATIC_ASSERT(TS_HW_CHAN_SHIFT_LSB + TS_HW_SHIFT_BITS <= 64,
                     "a channel word {shift, mult, bias} must fit 64 bits");
+TS_HW_STATIC_ASSERT(TS_HW_WBITS_MAX + TS_HW_SPARSE_RBITS <= TS_HW_WPORT_BITS / 2 &&
+                        TS_HW_WBITS_MAX + TS_HW_SPARSE_RBITS < 32,
+                    "a sparse entry {run, code} must fit twice in a word and in 5 bits of width");
 TS_HW_STATIC_ASSERT(TS_HW_ABITS == 8, "activations travel as bytes");
 TS_HW_STATIC_ASSERT(TS_HW_HOST_BITS % 64 == 0,
                     "the host word is whole 64-bit words (the shim writes them)");
