@@ -1,9 +1,10 @@
 /* Fuzz target: the sweep CSVs that `quant` and `prune` read back to resume
- * (sw/study.c: ts_csv_read, ts_sweep_resume) and the key,value files
- * `report` reads (ts_study_kv). The sweep asks for the points the seed
+ * (sw/csv.c: ts_csv_read; sw/study.c: ts_sweep_resume) and the key,value files
+ * `report` reads (ts_csv_kv). The sweep asks for the points the seed
  * corpus holds, under its model hash and image count, so that mutations of
  * matching rows reach the copying of results. */
 #include "fuzz_util.h"
+#include "csv.h"
 #include "study.h"
 
 #define FUZZ_HASH 0x0123456789abcdefull
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!v) abort(); /* every cell of a read table exists */
         sum += strlen(v) + (ts_csv_num(t, r, t->cell[c]) > 0);
       }
-    const char *kv = ts_study_kv(t, "reused");
+    const char *kv = ts_csv_kv(t, "reused");
     if (kv) sum += strlen(kv);
     (void)sum;
     ts_csv_free(t);

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "fuzz_tiny.h"
+#include "csv.h"
 #include "study.h"
 #include "ts_net.h"
 #include "ts_safetensors.h"
@@ -185,7 +186,7 @@ static void csv(void) {
   if (ts_sweep_write(&w, at("csv", "quant.csv"), &e)) die("sweep", &e);
   ts_sweep_free(&w);
   const char *kv[] = {"reused", "3", "evaluations", "4", "model", "m.safetensors"};
-  if (ts_study_write_kv(at("csv", "quant_run.csv"), kv, 3, &e)) die("kv", &e);
+  if (ts_csv_write_kv(at("csv", "quant_run.csv"), kv, 3, &e)) die("kv", &e);
   put("csv", "crlf.csv", "a,b\r\n1,2\r\n\r\n3,x\n", 17);
 }
 
