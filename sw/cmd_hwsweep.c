@@ -12,7 +12,6 @@
  * rerun resumes from. docs/study.md ("The hardware sweep") explains the
  * columns and the weight-memory files. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
@@ -21,6 +20,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_model.h"
+#include "cli_opts.h"
 #include "commands.h"
 #include "study.h"
 #include "ts_atomic.h"
@@ -28,8 +29,6 @@
 #include "ts_plot.h"
 #include "ts_prune.h"
 #include "ts_qnet.h"
-#include "ts_safetensors.h"
-#include "ts_weights.h"
 #include "ts_wmem.h"
 
 /* Sparse (zero-skipping) mode of the RTL: switched on once sim/ts_hw.h has
@@ -62,6 +61,7 @@ static const char *const USAGE =
     "hw_crossover.csv and plots hw_*.png (default OUT: out).\n";
 
 enum { MAX_BITS = 16, MAX_PCT = 64, MAX_SCHEMES = 2 };
+#define HWSWEEP_MAX_THREADS 64 /* one simulation each */
 
 typedef struct cfg {
   int bits[MAX_BITS], nbits;
@@ -725,10 +725,11 @@ static int plots(const char *cmd, const cfg *c, const shared *sh, const ts_csv *
 
 /* ---- Options ------------------------------------------------------------ */
 
-static int parse_bits(const char *cmd, const char *s, cfg *c) {
+static int parse_bits(const char *cmd, const char *flag, const char *s, void *dst) {
+  cfg *c = dst;
   double v[MAX_BITS];
   int n;
-  if (ts_study_parse_list(cmd, "--bits", s, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX, v, MAX_BITS, &n))
+  if (ts_study_parse_list(cmd, flag, s, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX, v, MAX_BITS, &n))
     return 1;
   for (int i = 0; i < n; i++) {
     if (v[i] != floor(v[i])) {
@@ -746,7 +747,9 @@ static int parse_bits(const char *cmd, const char *s, cfg *c) {
   return 0;
 }
 
-static int parse_schemes(const char *cmd, const char *s, cfg *c) {
+static int parse_schemes(const char *cmd, const char *flag, const char *s, void *dst) {
+  cfg *c = dst;
+  (void)flag;
   char buf[128];
   snprintf(buf, sizeof buf, "%s", s);
   c->nschemes = 0;
@@ -770,8 +773,9 @@ static int parse_schemes(const char *cmd, const char *s, cfg *c) {
   return 0;
 }
 
-static int parse_pct(const char *cmd, const char *s, cfg *c) {
-  if (ts_study_parse_list(cmd, "--sparsity", s, 0, 100, c->pct, MAX_PCT, &c->npct)) return 1;
+static int parse_pct(const char *cmd, const char *flag, const char *s, void *dst) {
+  cfg *c = dst;
+  if (ts_study_parse_list(cmd, flag, s, 0, 100, c->pct, MAX_PCT, &c->npct)) return 1;
   for (int i = 1; i < c->npct; i++)
     if (c->pct[i] <= c->pct[i - 1]) {
       fprintf(stderr, "tessera %s: --sparsity must be increasing, got %g after %g\n", cmd,
@@ -795,94 +799,67 @@ static int check_fit(const char *cmd, const char *model, const ts_layer_info *in
 }
 
 /* Calibration images: the first `calib` training images, normalised as
- * the model was trained (its tessera.norm). */
+ * the model was trained (its stored normalisation). */
 static float *load_calib(const char *cmd, const char *model, const ts_cli_data *data,
                          int *calib) {
   ts_error err = {0};
-  ts_st_file *f = NULL;
-  if (ts_st_open(model, &f, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
-    return NULL;
-  }
-  ts_norm nm;
-  const char *txt = ts_st_meta_get(f, "tessera.norm");
-  const int bad = !txt || ts_cli_norm_parse(txt, &nm);
-  ts_st_close(f);
-  if (bad) {
-    fprintf(stderr, "tessera %s: '%s' has no valid tessera.norm metadata\n", cmd, model);
-    return NULL;
-  }
   ts_cli_data d = *data;
+  ts_cli_model m;
+  float *cal = NULL;
+  int *idx = NULL;
+  ts_dataset *tr = NULL;
+  if (ts_cli_model_open(cmd, model, &d, &m)) goto done;
   d.limit = *calib;
-  ts_dataset *tr = ts_cli_load(cmd, &d, TS_SPLIT_TRAIN);
-  if (!tr) return NULL;
+  if (!(tr = ts_cli_load(cmd, &d, TS_SPLIT_TRAIN))) goto done;
   if (*calib > tr->n) *calib = tr->n;
   const size_t px = (size_t)tr->c * tr->h * tr->w;
-  float *cal = malloc(sizeof *cal * px * *calib);
-  int *idx = malloc(sizeof *idx * *calib);
-  if (cal && idx) {
-    for (int i = 0; i < *calib; i++) idx[i] = i;
-    if (ts_dataset_batch(tr, &nm, idx, *calib, cal, NULL, &err)) {
-      fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
-      free(cal);
-      cal = NULL;
-    }
-  } else {
+  cal = malloc(sizeof *cal * px * *calib);
+  idx = malloc(sizeof *idx * *calib);
+  if (!cal || !idx) {
     fprintf(stderr, "tessera %s: no memory for %d calibration images\n", cmd, *calib);
     free(cal);
     cal = NULL;
+    goto done;
   }
+  for (int i = 0; i < *calib; i++) idx[i] = i;
+  if (ts_dataset_batch(tr, &m.norm, idx, *calib, cal, NULL, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    free(cal);
+    cal = NULL;
+  }
+done:
   free(idx);
   ts_dataset_destroy(tr);
+  ts_cli_model_close(&m);
   return cal;
 }
 
 int ts_cmd_hwsweep(int argc, char **argv) {
-  const char *cmd = "hw-sweep", *model = "out/model.safetensors";
-  ts_cli_data data = {0};
+  const char *cmd = "hw-sweep";
+  ts_cli_common cc;
+  ts_cli_common_default(&cc);
+  cc.threads_max = HWSWEEP_MAX_THREADS;
   cfg c = {.rtl_images = 16, .batch = 16, .calib = 256, .rbits = TS_WMEM_RBITS_DEFAULT,
-           .threads = 2, .resume = 1, .out = "out"};
-  parse_bits(cmd, "2,4,6,8,16", &c);
-  parse_schemes(cmd, "per-tensor,per-channel", &c);
-  parse_pct(cmd, "0,25,50,70,80,90,95", &c);
-  enum { O_MODEL = 256, O_DATASET, O_DATA, O_COARSE, O_BITS, O_SCHEME, O_SPARSITY, O_RTL,
-         O_BATCH, O_CALIB, O_LIMIT, O_RBITS, O_THREADS, O_OUT, O_NORESUME, O_HELP };
-  static const struct option opts[] = {
-      {"model", 1, 0, O_MODEL},       {"dataset", 1, 0, O_DATASET},   {"data", 1, 0, O_DATA},
-      {"coarse", 0, 0, O_COARSE},     {"bits", 1, 0, O_BITS},         {"scheme", 1, 0, O_SCHEME},
-      {"sparsity", 1, 0, O_SPARSITY}, {"rtl-images", 1, 0, O_RTL},    {"batch", 1, 0, O_BATCH},
-      {"calib", 1, 0, O_CALIB},       {"limit", 1, 0, O_LIMIT},       {"rbits", 1, 0, O_RBITS},
-      {"threads", 1, 0, O_THREADS},   {"out", 1, 0, O_OUT},           {"no-resume", 0, 0, O_NORESUME},
-      {"help", 0, 0, O_HELP},         {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  opterr = 0;
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    int bad = 0;
-    switch (o) {
-      case O_MODEL: model = optarg; break;
-      case O_DATASET: data.dataset = optarg; bad = ts_cli_dataset_name(cmd, optarg); break;
-      case O_DATA: data.dir = optarg; break;
-      case O_COARSE: data.coarse = 1; break;
-      case O_BITS: bad = parse_bits(cmd, optarg, &c); break;
-      case O_SCHEME: bad = parse_schemes(cmd, optarg, &c); break;
-      case O_SPARSITY: bad = parse_pct(cmd, optarg, &c); break;
-      case O_RTL: bad = ts_cli_int(cmd, "--rtl-images", optarg, 1, 1 << 20, &c.rtl_images); break;
-      case O_BATCH: bad = ts_cli_int(cmd, "--batch", optarg, 1, 256, &c.batch); break;
-      case O_CALIB: bad = ts_cli_int(cmd, "--calib", optarg, 1, 100000, &c.calib); break;
-      case O_LIMIT: bad = ts_cli_int(cmd, "--limit", optarg, 1, 1 << 30, &data.limit); break;
-      case O_RBITS:
-        bad = ts_cli_int(cmd, "--rbits", optarg, TS_WMEM_RBITS_MIN, TS_WMEM_RBITS_MAX, &c.rbits);
-        break;
-      case O_THREADS: bad = ts_cli_int(cmd, "--threads", optarg, 1, 64, &c.threads); break;
-      case O_OUT: c.out = optarg; break;
-      case O_NORESUME: c.resume = 0; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
-    }
-    if (bad) return 2;
-  }
-  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
+           .resume = 1};
+  parse_bits(cmd, "--bits", "2,4,6,8,16", &c);
+  parse_schemes(cmd, "--scheme", "per-tensor,per-channel", &c);
+  parse_pct(cmd, "--sparsity", "0,25,50,70,80,90,95", &c);
+  const ts_opt own[] = {TS_OPT_CALL("bits", parse_bits, &c),
+                        TS_OPT_CALL("scheme", parse_schemes, &c),
+                        TS_OPT_CALL("sparsity", parse_pct, &c),
+                        TS_OPT_I("rtl-images", &c.rtl_images, 1, 1 << 20),
+                        TS_OPT_I("batch", &c.batch, 1, 256),
+                        TS_OPT_I("calib", &c.calib, 1, 100000),
+                        TS_OPT_I("rbits", &c.rbits, TS_WMEM_RBITS_MIN, TS_WMEM_RBITS_MAX),
+                        TS_OPT_SWITCH("no-resume", &c.resume, 0)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
+                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
+  int code;
+  if (ts_cli_parse(&spec, argc, argv, &cc, &code)) return code;
+  const char *model = cc.model;
+  ts_cli_data data = cc.data;
+  c.threads = cc.threads;
+  c.out = cc.out;
 
   const double t0 = ts_study_now();
   ts_study s;

@@ -22,14 +22,16 @@ static const char *const USAGE =
     "  2 profile  3 quant  4 prune  5 plots\n"
     "  6 hw-run   64 test images through the integer CNN on the RTL, checked\n"
     "             against the golden model, plus the integer accuracy table\n"
-    "  7 report   OUT/report.md\n"
+    "  7 hw-sweep a small bits x sparsity grid on the RTL (B = 2,4,8 per-channel,\n"
+    "             0..90%% pruned): cycles, speedup, weight memory, accuracy\n"
+    "  8 report   OUT/report.md\n"
     "quant and prune skip points already in their CSVs for the same model.\n"
     "  --limit N  first N images of each split (quick runs; also the test images)\n"
     "Other options as in `tessera train`; defaults: fashion-mnist, 30 epochs.\n";
 
 typedef int (*cmd_fn)(int, char **);
 
-enum { RUN_STAGES = 7 };
+enum { RUN_STAGES = 8 };
 
 static int stage(int i, const char *name, cmd_fn fn, char **argv) {
   int argc = 0;
@@ -178,16 +180,29 @@ int ts_cmd_run(int argc, char **argv) {
     failed |= (stage(6, "hw-run", ts_cmd_hwrun, a) != 0) << 4;
   }
   {
+    /* a small grid of the accelerator sweep (the full default: tessera hw-sweep) */
+    char *rtl = limit && c.data.limit < 16 ? (char *)limit : "16";
+    char *a[24] = {"hw-sweep", "--model", model, "--out", (char *)out, "--threads", threads,
+                   "--dataset", (char *)dataset, "--bits", "2,4,8", "--scheme", "per-channel",
+                   "--sparsity", "0,25,50,70,90", "--rtl-images", rtl};
+    int m = 17;
+    if (data) a[m++] = "--data", a[m++] = (char *)data;
+    if (coarse) a[m++] = "--coarse";
+    if (limit) a[m++] = "--limit", a[m++] = (char *)limit;
+    a[m] = NULL;
+    failed |= (stage(7, "hw-sweep", ts_cmd_hwsweep, a) != 0) << 5;
+  }
+  {
     char *a[] = {"report", "--out", (char *)out, NULL};
-    failed |= (stage(7, "report", ts_cmd_report, a) != 0) << 5;
+    failed |= (stage(8, "report", ts_cmd_report, a) != 0) << 6;
   }
   char el[32];
   ts_cli_duration(ts_study_now() - t0, el, sizeof el);
   if (failed) {
     static const char *const names[] = {"profile", "quant", "prune", "plots", "hw-run",
-                                        "report"};
+                                        "hw-sweep", "report"};
     fprintf(stderr, "tessera run: finished in %s with failed stages:", el);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
       if (failed >> i & 1) fprintf(stderr, " %s", names[i]);
     fprintf(stderr, " (see their messages above)\n");
     return 1;
