@@ -6,6 +6,7 @@
 #   make bench      benchmarks, side by side with PyTorch where one exists
 #   make deps       install the Debian packages Tessera needs
 #   make lint       verilator --lint-only -Wall on every RTL module
+#   make synth      Yosys synthesis of the full array, gate counts in build/synth/
 #
 # Sources are found by wildcard: a new models/<part>/*.c joins the library, a
 # new tests/<dir>/**.cc joins that directory's test binary.
@@ -23,7 +24,7 @@ PYTHON   ?= /usr/bin/python3
 # every goal but these; missing ones are installed when root, else make stops
 # with the apt-get command to run.
 DEPS := verilator libsystemc-dev libgtest-dev libblis-openmp-dev libxsmm-dev libcjson-dev zlib1g-dev \
-        gnuplot-nox dataset-fashion-mnist python3-torch python3-numpy
+        gnuplot-nox dataset-fashion-mnist python3-torch python3-numpy yosys
 NO_DEPS_GOALS := deps deps-check clean help
 ifneq ($(filter-out $(NO_DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
   ifneq ($(shell .ci/deps.sh check $(DEPS) >&2 && echo ok),ok)
@@ -86,7 +87,7 @@ TEST_BINS := $(foreach d,$(TEST_DIRS),$(if $(call test_srcs,$(d)),$(BUILD)/san/t
 all: $(BUILD)/tessera $(TEST_BINS)
 
 help:
-	@sed -n 's/^#   \(make \)/\1/p' Makefile sim/sim.mk
+	@sed -n 's/^#   \(make \)/\1/p' Makefile sim/sim.mk rtl/synth.mk
 
 $(BUILD)/opt/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -106,6 +107,8 @@ $(BUILD)/san/libtessera.a: $(SAN_OBJS)
 
 # The accelerator: Verilator build, C shim, HW_LIB / HW_LDLIBS / HW_TEST_BINS.
 -include sim/sim.mk
+# Yosys synthesis of the same RTL: make synth, make synth-small.
+-include rtl/synth.mk
 
 $(BUILD)/tessera: sw/main.c $(BUILD)/libtessera.a $(HW_LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libtessera.a $(HW_LIB) $(HW_LDLIBS) $(LDLIBS) -o $@

@@ -3,20 +3,19 @@
 // every lane walks its own k (the zero-skipping dataflow, docs/hw.md): in
 // silicon this is a replicated or banked SRAM; the cost is discussed there.
 module tessera_act_buf
-  import tessera_pkg::*;
 #(
-  parameter int unsigned Rows  = tessera_hw_pkg::HW_ACT_ROWS,
-  parameter int unsigned Ports = tessera_hw_pkg::HW_ROWS,
-  parameter int unsigned Width = ACT_W,
+  parameter int unsigned Rows  = tessera_pkg::HW_ACT_ROWS,
+  parameter int unsigned Ports = tessera_pkg::HW_ROWS,
+  parameter int unsigned Width = tessera_pkg::ACT_W,
   localparam int unsigned Aw = $clog2(Rows)
 ) (
-  input  logic                        clk_i,
-  input  logic                        we_i,
-  input  logic [Aw-1:0]               waddr_i,
-  input  logic [Width-1:0]            wdata_i,
-  input  logic [Ports-1:0]            re_i,
-  input  logic [Aw-1:0]               raddr_i [Ports],
-  output logic [Width-1:0]            rdata_o [Ports]  // unpacked: one word per port, no wide concatenation
+  input  logic                   clk_i,
+  input  logic                   we_i,
+  input  logic [Aw-1:0]          waddr_i,
+  input  logic [Width-1:0]       wdata_i,
+  input  logic [Ports-1:0]       re_i,
+  input  logic [Ports*Aw-1:0]    raddr_i,  // port p: [p*Aw +: Aw]
+  output logic [Ports*Width-1:0] rdata_o   // port p: [p*Width +: Width]
 );
   logic [Width-1:0] mem_q [Rows];
 
@@ -29,12 +28,14 @@ module tessera_act_buf
   for (genvar p = 0; p < Ports; p++) begin : gen_port
     always_ff @(posedge clk_i) begin
       if (re_i[p]) begin
-        rdata_o[p] <= mem_q[raddr_i[p]];
+        rdata_o[p*Width +: Width] <= mem_q[raddr_i[p*Aw +: Aw]];
       end
     end
   end
 
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
   a_waddr_in_range: assert property (@(posedge clk_i) we_i |-> (32'(waddr_i) < Rows))
     else $error("tessera_act_buf: write row %0d >= %0d rows", waddr_i, Rows);
+`endif
 
 endmodule

@@ -2,77 +2,96 @@
 // collection, run state and counters.
 //
 //   host --jobs--> [queue] --next job--> first idle lane (one per cycle)
+//   host --filter table {entries, words, word base} per m--> read at dispatch
 //   lanes --wreq--> [arbiter] --grant held for a whole filter--> weight port
 //   lanes --res_valid--> [round robin] --one tile a cycle--> output stage
 //   (pipelined: the output stage takes a tile every cycle)
 //
-// Dense and sparse runs use the same queue: the host cuts the flattened
-// tile list (i = m * tiles + t) into jobs; a lane that finishes early takes
-// the next job, which is how load imbalance from zero-skipping is absorbed.
+// Dense and sparse runs use the same queue: the host cuts each filter's
+// tiles into jobs (a job never crosses a filter, so filters of any size can
+// sit anywhere in the weight memory) and orders them by their non-zero
+// counts (sim/ts_hw_plan.cc); a lane that finishes early takes the next
+// job, which is how load imbalance from zero-skipping is absorbed.
 module tessera_ctrl
-  import tessera_pkg::*;
 #(
-  parameter int unsigned Rows = tessera_hw_pkg::HW_ROWS,
-  parameter int unsigned Cols = tessera_hw_pkg::HW_COLS,
-  localparam int unsigned ColW = $clog2(Cols + 1),
-  localparam int unsigned RowW = (Rows > 1) ? $clog2(Rows) : 1,
-  localparam int unsigned Fw   = tessera_hw_pkg::HW_JOB_FIELD_BITS
+  localparam int unsigned Rows = tessera_pkg::HW_ROWS,
+  localparam int unsigned Fw   = tessera_pkg::HW_JOB_FIELD_BITS,
+  localparam int unsigned Ff   = tessera_pkg::HW_FILT_FIELD_BITS,
+  localparam int unsigned Op   = tessera_pkg::HW_OUT_PORTS
 ) (
-  input  logic                        clk_i,
-  input  logic                        rst_ni,
+  input  logic                               clk_i,
+  input  logic                               rst_ni,
   // Host: job writes, start, status.
-  input  logic                        job_we_i,
-  input  logic [JOB_AW-1:0]           job_waddr_i,
-  input  logic [3*Fw-1:0]             job_wdata_i,   // {count, t, m}
-  input  logic [JOB_AW:0]             cfg_njobs_i,
-  input  logic [TILE_W-1:0]           cfg_tiles_i,
-  input  logic [LANE_AW:0]            cfg_wrow_i,
-  input  logic                        start_i,
-  output logic                        busy_o,
-  output logic                        clear_o,       // first cycle of a run
+  input  logic                               job_we_i,
+  input  logic [tessera_pkg::JOB_AW-1:0]     job_waddr_i,
+  input  logic [3*Fw-1:0]                    job_wdata_i,   // {count, t, m}
+  input  logic                               filt_we_i,
+  input  logic [tessera_pkg::M_W-1:0]        filt_waddr_i,
+  input  logic [3*Ff-1:0]                    filt_wdata_i,  // {entries, words, word base}
+  input  logic [tessera_pkg::JOB_AW:0]       cfg_njobs_i,
+  input  logic [tessera_pkg::TILE_W-1:0]     cfg_tiles_i,
+  input  logic [tessera_pkg::K_W-1:0]        cfg_k_i,
+  input  logic                               start_i,
+  output logic                               busy_o,
+  output logic                               clear_o,       // first cycle of a run
   // Job dispatch.
-  output logic [Rows-1:0]             job_valid_o,
-  output logic [M_W-1:0]              job_m_o,
-  output logic [TILE_W-1:0]           job_t_o,
-  output logic [OUT_AW:0]             job_count_o,
-  output logic [OUT_AW-1:0]           job_row_o,
-  output logic [WMEM_AW-1:0]          job_wbase_o,
-  input  logic [Rows-1:0]             lane_idle_i,
-  input  logic [Rows-1:0]             lane_busy_i,
+  output logic [Rows-1:0]                    job_valid_o,
+  output logic [tessera_pkg::M_W-1:0]        job_m_o,
+  output logic [tessera_pkg::TILE_W-1:0]     job_t_o,
+  output logic [tessera_pkg::OUT_AW:0]       job_count_o,
+  output logic [tessera_pkg::OUT_AW-1:0]     job_row_o,
+  output logic [tessera_pkg::ACT_AW-1:0]     job_abase_o,
+  output logic [tessera_pkg::WMEM_AW-1:0]    job_wbase_o,
+  output logic [tessera_pkg::LANE_AW:0]      job_words_o,
+  output logic [tessera_pkg::ENT_W-1:0]      job_entries_o,
+  input  logic [Rows-1:0]                    lane_idle_i,
+  input  logic [Rows-1:0]                    lane_busy_i,
   // Weight port.
-  input  logic [Rows-1:0]             wreq_i,
-  output logic [Rows-1:0]             wgnt_o,
-  output logic [RowW-1:0]             wowner_o,
+  input  logic [Rows-1:0]                    wreq_i,
+  output logic [Rows-1:0]                    wgnt_o,
+  output logic [tessera_pkg::ROW_W-1:0]      wowner_o,
   // Results.
-  input  logic [Rows-1:0]             res_valid_i,
-  output logic [Rows-1:0]             res_take_o,
-  output logic                        res_sel_valid_o,
-  output logic [RowW-1:0]             res_sel_o,
-  input  logic                        out_pending_i, // output stage holds a tile
+  input  logic [Rows-1:0]                    res_valid_i,
+  output logic [Rows-1:0]                    res_take_o,
+  output logic [Op-1:0]                      res_sel_valid_o, // per output port
+  output logic [Op*tessera_pkg::ROW_W-1:0]   res_sel_o,       // port p: [p*ROW_W +: ROW_W]
+  input  logic                               out_pending_i,   // output stage holds a tile
   // Activity.
-  input  logic [Rows-1:0][ColW-1:0]   mac_cols_i,
-  input  logic [Rows-1:0]             wissue_i,
-  input  logic [Rows-1:0]             run_i,
-  input  logic [Rows-1:0]             load_i,
-  input  logic [Rows-1:0]             stall_i,
-  output logic [CNT_W-1:0]            cnt_cycles_o,
-  output logic [CNT_W-1:0]            cnt_macs_o,
-  output logic [CNT_W-1:0]            cnt_wport_o,
-  output logic [CNT_W-1:0]            cnt_lane_run_o,
-  output logic [CNT_W-1:0]            cnt_lane_load_o,
-  output logic [CNT_W-1:0]            cnt_lane_stall_o
+  input  logic [Rows*tessera_pkg::COL_W-1:0] mac_cols_i,    // lane r: [r*COL_W +: COL_W]
+  input  logic [Rows*tessera_pkg::COL_W-1:0] nz_cols_i,     // lane r: [r*COL_W +: COL_W]
+  input  logic [Rows*tessera_pkg::K_W-1:0]   skip_i,        // lane r: [r*K_W +: K_W]
+  input  logic [Rows-1:0]                    wissue_i,
+  input  logic [Rows-1:0]                    run_i,
+  input  logic [Rows-1:0]                    load_i,
+  input  logic [Rows-1:0]                    stall_i,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_cycles_o,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_macs_o,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_nz_macs_o,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_skipped_o,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_wport_o,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_lane_run_o,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_lane_load_o,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_lane_stall_o,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_lane_idle_o,
+  output logic [tessera_pkg::CNT_W-1:0]      cnt_tiles_o
 );
-  logic [3*Fw-1:0] jobs_q [tessera_hw_pkg::HW_JOB_DEPTH];
-  logic [3*Fw-1:0] job;
-  logic [JOB_AW:0] jp_d, jp_q;
-  logic            busy_d, busy_q, clear_q;
-  logic            dispatch;
-  logic [RowW-1:0] idle_lane;
-  logic            any_idle;
+  logic [3*Fw-1:0]               jobs_q [tessera_pkg::HW_JOB_DEPTH];
+  logic [3*Fw-1:0]               job;
+  logic [tessera_pkg::JOB_AW:0]  jp_d, jp_q;
+  logic                          busy_d, busy_q, clear_q;
+  logic                          dispatch;
+  logic [tessera_pkg::ROW_W-1:0] idle_lane;
+  logic                          any_idle;
+
+  logic [3*Ff-1:0] filt_q [tessera_pkg::HW_CHAN_DEPTH];
+  logic [3*Ff-1:0] filt;
 
   always_ff @(posedge clk_i) begin
     if (job_we_i) begin
       jobs_q[job_waddr_i] <= job_wdata_i;
+    end
+    if (filt_we_i) begin
+      filt_q[filt_waddr_i] <= filt_wdata_i;
     end
   end
 
@@ -83,45 +102,52 @@ module tessera_ctrl
     for (int r = Rows - 1; r >= 0; r--) begin
       if (lane_idle_i[r] && !job_valid_o[r]) begin
         any_idle  = 1'b1;
-        idle_lane = RowW'(r);
+        idle_lane = tessera_pkg::ROW_W'(r);
       end
     end
   end
 
-  logic [M_W-1:0]     jm;
-  logic [TILE_W-1:0]  jt;
-  assign job      = jobs_q[JOB_AW'(jp_q)];
+  logic [tessera_pkg::M_W-1:0]    jm;
+  logic [tessera_pkg::TILE_W-1:0] jt;
+  assign job      = jobs_q[tessera_pkg::JOB_AW'(jp_q)];
   assign dispatch = busy_q && !clear_q && (jp_q < cfg_njobs_i) && any_idle;
-  assign jm       = M_W'(job[0 +: Fw]);
-  assign jt       = TILE_W'(job[Fw +: Fw]);
+  assign jm       = tessera_pkg::M_W'(job[0 +: Fw]);
+  assign jt       = tessera_pkg::TILE_W'(job[Fw +: Fw]);
+  assign filt     = filt_q[jm];
 
   // The job is registered with its lane's valid bit; the two multiplies
   // happen once per job, not per tile.
-  logic [Rows-1:0]    job_valid_q;
-  logic [M_W-1:0]     job_m_q;
-  logic [TILE_W-1:0]  job_t_q;
-  logic [OUT_AW:0]    job_count_q;
-  logic [OUT_AW-1:0]  job_row_q;
-  logic [WMEM_AW-1:0] job_wbase_q;
+  logic [Rows-1:0]                 job_valid_q;
+  logic [tessera_pkg::M_W-1:0]     job_m_q;
+  logic [tessera_pkg::TILE_W-1:0]  job_t_q;
+  logic [tessera_pkg::OUT_AW:0]    job_count_q;
+  logic [tessera_pkg::OUT_AW-1:0]  job_row_q;
+  logic [tessera_pkg::ACT_AW-1:0]  job_abase_q;
+  logic [tessera_pkg::WMEM_AW-1:0] job_wbase_q;
+  logic [tessera_pkg::LANE_AW:0]   job_words_q;
+  logic [tessera_pkg::ENT_W-1:0]   job_entries_q;
   assign job_valid_o = job_valid_q;
   assign job_m_o     = job_m_q;
   assign job_t_o     = job_t_q;
   assign job_count_o = job_count_q;
   assign job_row_o   = job_row_q;
-  assign job_wbase_o = job_wbase_q;
+  assign job_abase_o   = job_abase_q;
+  assign job_wbase_o   = job_wbase_q;
+  assign job_words_o   = job_words_q;
+  assign job_entries_o = job_entries_q;
 
   // ---- Weight port: one owner for a whole filter load.
-  logic            wown_valid_d, wown_valid_q;
-  logic [RowW-1:0] wown_d, wown_q;
+  logic                          wown_valid_d, wown_valid_q;
+  logic [tessera_pkg::ROW_W-1:0] wown_d, wown_q;
   always_comb begin
     wown_valid_d = wown_valid_q;
     wown_d       = wown_q;
     if (!(wown_valid_q && wreq_i[wown_q])) begin
       wown_valid_d = 1'b0;
       for (int r = Rows - 1; r >= 0; r--) begin
-        if (wreq_i[r] && !(wown_valid_q && RowW'(r) == wown_q)) begin
+        if (wreq_i[r] && !(wown_valid_q && tessera_pkg::ROW_W'(r) == wown_q)) begin
           wown_valid_d = 1'b1;
-          wown_d       = RowW'(r);
+          wown_d       = tessera_pkg::ROW_W'(r);
         end
       end
     end
@@ -134,26 +160,35 @@ module tessera_ctrl
   end
   assign wowner_o = wown_q;
 
-  // ---- Results: round robin, one tile a cycle when the output stage is free.
-  logic [RowW-1:0] rr_q, rr_d;
+  // ---- Results: round robin, up to Op tiles a cycle (one per output port).
+  logic [tessera_pkg::ROW_W-1:0] rr_q, rr_d;
   always_comb begin
-    res_sel_valid_o = 1'b0;
+    res_sel_valid_o = '0;
     res_sel_o       = '0;
-    for (int i = Rows - 1; i >= 0; i--) begin
-      // Candidates in the order rr_q, rr_q+1, ...: the loop runs backwards
-      // so the first in that order wins.
-      logic [RowW-1:0] r;
-      r = RowW'((32'(rr_q) + 32'(i)) % Rows);
-      if (res_valid_i[r]) begin
-        res_sel_valid_o = 1'b1;
-        res_sel_o       = r;
+    res_take_o      = '0;
+    rr_d            = rr_q;
+    for (int p = 0; p < Op; p++) begin
+      logic                          found;
+      logic [tessera_pkg::ROW_W-1:0] pick;
+      found = 1'b0;
+      pick  = '0;
+      for (int i = Rows - 1; i >= 0; i--) begin
+        // Candidates in the order rr_q, rr_q+1, ... not taken by an earlier
+        // port: the loop runs backwards so the first in that order wins.
+        logic [tessera_pkg::ROW_W-1:0] r;
+        r = tessera_pkg::ROW_W'((32'(rr_q) + 32'(i)) % Rows);
+        if (res_valid_i[r] && !res_take_o[r]) begin
+          found = 1'b1;
+          pick  = r;
+        end
+      end
+      if (found) begin
+        res_sel_valid_o[p]                                   = 1'b1;
+        res_sel_o[p*tessera_pkg::ROW_W +: tessera_pkg::ROW_W] = pick;
+        res_take_o[pick]                                     = 1'b1;
+        rr_d = tessera_pkg::ROW_W'((32'(pick) + 1) % Rows);
       end
     end
-    res_take_o = '0;
-    if (res_sel_valid_o) begin
-      res_take_o[res_sel_o] = 1'b1;
-    end
-    rr_d = res_sel_valid_o ? RowW'((32'(res_sel_o) + 1) % Rows) : rr_q;
   end
 
   // ---- Run state.
@@ -175,18 +210,30 @@ module tessera_ctrl
   end
 
   // ---- Counters (cleared at start, counting while busy).
-  logic [CNT_W-1:0] cycles_q, macs_q, wport_q, run_q, load_q, stall_q;
-  logic [CNT_W-1:0] macs_inc, run_inc, load_inc, stall_inc;
+  logic [tessera_pkg::CNT_W-1:0] cycles_q, macs_q, nz_q, skip_q, wport_q, run_q, load_q, stall_q;
+  logic [tessera_pkg::CNT_W-1:0] idle_q, tiles_q;
+  logic [tessera_pkg::CNT_W-1:0] macs_inc, nz_inc, skip_inc, run_inc, load_inc, stall_inc;
+  logic [tessera_pkg::CNT_W-1:0] idle_inc, tiles_inc;
   always_comb begin
     macs_inc  = '0;
+    nz_inc    = '0;
+    skip_inc  = '0;
     run_inc   = '0;
     load_inc  = '0;
     stall_inc = '0;
+    idle_inc  = '0;
+    tiles_inc = '0;
+    for (int p = 0; p < Op; p++) begin
+      tiles_inc += tessera_pkg::CNT_W'(res_sel_valid_o[p]);
+    end
     for (int r = 0; r < Rows; r++) begin
-      macs_inc  += CNT_W'(mac_cols_i[r]);
-      run_inc   += CNT_W'(run_i[r]);
-      load_inc  += CNT_W'(load_i[r]);
-      stall_inc += CNT_W'(stall_i[r]);
+      macs_inc  += tessera_pkg::CNT_W'(mac_cols_i[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]);
+      nz_inc    += tessera_pkg::CNT_W'(nz_cols_i[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]);
+      skip_inc  += tessera_pkg::CNT_W'(skip_i[r*tessera_pkg::K_W +: tessera_pkg::K_W]);
+      idle_inc  += tessera_pkg::CNT_W'(lane_idle_i[r] && !lane_busy_i[r]);
+      run_inc   += tessera_pkg::CNT_W'(run_i[r]);
+      load_inc  += tessera_pkg::CNT_W'(load_i[r]);
+      stall_inc += tessera_pkg::CNT_W'(stall_i[r]);
     end
   end
 
@@ -200,16 +247,23 @@ module tessera_ctrl
       job_t_q      <= '0;
       job_count_q  <= '0;
       job_row_q    <= '0;
+      job_abase_q  <= '0;
       job_wbase_q  <= '0;
+      job_words_q  <= '0;
+      job_entries_q <= '0;
       wown_valid_q <= 1'b0;
       wown_q       <= '0;
       rr_q         <= '0;
       cycles_q     <= '0;
       macs_q       <= '0;
+      nz_q         <= '0;
+      skip_q       <= '0;
       wport_q      <= '0;
       run_q        <= '0;
       load_q       <= '0;
       stall_q      <= '0;
+      idle_q       <= '0;
+      tiles_q      <= '0;
     end else begin
       busy_q       <= busy_d;
       clear_q      <= start_i && !busy_q;
@@ -221,9 +275,12 @@ module tessera_ctrl
       if (dispatch) begin
         job_m_q     <= jm;
         job_t_q     <= jt;
-        job_count_q <= (OUT_AW+1)'(job[2*Fw +: Fw]);
-        job_row_q   <= OUT_AW'(32'(jm) * 32'(cfg_tiles_i) + 32'(jt));
-        job_wbase_q <= WMEM_AW'(32'(jm) * 32'(cfg_wrow_i));
+        job_count_q <= (tessera_pkg::OUT_AW+1)'(job[2*Fw +: Fw]);
+        job_row_q   <= tessera_pkg::OUT_AW'(32'(jm) * 32'(cfg_tiles_i) + 32'(jt));
+        job_abase_q   <= tessera_pkg::ACT_AW'(32'(jt) * 32'(cfg_k_i));
+        job_wbase_q   <= tessera_pkg::WMEM_AW'(filt[0 +: Ff]);
+        job_words_q   <= (tessera_pkg::LANE_AW+1)'(filt[Ff +: Ff]);
+        job_entries_q <= tessera_pkg::ENT_W'(filt[2*Ff +: Ff]);
       end
       wown_valid_q <= wown_valid_d;
       wown_q       <= wown_d;
@@ -231,14 +288,22 @@ module tessera_ctrl
       if (start_i && !busy_q) begin
         cycles_q <= '0;
         macs_q   <= '0;
+        nz_q     <= '0;
+        skip_q   <= '0;
         wport_q  <= '0;
         run_q    <= '0;
         load_q   <= '0;
         stall_q  <= '0;
+        idle_q   <= '0;
+        tiles_q  <= '0;
       end else if (busy_q) begin
         cycles_q <= cycles_q + 1'b1;
         macs_q   <= macs_q + macs_inc;
-        wport_q  <= wport_q + CNT_W'(|wissue_i);
+        nz_q     <= nz_q + nz_inc;
+        skip_q   <= skip_q + skip_inc;
+        idle_q   <= idle_q + idle_inc;
+        tiles_q  <= tiles_q + tiles_inc;
+        wport_q  <= wport_q + tessera_pkg::CNT_W'(|wissue_i);
         run_q    <= run_q + run_inc;
         load_q   <= load_q + load_inc;
         stall_q  <= stall_q + stall_inc;
@@ -250,11 +315,16 @@ module tessera_ctrl
   assign clear_o          = clear_q;
   assign cnt_cycles_o     = cycles_q;
   assign cnt_macs_o       = macs_q;
+  assign cnt_nz_macs_o    = nz_q;
+  assign cnt_skipped_o    = skip_q;
+  assign cnt_lane_idle_o  = idle_q;
+  assign cnt_tiles_o      = tiles_q;
   assign cnt_wport_o      = wport_q;
   assign cnt_lane_run_o   = run_q;
   assign cnt_lane_load_o  = load_q;
   assign cnt_lane_stall_o = stall_q;
 
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
   a_start_when_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
       start_i |-> !busy_q)
     else $error("tessera_ctrl: start while a run is in progress");
@@ -262,10 +332,11 @@ module tessera_ctrl
       job_we_i |-> !busy_q)
     else $error("tessera_ctrl: job queue written during a run");
   a_njobs_fit: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      start_i |-> (32'(cfg_njobs_i) <= tessera_hw_pkg::HW_JOB_DEPTH))
+      start_i |-> (32'(cfg_njobs_i) <= tessera_pkg::HW_JOB_DEPTH))
     else $error("tessera_ctrl: %0d jobs exceed the queue depth", cfg_njobs_i);
   a_one_wport_owner: assert property (@(posedge clk_i) disable iff (!rst_ni)
       $onehot0(wissue_i))
     else $error("tessera_ctrl: two lanes drive the weight port");
+`endif
 
 endmodule

@@ -1,129 +1,160 @@
-// One array row ("lane"): COLS PEs sharing one weight stream.
+// One array row ("lane"): COLS PEs sharing one stream of weight entries.
 //
-//            job (m, t0, count) from the controller's queue
+//            job (m, t0, count, filter words / entries) from the controller
 //                 |
-//   weight port ->[filter buffer]--(w, k)--> unpack B bits --+--> PE[0] .. PE[COLS-1]
-//   (shared, 64b)  packed words               (sign-extend)  |      ^          ^
-//                                  act buffer port (own) ----+-- X[k][t*COLS + c]
+//   weight port ->[filter buffer]--word--> entry at slot: {run, code}
+//   (shared, 64b)  packed words              |        |
+//                                  k = nk + run   code, sign-extended (B bits)
+//                                            |        |
+//                 act buffer port (own) <- t*K + k    v
+//                           X[k][t*COLS + c] -----> PE[0] .. PE[COLS-1]
 //
-// A lane owns its (weight, index) stream and fetches the activation row by
-// index, so it never waits for other lanes: a lane that skips zero weights
-// (next issue) simply finishes its job sooner and takes the next one from
-// the queue. Here every k of the filter is issued (skipping switched off).
+// A lane owns its entry stream and fetches the activation row by the
+// entry's index, so it never waits for other lanes: in sparse mode a tile
+// costs one cycle per entry (non-zeros plus rare padding, ts_sparse.h)
+// instead of K, and a lane that finishes early takes the next job.
+// Dense mode is the same datapath with E = B and run = 0 (every k issued).
 //
-// Work: a job is `count` consecutive tiles in the flattened order
-// i = m * tiles + t. For each tile the lane issues k = 0..K-1 (one per
-// cycle), the PEs accumulate, and the COLS sums wait in res_* for the output
-// stage. When m changes the lane reloads its filter (ceil(K / wpw) words)
-// through the shared weight port.
+// Work: a job is `count` consecutive tiles of one filter m. For each tile
+// the lane issues the filter's entries (one per cycle), the PEs accumulate,
+// and the COLS sums wait in res_* for the output stage. A filter is loaded
+// once per job unless the lane already holds it.
 //
-// Pipeline: cycle c issues (filter word, activation row) reads; cycle c+1
-// unpacks the weight and accumulates.
+// Pipeline, no bubble between tiles: the filter buffer's output register
+// holds the current word; the cycle that issues the word's last entry (or
+// the filter's last entry) reads the next word (or word 0 for the next
+// tile). Cycle c decodes the entry and reads the activation row; cycle c+1
+// accumulates.
 module tessera_lane
-  import tessera_pkg::*;
 #(
-  parameter int unsigned Cols    = tessera_hw_pkg::HW_COLS,
-  parameter int unsigned AccBits = tessera_hw_pkg::HW_ACC_BITS,
-  localparam int unsigned ColW   = $clog2(Cols + 1),
-  localparam int unsigned ActW   = Cols * tessera_hw_pkg::HW_ABITS
+  parameter int unsigned AccBits = tessera_pkg::HW_ACC_BITS,
+  localparam int unsigned Cols   = tessera_pkg::HW_COLS
 ) (
   input  logic                     clk_i,
   input  logic                     rst_ni,
   // Configuration, stable while the array runs.
-  input  logic [K_W-1:0]           cfg_k_i,
-  input  logic [TILE_W-1:0]        cfg_tiles_i,
-  input  logic [ColW-1:0]          cfg_last_cols_i,
-  input  logic [WBITS_W-1:0]       cfg_wbits_i,
-  input  logic [WPW_W-1:0]         cfg_wpw_i,
-  input  logic [LANE_AW:0]         cfg_wrow_i,
+  input  logic [tessera_pkg::K_W-1:0]           cfg_k_i,
+  input  logic [tessera_pkg::TILE_W-1:0]        cfg_tiles_i,
+  input  logic [tessera_pkg::COL_W-1:0]          cfg_last_cols_i,
+  input  logic [tessera_pkg::WBITS_W-1:0]       cfg_wbits_i,
+  input  logic [tessera_pkg::EBITS_W-1:0]       cfg_ebits_i,  // entry bits: B, or B + tessera_pkg::RUN_W sparse
+  input  logic [tessera_pkg::WPW_W-1:0]         cfg_epw_i,    // entries per word
+  input  logic                     cfg_sparse_i,
   input  logic                     cfg_act_signed_i,
   input  logic                     clear_i,      // start of a run: forget the cached filter
   // Job from the controller.
   input  logic                     job_valid_i,
-  input  logic [M_W-1:0]           job_m_i,
-  input  logic [TILE_W-1:0]        job_t_i,
-  input  logic [OUT_AW:0]          job_count_i,
-  input  logic [OUT_AW-1:0]        job_row_i,    // m * tiles + t
-  input  logic [WMEM_AW-1:0]       job_wbase_i,  // m * wrow
+  input  logic [tessera_pkg::M_W-1:0]           job_m_i,
+  input  logic [tessera_pkg::TILE_W-1:0]        job_t_i,
+  input  logic [tessera_pkg::OUT_AW:0]          job_count_i,
+  input  logic [tessera_pkg::OUT_AW-1:0]        job_row_i,    // m * tiles + t
+  input  logic [tessera_pkg::ACT_AW-1:0]        job_abase_i,  // t * K
+  input  logic [tessera_pkg::WMEM_AW-1:0]       job_wbase_i,  // filter m's first word
+  input  logic [tessera_pkg::LANE_AW:0]         job_words_i,  // its words
+  input  logic [tessera_pkg::ENT_W-1:0]         job_entries_i,// its entries (>= 1)
   output logic                     idle_o,
   output logic                     busy_o,       // anything in flight
   // Shared weight port (granted by the controller for a whole filter).
   output logic                     wreq_o,
   input  logic                     wgnt_i,
   output logic                     wissue_o,     // address valid this cycle
-  output logic [WMEM_AW-1:0]       waddr_o,
-  input  logic [tessera_hw_pkg::HW_WPORT_BITS-1:0] wdata_i,
+  output logic [tessera_pkg::WMEM_AW-1:0]       waddr_o,
+  input  logic [tessera_pkg::HW_WPORT_BITS-1:0] wdata_i,
   // Own activation read port.
   output logic                     are_o,
-  output logic [ACT_AW-1:0]        aaddr_o,
-  input  logic [ActW-1:0]          adata_i,
+  output logic [tessera_pkg::ACT_AW-1:0]        aaddr_o,
+  input  logic [tessera_pkg::ACT_W-1:0]          adata_i,
   // Result of a finished tile.
   output logic                     res_valid_o,
   input  logic                     res_take_i,
-  output logic [M_W-1:0]           res_m_o,
-  output logic [OUT_AW-1:0]        res_row_o,
+  output logic [tessera_pkg::M_W-1:0]           res_m_o,
+  output logic [tessera_pkg::OUT_AW-1:0]        res_row_o,
   output logic [Cols*AccBits-1:0]  res_acc_o,
   // Activity, for the counters.
-  output logic [ColW-1:0]          mac_cols_o,   // useful MACs this cycle
-  output logic                     run_o,        // issued a k this cycle
+  output logic [tessera_pkg::COL_W-1:0]          mac_cols_o,   // MACs issued this cycle (valid columns)
+  output logic [tessera_pkg::COL_W-1:0]          nz_cols_o,    // of those, with a non-zero weight
+  output logic [tessera_pkg::K_W-1:0]           skip_o,       // weights not issued by the tile ending now
+  output logic                     run_o,        // issued an entry this cycle
   output logic                     load_o,       // waiting for / loading a filter
-  output logic                     stall_o       // result slot full
+  output logic                     stall_o       // last entry held: result slot full
 );
-  localparam int unsigned ABits = tessera_hw_pkg::HW_ABITS;
-  localparam int unsigned WPort = tessera_hw_pkg::HW_WPORT_BITS;
+  localparam int unsigned ABits = tessera_pkg::HW_ABITS;
+  localparam int unsigned WPort = tessera_pkg::HW_WPORT_BITS;
 
-  typedef enum logic [1:0] {
-    StIdle, StLoad, StLoadWait, StRun
+  typedef enum logic [2:0] {
+    StIdle, StLoad, StLoadWait, StPrime, StRun
   } lane_state_e;
 
   lane_state_e state_d, state_q;
 
   // Position in the job.
-  logic [M_W-1:0]     m_d, m_q;
-  logic [TILE_W-1:0]  t_d, t_q;
-  logic [OUT_AW:0]    count_d, count_q;   // tiles left, including the current one
-  logic [OUT_AW-1:0]  row_d, row_q;
-  logic [WMEM_AW-1:0] wbase_d, wbase_q;
+  logic [tessera_pkg::M_W-1:0]     m_d, m_q;
+  logic [tessera_pkg::TILE_W-1:0]  t_d, t_q;
+  logic [tessera_pkg::OUT_AW:0]    count_d, count_q;   // tiles left, including the current one
+  logic [tessera_pkg::OUT_AW-1:0]  row_d, row_q;
+  logic [tessera_pkg::ACT_AW-1:0]  abase_d, abase_q;   // t * K
+  logic [tessera_pkg::WMEM_AW-1:0] wbase_d, wbase_q;
+  logic [tessera_pkg::LANE_AW:0]   words_d, words_q;
+  logic [tessera_pkg::ENT_W-1:0]   entries_d, entries_q;
   // Filter cache.
   logic               cached_d, cached_q;
-  logic [M_W-1:0]     cached_m_d, cached_m_q;
+  logic [tessera_pkg::M_W-1:0]     cached_m_d, cached_m_q;
   // Filter load.
-  logic [LANE_AW:0]   ld_j_d, ld_j_q;
+  logic [tessera_pkg::LANE_AW:0]   ld_j_d, ld_j_q;
   logic               ld_wr_q;
-  logic [LANE_AW-1:0] ld_wr_idx_q;
+  logic [tessera_pkg::LANE_AW-1:0] ld_wr_idx_q;
   // Issue position inside the tile.
-  logic [K_W-1:0]     k_d, k_q;
-  logic [LANE_AW-1:0] wi_d, wi_q;          // filter word
-  logic [WPW_W-1:0]   slot_d, slot_q;      // weight inside the word
-  logic [BOFF_W-1:0]  boff_d, boff_q;      // = slot * B
-  logic [ACT_AW-1:0]  aaddr_d, aaddr_q;    // = k * tiles + t
+  logic [tessera_pkg::ENT_W-1:0]   e_d, e_q;            // entry index
+  logic [tessera_pkg::K_W-1:0]     nk_d, nk_q;          // k of the previous entry + 1
+  logic [tessera_pkg::LANE_AW-1:0] wi_d, wi_q;          // word in the buffer's output register
+  logic [tessera_pkg::WPW_W-1:0]   slot_d, slot_q;      // entry inside the word
+  logic [tessera_pkg::BOFF_W-1:0]  boff_d, boff_q;      // = slot * E
   // MAC stage.
-  logic               p_valid_q, p_first_q, p_last_q;
-  logic [BOFF_W-1:0]  p_boff_q;
-  logic [M_W-1:0]     p_m_q;
-  logic [OUT_AW-1:0]  p_row_q;
-  logic [ColW-1:0]    p_cols_q;
+  logic               p_valid_q, p_first_q, p_last_q, p_nz_q;
+  logic signed [tessera_pkg::W_W-1:0] p_w_q;
+  logic [tessera_pkg::M_W-1:0]     p_m_q;
+  logic [tessera_pkg::OUT_AW-1:0]  p_row_q;
+  logic [tessera_pkg::COL_W-1:0]    p_cols_q;
   // Result slot.
   logic               res_valid_d, res_valid_q;
-  logic [M_W-1:0]     res_m_q;
-  logic [OUT_AW-1:0]  res_row_q;
+  logic [tessera_pkg::M_W-1:0]     res_m_q;
+  logic [tessera_pkg::OUT_AW-1:0]  res_row_q;
   logic [Cols*AccBits-1:0] res_acc_q;
 
-  logic               issue, last_k, ld_issue, ld_last, tile_cols_last;
-  logic [ColW-1:0]    tile_cols;
-  logic [WPort-1:0]   fword;
-  logic signed [W_W-1:0] w_ext;
+  logic               issue, last_e, slot_last, ld_issue, ld_last, tile_cols_last;
+  logic               fb_re;
+  logic [tessera_pkg::LANE_AW-1:0] fb_raddr;
+  logic [tessera_pkg::COL_W-1:0]    tile_cols;
+  logic [WPort-1:0]   fword, entry;
+  logic [tessera_pkg::RUN_W-1:0]   run;
+  logic [tessera_pkg::K_W-1:0]     k_cur;
+  logic [tessera_pkg::W_W-1:0]     w_raw;
+  logic [tessera_pkg::WBITS_W-1:0] ext_sh;
+  logic signed [tessera_pkg::W_W-1:0] w_ext;
   logic [Cols*AccBits-1:0] sums;
-  logic [Cols-1:0]         pe_ovf;
+  logic [Cols-1:0]    pe_ovf;
 
-  assign last_k   = (k_q == cfg_k_i - 1'b1);
-  assign ld_issue = (state_q == StLoad) && wgnt_i;
-  assign ld_last  = (ld_j_q == cfg_wrow_i - 1'b1);
-  // The last k of a tile may only issue when its result has somewhere to go.
-  assign issue    = (state_q == StRun) &&
-                    !(last_k && (res_valid_q || (p_valid_q && p_last_q)));
+  // Decode the entry at the current slot: code in the low B bits, run above.
+  assign entry  = fword >> boff_q;
+  assign run    = cfg_sparse_i ? tessera_pkg::RUN_W'(entry >> cfg_wbits_i) : '0;
+  assign k_cur  = nk_q + tessera_pkg::K_W'(run);
+  assign w_raw  = tessera_pkg::W_W'(entry);
+  assign ext_sh = tessera_pkg::WBITS_W'(tessera_pkg::W_W) - cfg_wbits_i;
+  assign w_ext  = $signed(w_raw << ext_sh) >>> ext_sh;
+
+  assign last_e    = (e_q == entries_q - 1'b1);
+  assign slot_last = (slot_q == cfg_epw_i - 1'b1);
+  assign ld_issue  = (state_q == StLoad) && wgnt_i;
+  assign ld_last   = (ld_j_q == words_q - 1'b1);
+  // The last entry of a tile may only issue when its result has somewhere to go.
+  assign issue     = (state_q == StRun) &&
+                     !(last_e && (res_valid_q || (p_valid_q && p_last_q)));
   assign tile_cols_last = (t_q == cfg_tiles_i - 1'b1);
-  assign tile_cols = tile_cols_last ? cfg_last_cols_i : ColW'(Cols);
+  assign tile_cols = tile_cols_last ? cfg_last_cols_i : tessera_pkg::COL_W'(Cols);
+  // Next word: after the word's last entry, or word 0 after the filter's
+  // last entry (the next tile, or the next job if it keeps this filter).
+  assign fb_re    = (state_q == StPrime) || (issue && (last_e || slot_last));
+  assign fb_raddr = (state_q == StPrime || last_e) ? '0 : wi_q + 1'b1;
 
   always_comb begin
     state_d    = state_q;
@@ -131,31 +162,33 @@ module tessera_lane
     t_d        = t_q;
     count_d    = count_q;
     row_d      = row_q;
+    abase_d    = abase_q;
     wbase_d    = wbase_q;
+    words_d    = words_q;
+    entries_d  = entries_q;
     cached_d   = clear_i ? 1'b0 : cached_q;
     cached_m_d = cached_m_q;
     ld_j_d     = ld_j_q;
-    k_d        = k_q;
+    e_d        = e_q;
+    nk_d       = nk_q;
     wi_d       = wi_q;
     slot_d     = slot_q;
     boff_d     = boff_q;
-    aaddr_d    = aaddr_q;
 
     unique case (state_q)
       StIdle: begin
         if (job_valid_i) begin
-          m_d     = job_m_i;
-          t_d     = job_t_i;
-          count_d = job_count_i;
-          row_d   = job_row_i;
-          wbase_d = job_wbase_i;
-          k_d     = '0;
-          wi_d    = '0;
-          slot_d  = '0;
-          boff_d  = '0;
-          aaddr_d = ACT_AW'(job_t_i);
-          ld_j_d  = '0;
-          state_d = (cached_q && cached_m_q == job_m_i) ? StRun : StLoad;
+          m_d       = job_m_i;
+          t_d       = job_t_i;
+          count_d   = job_count_i;
+          row_d     = job_row_i;
+          abase_d   = job_abase_i;
+          wbase_d   = job_wbase_i;
+          words_d   = job_words_i;
+          entries_d = job_entries_i;
+          ld_j_d    = '0;
+          // The previous job ended by reading word 0 of its filter.
+          state_d   = (cached_q && cached_m_q == job_m_i) ? StRun : StLoad;
         end
       end
       StLoad: begin
@@ -170,41 +203,38 @@ module tessera_lane
       end
       StLoadWait: begin
         // The last word is being written this cycle.
+        state_d = StPrime;
+      end
+      StPrime: begin
+        // Word 0 is read this cycle.
         state_d = StRun;
       end
       StRun: begin
         if (issue) begin
-          if (!last_k) begin
-            k_d     = k_q + 1'b1;
-            aaddr_d = aaddr_q + ACT_AW'(cfg_tiles_i);
-            if (slot_q == cfg_wpw_i - 1'b1) begin
+          if (!last_e) begin
+            e_d  = e_q + 1'b1;
+            nk_d = k_cur + 1'b1;
+            if (slot_last) begin
               slot_d = '0;
               boff_d = '0;
               wi_d   = wi_q + 1'b1;
             end else begin
               slot_d = slot_q + 1'b1;
-              boff_d = boff_q + BOFF_W'(cfg_wbits_i);
+              boff_d = boff_q + tessera_pkg::BOFF_W'(cfg_ebits_i);
             end
           end else begin
             // Tile done: next tile of the job, or idle.
-            k_d     = '0;
+            e_d     = '0;
+            nk_d    = '0;
             wi_d    = '0;
             slot_d  = '0;
             boff_d  = '0;
             count_d = count_q - 1'b1;
             row_d   = row_q + 1'b1;
+            t_d     = t_q + 1'b1;
+            abase_d = abase_q + tessera_pkg::ACT_AW'(cfg_k_i);
             if (count_q == 1) begin
               state_d = StIdle;
-            end else if (tile_cols_last) begin
-              t_d     = '0;
-              aaddr_d = '0;
-              m_d     = m_q + 1'b1;
-              wbase_d = wbase_q + WMEM_AW'(cfg_wrow_i);
-              ld_j_d  = '0;
-              state_d = StLoad;
-            end else begin
-              t_d     = t_q + 1'b1;
-              aaddr_d = ACT_AW'(t_q + 1'b1);
             end
           end
         end
@@ -230,49 +260,56 @@ module tessera_lane
       t_q         <= '0;
       count_q     <= '0;
       row_q       <= '0;
+      abase_q     <= '0;
       wbase_q     <= '0;
+      words_q     <= '0;
+      entries_q   <= '0;
       cached_q    <= 1'b0;
       cached_m_q  <= '0;
       ld_j_q      <= '0;
       ld_wr_q     <= 1'b0;
       ld_wr_idx_q <= '0;
-      k_q         <= '0;
+      e_q         <= '0;
+      nk_q        <= '0;
       wi_q        <= '0;
       slot_q      <= '0;
       boff_q      <= '0;
-      aaddr_q     <= '0;
       p_valid_q   <= 1'b0;
       p_first_q   <= 1'b0;
       p_last_q    <= 1'b0;
-      p_boff_q    <= '0;
+      p_nz_q      <= 1'b0;
+      p_w_q       <= '0;
       p_m_q       <= '0;
       p_row_q     <= '0;
       p_cols_q    <= '0;
       res_valid_q <= 1'b0;
       res_m_q     <= '0;
       res_row_q   <= '0;
-      res_acc_q   <= '0;
     end else begin
       state_q     <= state_d;
       m_q         <= m_d;
       t_q         <= t_d;
       count_q     <= count_d;
       row_q       <= row_d;
+      abase_q     <= abase_d;
       wbase_q     <= wbase_d;
+      words_q     <= words_d;
+      entries_q   <= entries_d;
       cached_q    <= cached_d;
       cached_m_q  <= cached_m_d;
       ld_j_q      <= ld_j_d;
       ld_wr_q     <= ld_issue;
-      ld_wr_idx_q <= LANE_AW'(ld_j_q);
-      k_q         <= k_d;
+      ld_wr_idx_q <= tessera_pkg::LANE_AW'(ld_j_q);
+      e_q         <= e_d;
+      nk_q        <= nk_d;
       wi_q        <= wi_d;
       slot_q      <= slot_d;
       boff_q      <= boff_d;
-      aaddr_q     <= aaddr_d;
       p_valid_q   <= issue;
-      p_first_q   <= (k_q == '0);
-      p_last_q    <= issue && last_k;
-      p_boff_q    <= boff_q;
+      p_first_q   <= (e_q == '0);
+      p_last_q    <= issue && last_e;
+      p_nz_q      <= (w_ext != '0);
+      p_w_q       <= w_ext;
       p_m_q       <= m_q;
       p_row_q     <= row_q;
       p_cols_q    <= tile_cols;
@@ -280,31 +317,31 @@ module tessera_lane
       if (p_valid_q && p_last_q) begin
         res_m_q   <= p_m_q;
         res_row_q <= p_row_q;
-        res_acc_q <= sums;
       end
+    end
+  end
+
+  // The tile's sums, captured when its last entry accumulates (no reset:
+  // only read after res_valid_q is set).
+  always_ff @(posedge clk_i) begin
+    if (p_valid_q && p_last_q) begin
+      res_acc_q <= sums;
     end
   end
 
   // Filter buffer: packed words as they came from the weight memory.
   tessera_ram_1r1w #(
     .Width (WPort),
-    .Depth (tessera_hw_pkg::HW_LANE_WORDS)
+    .Depth (tessera_pkg::HW_LANE_WORDS)
   ) u_filter_buf (
     .clk_i   (clk_i),
     .we_i    (ld_wr_q),
     .waddr_i (ld_wr_idx_q),
     .wdata_i (wdata_i),
-    .re_i    (issue),
-    .raddr_i (wi_q),
+    .re_i    (fb_re),
+    .raddr_i (fb_raddr),
     .rdata_o (fword)
   );
-
-  // Unpack: shift the weight down, then sign-extend from bit B-1.
-  logic [W_W-1:0]   w_raw;
-  logic [WBITS_W-1:0] ext_sh;
-  assign w_raw  = W_W'(fword >> p_boff_q);
-  assign ext_sh = WBITS_W'(W_W) - cfg_wbits_i;
-  assign w_ext  = $signed(w_raw << ext_sh) >>> ext_sh;
 
   for (genvar c = 0; c < Cols; c++) begin : gen_pe
     tessera_pe #(
@@ -315,7 +352,7 @@ module tessera_lane
       .en_i         (p_valid_q),
       .first_i      (p_first_q),
       .act_signed_i (cfg_act_signed_i),
-      .w_i          (w_ext),
+      .w_i          (p_w_q),
       .a_i          (adata_i[c*ABits +: ABits]),
       .sum_o        (sums[c*AccBits +: AccBits]),
       .ovf_o        (pe_ovf[c])
@@ -326,33 +363,48 @@ module tessera_lane
   assign busy_o      = (state_q != StIdle) || p_valid_q || res_valid_q || ld_wr_q;
   assign wreq_o      = (state_q == StLoad) && !(wgnt_i && ld_last);
   assign wissue_o    = ld_issue;
-  assign waddr_o     = wbase_q + WMEM_AW'(ld_j_q);
+  assign waddr_o     = wbase_q + tessera_pkg::WMEM_AW'(ld_j_q);
   assign are_o       = issue;
-  assign aaddr_o     = aaddr_q;
+  assign aaddr_o     = abase_q + tessera_pkg::ACT_AW'(k_cur);
   assign res_valid_o = res_valid_q;
   assign res_m_o     = res_m_q;
   assign res_row_o   = res_row_q;
   assign res_acc_o   = res_acc_q;
   assign mac_cols_o  = p_valid_q ? p_cols_q : '0;
+  assign nz_cols_o   = (p_valid_q && p_nz_q) ? p_cols_q : '0;
+  assign skip_o      = (issue && last_e) ? (cfg_k_i - tessera_pkg::K_W'(entries_q)) : '0;
   assign run_o       = issue;
-  assign load_o      = (state_q == StLoad) || (state_q == StLoadWait);
+  assign load_o      = (state_q == StLoad) || (state_q == StLoadWait) || (state_q == StPrime);
   assign stall_o     = (state_q == StRun) && !issue;
 
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
   // Protocol: jobs only reach an idle lane; results are only taken when there.
   a_job_to_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
       job_valid_i |-> (state_q == StIdle))
     else $error("tessera_lane: job dispatched to a busy lane");
+  a_job_filter_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      job_valid_i |-> (job_entries_i != '0 && job_words_i != '0 &&
+                       32'(job_words_i) <= tessera_pkg::HW_LANE_WORDS &&
+                       32'(job_entries_i) <= 32'(job_words_i) * 32'(cfg_epw_i)))
+    else $error("tessera_lane: filter of %0d entries in %0d words is illegal",
+                job_entries_i, job_words_i);
   a_take_valid: assert property (@(posedge clk_i) disable iff (!rst_ni)
       res_take_i |-> res_valid_q)
     else $error("tessera_lane: result taken from an empty slot");
   a_filter_fits: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      ld_issue |-> (32'(ld_j_q) < tessera_hw_pkg::HW_LANE_WORDS))
-    else $error("tessera_lane: filter of %0d words exceeds the buffer", cfg_wrow_i);
+      ld_issue |-> (32'(ld_j_q) < tessera_pkg::HW_LANE_WORDS))
+    else $error("tessera_lane: filter of %0d words exceeds the buffer", words_q);
+  // A sparse stream whose runs walk past K is malformed (ts_sparse.h).
+  a_entry_k_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      issue |-> (k_cur < cfg_k_i))
+    else $error("tessera_lane: entry %0d of filter %0d lands at k=%0d >= K=%0d",
+                e_q, m_q, k_cur, cfg_k_i);
   a_acc_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
       pe_ovf == '0)
     else $error("tessera_lane: accumulator overflow in columns %b (K above HW_K_MAX?)", pe_ovf);
   a_no_result_overwrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
       (p_valid_q && p_last_q) |-> !res_valid_q || res_take_i)
     else $error("tessera_lane: tile result overwrote an untaken one");
+`endif
 
 endmodule

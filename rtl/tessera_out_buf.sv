@@ -2,30 +2,43 @@
 // requantization stage, read by the host (combinational read: the host only
 // reads while the array is idle).
 module tessera_out_buf
-  import tessera_pkg::*;
 #(
-  parameter int unsigned Rows  = tessera_hw_pkg::HW_OUT_ROWS,
-  parameter int unsigned Width = tessera_hw_pkg::HW_COLS * tessera_hw_pkg::HW_ACC_BITS,
+  parameter int unsigned Rows  = tessera_pkg::HW_OUT_ROWS,
+  parameter int unsigned Width = tessera_pkg::HW_COLS * tessera_pkg::HW_ACC_BITS,
+  parameter int unsigned Ports = tessera_pkg::HW_OUT_PORTS,
   localparam int unsigned Aw = $clog2(Rows)
 ) (
-  input  logic             clk_i,
-  input  logic             we_i,
-  input  logic [Aw-1:0]    waddr_i,
-  input  logic [Width-1:0] wdata_i,
-  input  logic [Aw-1:0]    raddr_i,
-  output logic [Width-1:0] rdata_o
+  input  logic                   clk_i,
+  input  logic [Ports-1:0]       we_i,     // write port p: [p*Aw +: Aw], [p*Width +: Width]
+  input  logic [Ports*Aw-1:0]    waddr_i,
+  input  logic [Ports*Width-1:0] wdata_i,
+  input  logic [Aw-1:0]          raddr_i,
+  output logic [Width-1:0]       rdata_o
 );
   logic [Width-1:0] mem_q [Rows];
 
+  // Ports write distinct rows (distinct tiles): banked by row in silicon.
   always_ff @(posedge clk_i) begin
-    if (we_i) begin
-      mem_q[waddr_i] <= wdata_i;
+    for (int p = 0; p < Ports; p++) begin
+      if (we_i[p]) begin
+        mem_q[waddr_i[p*Aw +: Aw]] <= wdata_i[p*Width +: Width];
+      end
     end
   end
 
   assign rdata_o = mem_q[raddr_i];
 
-  a_waddr_in_range: assert property (@(posedge clk_i) we_i |-> (32'(waddr_i) < Rows))
-    else $error("tessera_out_buf: write row %0d >= %0d rows", waddr_i, Rows);
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
+  for (genvar p = 0; p < Ports; p++) begin : gen_chk
+    a_waddr_in_range: assert property (@(posedge clk_i) we_i[p] |-> (32'(waddr_i[p*Aw +: Aw]) < Rows))
+      else $error("tessera_out_buf: port %0d writes row %0d >= %0d rows", p, waddr_i[p*Aw +: Aw], Rows);
+    for (genvar q = p + 1; q < Ports; q++) begin : gen_pair
+      a_ports_distinct_rows: assert property (@(posedge clk_i)
+          (we_i[p] && we_i[q]) |-> (waddr_i[p*Aw +: Aw] != waddr_i[q*Aw +: Aw]))
+        else $error("tessera_out_buf: ports %0d and %0d write row %0d together", p, q,
+                    waddr_i[p*Aw +: Aw]);
+    end
+  end
+`endif
 
 endmodule

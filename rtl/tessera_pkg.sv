@@ -1,15 +1,15 @@
 // Shared types and derived widths of the Tessera accelerator.
 //
-// The numbers themselves come from tessera_hw_pkg, generated at build time
-// from models/int/ts_hw_params.h (the single source of truth); this package only
-// derives widths from them, it never re-types one.
+// The numbers themselves (HW_*) come from tessera_hw_params.svh, generated at
+// build time from models/int/ts_hw_params.h (the single source of truth);
+// this package only derives widths from them, it never re-types one. The
+// numbers are included rather than imported from a package of their own:
+// Yosys 0.23 reads no package that refers to another package.
 package tessera_pkg;
-  import tessera_hw_pkg::*;
+  `include "tessera_hw_params.svh"
 
   // Activation row: one byte per array column.
   localparam int unsigned ACT_W   = HW_COLS * HW_ABITS;
-  // Host write data is wide enough for an activation row or a weight word.
-  localparam int unsigned HOST_W  = (ACT_W > 64) ? ACT_W : 64;
   // Weight as seen by a PE: sign-extended to the widest B.
   localparam int unsigned W_W     = HW_WBITS_MAX;
   // Runtime B (1..16) needs 5 bits.
@@ -20,6 +20,8 @@ package tessera_pkg;
   localparam int unsigned TILE_W  = $clog2(HW_ACT_ROWS + 1);
   // Valid columns of a tile, 1..COLS.
   localparam int unsigned COL_W   = $clog2(HW_COLS + 1);
+  // Lane index, 0..ROWS-1 (one bit even for a single lane).
+  localparam int unsigned ROW_W   = (HW_ROWS > 1) ? $clog2(HW_ROWS) : 1;
   // Output channels of one run.
   localparam int unsigned M_W     = $clog2(HW_CHAN_DEPTH);
   // Memory address widths.
@@ -32,6 +34,12 @@ package tessera_pkg;
   localparam int unsigned WPW_W   = $clog2(HW_WPORT_BITS + 1);
   // Bit offset of a weight inside its packed word.
   localparam int unsigned BOFF_W  = $clog2(HW_WPORT_BITS);
+  // Sparse entries {run, code}: run bits, entry count of a filter (<= K_MAX).
+  localparam int unsigned RUN_W   = HW_SPARSE_RBITS;
+  localparam int unsigned ENT_W   = K_W;
+  // Entry width E = B (dense) or B + RUN_W (sparse).
+  localparam int unsigned EBITS_MAX = HW_WBITS_MAX + HW_SPARSE_RBITS;
+  localparam int unsigned EBITS_W = $clog2(EBITS_MAX + 1);
   // Product of a B_max weight and a sign- or zero-extended byte.
   localparam int unsigned PROD_W  = W_W + HW_ABITS + 1;
   // Counters read by the host.
@@ -42,18 +50,31 @@ package tessera_pkg;
     SelWmem = HW_SEL_BITS'(HW_SEL_WMEM),
     SelAct  = HW_SEL_BITS'(HW_SEL_ACT),
     SelChan = HW_SEL_BITS'(HW_SEL_CHAN),
-    SelJob  = HW_SEL_BITS'(HW_SEL_JOB)
+    SelJob  = HW_SEL_BITS'(HW_SEL_JOB),
+    SelFilt = HW_SEL_BITS'(HW_SEL_FILT)
   } host_sel_e;
 
-  typedef enum logic [1:0] {
-    OutAcc = 2'(INT_OUT_ACC),
-    OutU8  = 2'(INT_OUT_U8),
-    OutS8  = 2'(INT_OUT_S8)
+  // Output mode register; Yosys 0.23 casts to no user type, so the register
+  // is plain logic of this width holding an out_mode_e value.
+  localparam int unsigned OUT_MODE_W = 2;
+
+  typedef enum logic [OUT_MODE_W-1:0] {
+    OutAcc = OUT_MODE_W'(INT_OUT_ACC),
+    OutU8  = OUT_MODE_W'(INT_OUT_U8),
+    OutS8  = OUT_MODE_W'(INT_OUT_S8)
   } out_mode_e;
 
-  // Weights per 64-bit word at B bits (a small ROM after synthesis).
-  function automatic logic [WPW_W-1:0] weights_per_word(logic [WBITS_W-1:0] wbits);
-    return (wbits == '0) ? '0 : WPW_W'(HW_WPORT_BITS / 32'(wbits));
+  // Entries per HW_WPORT_BITS-bit word at E bits (E = B dense, B + RUN_W
+  // sparse), 0 for E = 0 (a small ROM). Written as a loop of constant
+  // divisions, the plain form Yosys 0.23 reads (it rejects `?:` and
+  // `return` in a package function).
+  function automatic logic [WPW_W-1:0] weights_per_word(input logic [EBITS_W-1:0] wbits);
+    weights_per_word = '0;
+    for (int b = 1; b <= EBITS_MAX; b++) begin
+      if (32'(wbits) == b) begin
+        weights_per_word = WPW_W'(HW_WPORT_BITS / b);
+      end
+    end
   endfunction
 
 endpackage

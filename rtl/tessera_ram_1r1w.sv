@@ -1,6 +1,7 @@
 // Simple dual-port RAM: one synchronous write, one synchronous read
-// (data one cycle after the address). Used for each lane's filter buffer.
-// No reset and no initial contents: the lane writes before it reads.
+// (data one cycle after the address): each lane's filter buffer and the
+// weight memory. No reset and no initial contents: the lane writes before it
+// reads, the host loads the weights before a run.
 module tessera_ram_1r1w #(
   parameter int unsigned Width = 64,
   parameter int unsigned Depth = 512,
@@ -25,9 +26,11 @@ module tessera_ram_1r1w #(
     end
   end
 
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
   a_waddr_in_range: assert property (@(posedge clk_i) we_i |-> (32'(waddr_i) < Depth))
     else $error("tessera_ram_1r1w: write address %0d >= depth %0d", waddr_i, Depth);
   a_raddr_in_range: assert property (@(posedge clk_i) re_i |-> (32'(raddr_i) < Depth))
     else $error("tessera_ram_1r1w: read address %0d >= depth %0d", raddr_i, Depth);
+`endif
 
 endmodule

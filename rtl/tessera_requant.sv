@@ -6,17 +6,16 @@
 // OutAcc returns acc + bias unchanged (the logits of the last layer).
 // Combinational; the caller registers the result.
 module tessera_requant
-  import tessera_pkg::*;
 #(
-  parameter int unsigned AccBits   = tessera_hw_pkg::HW_ACC_BITS,
-  parameter int unsigned MultBits  = tessera_hw_pkg::HW_MULT_BITS,
-  parameter int unsigned ShiftBits = tessera_hw_pkg::HW_SHIFT_BITS
+  parameter int unsigned AccBits   = tessera_pkg::HW_ACC_BITS,
+  parameter int unsigned MultBits  = tessera_pkg::HW_MULT_BITS,
+  parameter int unsigned ShiftBits = tessera_pkg::HW_SHIFT_BITS
 ) (
   input  logic signed [AccBits-1:0] acc_i,
   input  logic signed [AccBits-1:0] bias_i,
   input  logic [MultBits-1:0]       mult_i,
   input  logic [ShiftBits-1:0]      shift_i,
-  input  out_mode_e                 mode_i,
+  input  tessera_pkg::out_mode_e                 mode_i,
   output logic signed [AccBits-1:0] y_o,
   output logic                      ovf_o    // acc + bias overflowed (never, by contract)
 );
@@ -45,7 +44,7 @@ module tessera_requant
   always_comb begin
     y_o = sum;
     unique case (mode_i)
-      OutU8: begin
+      tessera_pkg::OutU8: begin
         if (q < 0) begin
           y_o = '0;
         end else if (q > 255) begin
@@ -54,7 +53,7 @@ module tessera_requant
           y_o = AccBits'(q);
         end
       end
-      OutS8: begin
+      tessera_pkg::OutS8: begin
         if (q < -128) begin
           y_o = -AccBits'(128);
         end else if (q > 127) begin
@@ -63,7 +62,7 @@ module tessera_requant
           y_o = AccBits'(q);
         end
       end
-      OutAcc: y_o = sum;
+      tessera_pkg::OutAcc: y_o = sum;
       default: y_o = sum;
     endcase
   end

@@ -9,136 +9,147 @@
 //      +------------+-------->| lane R |--res--> requant x Cols --> out buf --> host
 //                                                (bias, mult, shift per m)
 //
-// A run: the host writes configuration, packed weights (rows m of the
-// filter matrix), activation rows (k * tiles + t), per-channel {shift,
-// mult, bias}, and a job list; pulses start_i; waits for busy_o to fall;
-// reads out rows (m * tiles + t) and the counters. Numbers follow
+// A run: the host writes configuration (dense or sparse mode), packed
+// weights (dense: B-bit codes; sparse: ts_sparse entries {run, code}), the
+// filter table (per m: word base, words, entries), activation rows
+// (t * K + k), per-channel {shift, mult, bias}, and a job list; pulses
+// start_i; waits for busy_o to fall; reads out rows (m * tiles + t) and the
+// counters. Numbers follow
 // docs/int-arith.md exactly (checked by tests/rtl against models/int/ts_int.c).
 module tessera_top
-  import tessera_pkg::*;
 #(
-  parameter int unsigned Rows    = tessera_hw_pkg::HW_ROWS,
-  parameter int unsigned Cols    = tessera_hw_pkg::HW_COLS,
-  localparam int unsigned AccBits = tessera_hw_pkg::HW_ACC_BITS,
-  localparam int unsigned AddrW   = tessera_hw_pkg::HW_ADDR_BITS,
-  localparam int unsigned ColW    = $clog2(Cols + 1),
-  localparam int unsigned RowW    = (Rows > 1) ? $clog2(Rows) : 1,
-  localparam int unsigned ActW    = Cols * tessera_hw_pkg::HW_ABITS,
-  localparam int unsigned HostW   = (ActW > 64) ? ActW : 64,
-  localparam int unsigned ChanW   = tessera_hw_pkg::HW_CHAN_SHIFT_LSB + tessera_hw_pkg::HW_SHIFT_BITS,
-  localparam int unsigned Fw      = tessera_hw_pkg::HW_JOB_FIELD_BITS
+  localparam int unsigned Rows    = tessera_pkg::HW_ROWS,
+  localparam int unsigned Cols    = tessera_pkg::HW_COLS,
+  localparam int unsigned AccBits = tessera_pkg::HW_ACC_BITS,
+  localparam int unsigned AddrW   = tessera_pkg::HW_ADDR_BITS,
+  localparam int unsigned HostW   = tessera_pkg::HW_HOST_BITS,
+  localparam int unsigned ChanW   = tessera_pkg::HW_CHAN_SHIFT_LSB + tessera_pkg::HW_SHIFT_BITS,
+  localparam int unsigned Fw      = tessera_pkg::HW_JOB_FIELD_BITS,
+  localparam int unsigned Ff      = tessera_pkg::HW_FILT_FIELD_BITS
 ) (
-  input  logic                    clk_i,
-  input  logic                    rst_ni,
+  input  logic clk_i,
+  input  logic rst_ni,
   // Host writes.
-  input  logic                    host_we_i,
-  input  host_sel_e               host_sel_i,
-  input  logic [AddrW-1:0]        host_addr_i,
-  input  logic [HostW-1:0]        host_wdata_i,
+  input  logic host_we_i,
+  input  tessera_pkg::host_sel_e               host_sel_i,
+  input  logic [AddrW-1:0]              host_addr_i,
+  input  logic [HostW-1:0]              host_wdata_i,
   // Run control.
-  input  logic                    start_i,
-  output logic                    busy_o,
+  input  logic                          start_i,
+  output logic                          busy_o,
   // Result read (while idle): row m * tiles + t, Cols results of AccBits.
-  input  logic [AddrW-1:0]        host_raddr_i,
-  output logic [Cols*AccBits-1:0] host_rdata_o,
+  input  logic [AddrW-1:0]              host_raddr_i,
+  output logic [Cols*AccBits-1:0]       host_rdata_o,
   // Counters of the last run.
-  output logic [CNT_W-1:0]        cnt_cycles_o,
-  output logic [CNT_W-1:0]        cnt_macs_o,
-  output logic [CNT_W-1:0]        cnt_wport_o,
-  output logic [CNT_W-1:0]        cnt_lane_run_o,
-  output logic [CNT_W-1:0]        cnt_lane_load_o,
-  output logic [CNT_W-1:0]        cnt_lane_stall_o
+  output logic [tessera_pkg::CNT_W-1:0] cnt_cycles_o,
+  output logic [tessera_pkg::CNT_W-1:0] cnt_macs_o,
+  output logic [tessera_pkg::CNT_W-1:0] cnt_nz_macs_o,
+  output logic [tessera_pkg::CNT_W-1:0] cnt_skipped_o,
+  output logic [tessera_pkg::CNT_W-1:0] cnt_wport_o,
+  output logic [tessera_pkg::CNT_W-1:0] cnt_lane_run_o,
+  output logic [tessera_pkg::CNT_W-1:0] cnt_lane_load_o,
+  output logic [tessera_pkg::CNT_W-1:0] cnt_lane_stall_o,
+  output logic [tessera_pkg::CNT_W-1:0] cnt_lane_idle_o,
+  output logic [tessera_pkg::CNT_W-1:0] cnt_tiles_o
 );
   // ---- Configuration registers.
-  logic [K_W-1:0]     cfg_k_q;
-  logic [TILE_W-1:0]  cfg_tiles_q;
-  logic [ColW-1:0]    cfg_last_cols_q;
-  logic [WBITS_W-1:0] cfg_wbits_q;
-  logic [LANE_AW:0]   cfg_wrow_q;
-  logic               cfg_act_signed_q;
-  out_mode_e          cfg_out_mode_q;
-  logic [JOB_AW:0]    cfg_njobs_q;
-  logic [WPW_W-1:0]   cfg_wpw;
+  logic [tessera_pkg::K_W-1:0]        cfg_k_q;
+  logic [tessera_pkg::TILE_W-1:0]     cfg_tiles_q;
+  logic [tessera_pkg::COL_W-1:0]      cfg_last_cols_q;
+  logic [tessera_pkg::WBITS_W-1:0]    cfg_wbits_q;
+  logic                               cfg_sparse_q;
+  logic                               cfg_act_signed_q;
+  logic [tessera_pkg::OUT_MODE_W-1:0] cfg_out_mode_q;  // an out_mode_e value
+  logic [tessera_pkg::JOB_AW:0]       cfg_njobs_q;
+  logic [tessera_pkg::EBITS_W-1:0]    cfg_ebits;
+  logic [tessera_pkg::WPW_W-1:0]      cfg_epw;
 
   logic cfg_we;
-  assign cfg_we  = host_we_i && (host_sel_i == SelCfg);
-  assign cfg_wpw = weights_per_word(cfg_wbits_q);
+  assign cfg_we    = host_we_i && (host_sel_i == tessera_pkg::SelCfg);
+  // Entry bits: a dense entry is the code alone, a sparse one adds its run.
+  assign cfg_ebits = tessera_pkg::EBITS_W'(cfg_wbits_q) +
+                     (cfg_sparse_q ? tessera_pkg::EBITS_W'(tessera_pkg::RUN_W) : '0);
+  assign cfg_epw   = tessera_pkg::weights_per_word(cfg_ebits);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      cfg_k_q          <= K_W'(1);
-      cfg_tiles_q      <= TILE_W'(1);
-      cfg_last_cols_q  <= ColW'(Cols);
-      cfg_wbits_q      <= WBITS_W'(tessera_hw_pkg::HW_WBITS_MAX);
-      cfg_wrow_q       <= (LANE_AW+1)'(1);
+      cfg_k_q          <= tessera_pkg::K_W'(1);
+      cfg_tiles_q      <= tessera_pkg::TILE_W'(1);
+      cfg_last_cols_q  <= tessera_pkg::COL_W'(Cols);
+      cfg_wbits_q      <= tessera_pkg::WBITS_W'(tessera_pkg::HW_WBITS_MAX);
+      cfg_sparse_q     <= 1'b0;
       cfg_act_signed_q <= 1'b0;
-      cfg_out_mode_q   <= OutAcc;
+      cfg_out_mode_q   <= tessera_pkg::OutAcc;
       cfg_njobs_q      <= '0;
     end else if (cfg_we) begin
       unique case (32'(host_addr_i))
-        tessera_hw_pkg::HW_CFG_K:          cfg_k_q          <= K_W'(host_wdata_i);
-        tessera_hw_pkg::HW_CFG_TILES:      cfg_tiles_q      <= TILE_W'(host_wdata_i);
-        tessera_hw_pkg::HW_CFG_LAST_COLS:  cfg_last_cols_q  <= ColW'(host_wdata_i);
-        tessera_hw_pkg::HW_CFG_WBITS:      cfg_wbits_q      <= WBITS_W'(host_wdata_i);
-        tessera_hw_pkg::HW_CFG_WROW:       cfg_wrow_q       <= (LANE_AW+1)'(host_wdata_i);
-        tessera_hw_pkg::HW_CFG_ACT_SIGNED: cfg_act_signed_q <= host_wdata_i[0];
-        tessera_hw_pkg::HW_CFG_OUT_MODE:   cfg_out_mode_q   <= out_mode_e'(host_wdata_i[1:0]);
-        tessera_hw_pkg::HW_CFG_NJOBS:      cfg_njobs_q      <= (JOB_AW+1)'(host_wdata_i);
+        tessera_pkg::HW_CFG_K:          cfg_k_q          <= tessera_pkg::K_W'(host_wdata_i);
+        tessera_pkg::HW_CFG_TILES:      cfg_tiles_q      <= tessera_pkg::TILE_W'(host_wdata_i);
+        tessera_pkg::HW_CFG_LAST_COLS:  cfg_last_cols_q  <= tessera_pkg::COL_W'(host_wdata_i);
+        tessera_pkg::HW_CFG_WBITS:      cfg_wbits_q      <= tessera_pkg::WBITS_W'(host_wdata_i);
+        tessera_pkg::HW_CFG_SPARSE:     cfg_sparse_q     <= host_wdata_i[0];
+        tessera_pkg::HW_CFG_ACT_SIGNED: cfg_act_signed_q <= host_wdata_i[0];
+        tessera_pkg::HW_CFG_OUT_MODE:
+          cfg_out_mode_q <= host_wdata_i[tessera_pkg::OUT_MODE_W-1:0];
+        tessera_pkg::HW_CFG_NJOBS:      cfg_njobs_q      <= (tessera_pkg::JOB_AW+1)'(host_wdata_i);
         default: ;
       endcase
     end
   end
 
   // ---- Per-channel requantization parameters {shift, mult, bias}.
-  logic [ChanW-1:0] chan_q [tessera_hw_pkg::HW_CHAN_DEPTH];
+  logic [ChanW-1:0] chan_q [tessera_pkg::HW_CHAN_DEPTH];
   always_ff @(posedge clk_i) begin
-    if (host_we_i && host_sel_i == SelChan) begin
-      chan_q[M_W'(host_addr_i)] <= ChanW'(host_wdata_i);
+    if (host_we_i && host_sel_i == tessera_pkg::SelChan) begin
+      chan_q[tessera_pkg::M_W'(host_addr_i)] <= ChanW'(host_wdata_i);
     end
   end
 
   // ---- Lanes, memories, controller.
   logic [Rows-1:0]                 job_valid, lane_idle, lane_busy, wreq, wgnt, wissue;
-  logic [M_W-1:0]                  job_m;
-  logic [TILE_W-1:0]               job_t;
-  logic [OUT_AW:0]                 job_count;
-  logic [OUT_AW-1:0]               job_row;
-  logic [WMEM_AW-1:0]              job_wbase;
+  logic [tessera_pkg::M_W-1:0]     job_m;
+  logic [tessera_pkg::TILE_W-1:0]  job_t;
+  logic [tessera_pkg::OUT_AW:0]    job_count;
+  logic [tessera_pkg::OUT_AW-1:0]  job_row;
+  logic [tessera_pkg::ACT_AW-1:0]  job_abase;
+  logic [tessera_pkg::WMEM_AW-1:0] job_wbase;
+  logic [tessera_pkg::LANE_AW:0]   job_words;
+  logic [tessera_pkg::ENT_W-1:0]   job_entries;
   // Per-lane buses are unpacked arrays: with a packed [Rows][wide] vector the
   // simulator rebuilt the whole 9216-bit concatenation every cycle.
-  logic [WMEM_AW-1:0]              waddr [Rows];
-  logic [RowW-1:0]                 wowner;
-  logic [tessera_hw_pkg::HW_WPORT_BITS-1:0] wdata;
-  logic [Rows-1:0]                 are;
-  logic [ACT_AW-1:0]               aaddr [Rows];
-  logic [ActW-1:0]                 adata [Rows];
-  logic [Rows-1:0]                 res_valid, res_take;
-  logic [M_W-1:0]                  res_m [Rows];
-  logic [OUT_AW-1:0]               res_row [Rows];
-  logic [Cols*AccBits-1:0]         res_acc [Rows];
-  logic [Rows-1:0][ColW-1:0]       mac_cols;
-  logic [Rows-1:0]                 run, load, stall;
-  logic                            clear, res_sel_valid, busy;
-  logic [RowW-1:0]                 res_sel;
+  logic [tessera_pkg::WMEM_AW-1:0]       waddr [Rows];
+  logic [tessera_pkg::ROW_W-1:0]         wowner;
+  logic [tessera_pkg::HW_WPORT_BITS-1:0] wdata;
+  logic [Rows-1:0]                       are;
+  logic [Rows*tessera_pkg::ACT_AW-1:0]   aaddr;    // lane r: [r*ACT_AW +: ACT_AW]
+  logic [Rows*tessera_pkg::ACT_W-1:0]    adata;    // lane r: [r*ACT_W +: ACT_W]
+  logic [Rows-1:0]                       res_valid, res_take;
+  logic [tessera_pkg::M_W-1:0]           res_m [Rows];
+  logic [tessera_pkg::OUT_AW-1:0]        res_row [Rows];
+  logic [Cols*AccBits-1:0]               res_acc [Rows];
+  logic [Rows*tessera_pkg::COL_W-1:0]    mac_cols; // lane r: [r*COL_W +: COL_W]
+  logic [Rows*tessera_pkg::COL_W-1:0]    nz_cols;  // lane r: [r*COL_W +: COL_W]
+  logic [Rows*tessera_pkg::K_W-1:0]      skip;     // lane r: [r*K_W +: K_W]
+  logic [Rows-1:0]                       run, load, stall;
+  logic                                  clear, busy;
+  logic [tessera_pkg::HW_OUT_PORTS-1:0]  res_sel_valid;  // per output port
+  logic [tessera_pkg::HW_OUT_PORTS*tessera_pkg::ROW_W-1:0] res_sel;
 
   tessera_weight_mem u_weight_mem (
     .clk_i   (clk_i),
-    .we_i    (host_we_i && host_sel_i == SelWmem),
-    .waddr_i (WMEM_AW'(host_addr_i)),
-    .wdata_i (host_wdata_i[tessera_hw_pkg::HW_WPORT_BITS-1:0]),
+    .we_i    (host_we_i && host_sel_i == tessera_pkg::SelWmem),
+    .waddr_i (tessera_pkg::WMEM_AW'(host_addr_i)),
+    .wdata_i (host_wdata_i[tessera_pkg::HW_WPORT_BITS-1:0]),
     .re_i    (|wissue),
     .raddr_i (waddr[wowner]),
     .rdata_o (wdata)
   );
 
-  tessera_act_buf #(
-    .Ports (Rows),
-    .Width (ActW)
-  ) u_act_buf (
+  tessera_act_buf u_act_buf (
     .clk_i   (clk_i),
-    .we_i    (host_we_i && host_sel_i == SelAct),
-    .waddr_i (ACT_AW'(host_addr_i)),
-    .wdata_i (host_wdata_i[ActW-1:0]),
+    .we_i    (host_we_i && host_sel_i == tessera_pkg::SelAct),
+    .waddr_i (tessera_pkg::ACT_AW'(host_addr_i)),
+    .wdata_i (host_wdata_i[tessera_pkg::ACT_W-1:0]),
     .re_i    (are),
     .raddr_i (aaddr),
     .rdata_o (adata)
@@ -146,7 +157,6 @@ module tessera_top
 
   for (genvar r = 0; r < Rows; r++) begin : gen_lane
     tessera_lane #(
-      .Cols    (Cols),
       .AccBits (AccBits)
     ) u_lane (
       .clk_i            (clk_i),
@@ -155,8 +165,9 @@ module tessera_top
       .cfg_tiles_i      (cfg_tiles_q),
       .cfg_last_cols_i  (cfg_last_cols_q),
       .cfg_wbits_i      (cfg_wbits_q),
-      .cfg_wpw_i        (cfg_wpw),
-      .cfg_wrow_i       (cfg_wrow_q),
+      .cfg_ebits_i      (cfg_ebits),
+      .cfg_epw_i        (cfg_epw),
+      .cfg_sparse_i     (cfg_sparse_q),
       .cfg_act_signed_i (cfg_act_signed_q),
       .clear_i          (clear),
       .job_valid_i      (job_valid[r]),
@@ -164,7 +175,10 @@ module tessera_top
       .job_t_i          (job_t),
       .job_count_i      (job_count),
       .job_row_i        (job_row),
+      .job_abase_i      (job_abase),
       .job_wbase_i      (job_wbase),
+      .job_words_i      (job_words),
+      .job_entries_i    (job_entries),
       .idle_o           (lane_idle[r]),
       .busy_o           (lane_busy[r]),
       .wreq_o           (wreq[r]),
@@ -173,81 +187,99 @@ module tessera_top
       .waddr_o          (waddr[r]),
       .wdata_i          (wdata),
       .are_o            (are[r]),
-      .aaddr_o          (aaddr[r]),
-      .adata_i          (adata[r]),
+      .aaddr_o          (aaddr[r*tessera_pkg::ACT_AW +: tessera_pkg::ACT_AW]),
+      .adata_i          (adata[r*tessera_pkg::ACT_W +: tessera_pkg::ACT_W]),
       .res_valid_o      (res_valid[r]),
       .res_take_i       (res_take[r]),
       .res_m_o          (res_m[r]),
       .res_row_o        (res_row[r]),
       .res_acc_o        (res_acc[r]),
-      .mac_cols_o       (mac_cols[r]),
+      .mac_cols_o       (mac_cols[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]),
+      .nz_cols_o        (nz_cols[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]),
+      .skip_o           (skip[r*tessera_pkg::K_W +: tessera_pkg::K_W]),
       .run_o            (run[r]),
       .load_o           (load[r]),
       .stall_o          (stall[r])
     );
   end
 
-  // ---- Output stage: one tile a cycle, requantized per column.
-  logic                    os_valid_q;
-  logic [M_W-1:0]          os_m_q;
-  logic [OUT_AW-1:0]       os_row_q;
-  logic [Cols*AccBits-1:0] os_acc_q, os_y;
-  logic [Cols-1:0]         os_ovf;
-  logic [ChanW-1:0]        os_chan;
+  // ---- Output stage: HW_OUT_PORTS tiles a cycle, requantized per column.
+  localparam int unsigned Op = tessera_pkg::HW_OUT_PORTS;
+  localparam int unsigned Rw = tessera_pkg::ROW_W;
+  localparam int unsigned Ow = tessera_pkg::OUT_AW;
+  logic [Op-1:0]              os_valid;
+  logic [Op*Ow-1:0]           os_row;
+  logic [Op*Cols*AccBits-1:0] os_y;
+  logic [Op*Cols-1:0]         os_ovf;
+  logic [Op-1:0]              os_ovf_valid;  // port p holds a tile whose bias add overflowed
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      os_valid_q <= 1'b0;
-      os_m_q     <= '0;
-      os_row_q   <= '0;
-      os_acc_q   <= '0;
-    end else begin
-      os_valid_q <= res_sel_valid;
-      if (res_sel_valid) begin
-        os_m_q   <= res_m[res_sel];
-        os_row_q <= res_row[res_sel];
-        os_acc_q <= res_acc[res_sel];
+  for (genvar p = 0; p < Op; p++) begin : gen_os
+    logic                           valid_q;
+    logic [tessera_pkg::M_W-1:0]    m_q;
+    logic [Ow-1:0]                  row_q;
+    logic [Cols*AccBits-1:0]        acc_q;
+    logic [ChanW-1:0]               chan;
+    logic [Rw-1:0]                  sel;
+
+    assign sel = res_sel[p*Rw +: Rw];
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        valid_q <= 1'b0;
+        m_q     <= '0;
+        row_q   <= '0;
+        acc_q   <= '0;
+      end else begin
+        valid_q <= res_sel_valid[p];
+        if (res_sel_valid[p]) begin
+          m_q   <= res_m[sel];
+          row_q <= res_row[sel];
+          acc_q <= res_acc[sel];
+        end
       end
+    end
+
+    assign chan               = chan_q[m_q];
+    assign os_valid[p]        = valid_q;
+    assign os_row[p*Ow +: Ow] = row_q;
+    assign os_ovf_valid[p]    = valid_q && (os_ovf[p*Cols +: Cols] != '0);
+
+    for (genvar c = 0; c < Cols; c++) begin : gen_requant
+      tessera_requant u_requant (
+        .acc_i   (acc_q[c*AccBits +: AccBits]),
+        .bias_i  (chan[tessera_pkg::HW_CHAN_BIAS_LSB +: AccBits]),
+        .mult_i  (chan[tessera_pkg::HW_CHAN_MULT_LSB +: tessera_pkg::HW_MULT_BITS]),
+        .shift_i (chan[tessera_pkg::HW_CHAN_SHIFT_LSB +: tessera_pkg::HW_SHIFT_BITS]),
+        .mode_i  (cfg_out_mode_q),
+        .y_o     (os_y[(p*Cols+c)*AccBits +: AccBits]),
+        .ovf_o   (os_ovf[p*Cols+c])
+      );
     end
   end
 
-  assign os_chan = chan_q[os_m_q];
-
-  for (genvar c = 0; c < Cols; c++) begin : gen_requant
-    tessera_requant u_requant (
-      .acc_i   (os_acc_q[c*AccBits +: AccBits]),
-      .bias_i  (os_chan[tessera_hw_pkg::HW_CHAN_BIAS_LSB +: AccBits]),
-      .mult_i  (os_chan[tessera_hw_pkg::HW_CHAN_MULT_LSB +: tessera_hw_pkg::HW_MULT_BITS]),
-      .shift_i (os_chan[tessera_hw_pkg::HW_CHAN_SHIFT_LSB +: tessera_hw_pkg::HW_SHIFT_BITS]),
-      .mode_i  (cfg_out_mode_q),
-      .y_o     (os_y[c*AccBits +: AccBits]),
-      .ovf_o   (os_ovf[c])
-    );
-  end
-
   tessera_out_buf #(
-    .Width (Cols * AccBits)
+    .Width (Cols * AccBits),
+    .Ports (Op)
   ) u_out_buf (
     .clk_i   (clk_i),
-    .we_i    (os_valid_q),
-    .waddr_i (os_row_q),
+    .we_i    (os_valid),
+    .waddr_i (os_row),
     .wdata_i (os_y),
-    .raddr_i (OUT_AW'(host_raddr_i)),
+    .raddr_i (tessera_pkg::OUT_AW'(host_raddr_i)),
     .rdata_o (host_rdata_o)
   );
 
-  tessera_ctrl #(
-    .Rows (Rows),
-    .Cols (Cols)
-  ) u_ctrl (
+  tessera_ctrl u_ctrl (
     .clk_i            (clk_i),
     .rst_ni           (rst_ni),
-    .job_we_i         (host_we_i && host_sel_i == SelJob),
-    .job_waddr_i      (JOB_AW'(host_addr_i)),
+    .job_we_i         (host_we_i && host_sel_i == tessera_pkg::SelJob),
+    .job_waddr_i      (tessera_pkg::JOB_AW'(host_addr_i)),
     .job_wdata_i      (host_wdata_i[3*Fw-1:0]),
+    .filt_we_i        (host_we_i && host_sel_i == tessera_pkg::SelFilt),
+    .filt_waddr_i     (tessera_pkg::M_W'(host_addr_i)),
+    .filt_wdata_i     (host_wdata_i[3*Ff-1:0]),
     .cfg_njobs_i      (cfg_njobs_q),
     .cfg_tiles_i      (cfg_tiles_q),
-    .cfg_wrow_i       (cfg_wrow_q),
+    .cfg_k_i          (cfg_k_q),
     .start_i          (start_i),
     .busy_o           (busy),
     .clear_o          (clear),
@@ -256,7 +288,10 @@ module tessera_top
     .job_t_o          (job_t),
     .job_count_o      (job_count),
     .job_row_o        (job_row),
+    .job_abase_o      (job_abase),
     .job_wbase_o      (job_wbase),
+    .job_words_o      (job_words),
+    .job_entries_o    (job_entries),
     .lane_idle_i      (lane_idle),
     .lane_busy_i      (lane_busy),
     .wreq_i           (wreq),
@@ -266,14 +301,20 @@ module tessera_top
     .res_take_o       (res_take),
     .res_sel_valid_o  (res_sel_valid),
     .res_sel_o        (res_sel),
-    .out_pending_i    (os_valid_q),
+    .out_pending_i    (|os_valid),
     .mac_cols_i       (mac_cols),
+    .nz_cols_i        (nz_cols),
+    .skip_i           (skip),
     .wissue_i         (wissue),
     .run_i            (run),
     .load_i           (load),
     .stall_i          (stall),
     .cnt_cycles_o     (cnt_cycles_o),
     .cnt_macs_o       (cnt_macs_o),
+    .cnt_nz_macs_o    (cnt_nz_macs_o),
+    .cnt_skipped_o    (cnt_skipped_o),
+    .cnt_lane_idle_o  (cnt_lane_idle_o),
+    .cnt_tiles_o      (cnt_tiles_o),
     .cnt_wport_o      (cnt_wport_o),
     .cnt_lane_run_o   (cnt_lane_run_o),
     .cnt_lane_load_o  (cnt_lane_load_o),
@@ -290,36 +331,40 @@ module tessera_top
     $error("tessera_top: a channel word (%0d bits) must fit the 64-bit host word", ChanW);
   end
 
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
   // ---- Run configuration and protocol.
   logic start_ok;
   assign start_ok =
-      cfg_k_q >= K_W'(1) && 32'(cfg_k_q) <= tessera_hw_pkg::HW_K_MAX &&
-      cfg_wbits_q >= WBITS_W'(tessera_hw_pkg::HW_WBITS_MIN) &&
-      32'(cfg_wbits_q) <= tessera_hw_pkg::HW_WBITS_MAX &&
-      32'(cfg_wrow_q) * 32'(cfg_wpw) >= 32'(cfg_k_q) &&
-      (32'(cfg_wrow_q) - 1) * 32'(cfg_wpw) < 32'(cfg_k_q) &&
-      32'(cfg_wrow_q) <= tessera_hw_pkg::HW_LANE_WORDS &&
-      cfg_tiles_q >= TILE_W'(1) &&
-      cfg_last_cols_q >= ColW'(1) && 32'(cfg_last_cols_q) <= Cols &&
-      32'(cfg_k_q) * 32'(cfg_tiles_q) <= tessera_hw_pkg::HW_ACT_ROWS &&
-      cfg_out_mode_q inside {OutAcc, OutU8, OutS8};
+      cfg_k_q >= tessera_pkg::K_W'(1) && 32'(cfg_k_q) <= tessera_pkg::HW_K_MAX &&
+      cfg_wbits_q >= tessera_pkg::WBITS_W'(tessera_pkg::HW_WBITS_MIN) &&
+      32'(cfg_wbits_q) <= tessera_pkg::HW_WBITS_MAX &&
+      cfg_tiles_q >= tessera_pkg::TILE_W'(1) &&
+      cfg_last_cols_q >= tessera_pkg::COL_W'(1) && 32'(cfg_last_cols_q) <= Cols &&
+      32'(cfg_k_q) * 32'(cfg_tiles_q) <= tessera_pkg::HW_ACT_ROWS &&
+      cfg_out_mode_q inside {tessera_pkg::OutAcc, tessera_pkg::OutU8, tessera_pkg::OutS8};
 
   a_start_config_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
       (start_i && !busy) |-> start_ok)
-    else $error("tessera_top: illegal configuration at start (k=%0d B=%0d wrow=%0d tiles=%0d)",
-                cfg_k_q, cfg_wbits_q, cfg_wrow_q, cfg_tiles_q);
+    else $error("tessera_top: illegal configuration at start (k=%0d B=%0d sparse=%0d tiles=%0d)",
+                cfg_k_q, cfg_wbits_q, cfg_sparse_q, cfg_tiles_q);
   a_no_host_write_busy: assert property (@(posedge clk_i) disable iff (!rst_ni)
       host_we_i |-> !busy)
     else $error("tessera_top: host write during a run");
   a_host_addr_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      host_we_i |-> (host_sel_i == SelCfg ||
-                     (host_sel_i == SelWmem && 32'(host_addr_i) < tessera_hw_pkg::HW_WMEM_WORDS) ||
-                     (host_sel_i == SelAct  && 32'(host_addr_i) < tessera_hw_pkg::HW_ACT_ROWS) ||
-                     (host_sel_i == SelChan && 32'(host_addr_i) < tessera_hw_pkg::HW_CHAN_DEPTH) ||
-                     (host_sel_i == SelJob  && 32'(host_addr_i) < tessera_hw_pkg::HW_JOB_DEPTH)))
-    else $error("tessera_top: host write to sel %0d address %0d out of range", host_sel_i, host_addr_i);
+      host_we_i |-> (
+          host_sel_i == tessera_pkg::SelCfg ||
+          (host_sel_i == tessera_pkg::SelWmem &&
+           32'(host_addr_i) < tessera_pkg::HW_WMEM_WORDS) ||
+          (host_sel_i == tessera_pkg::SelAct && 32'(host_addr_i) < tessera_pkg::HW_ACT_ROWS) ||
+          (host_sel_i == tessera_pkg::SelChan &&
+           32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH) ||
+          (host_sel_i == tessera_pkg::SelJob && 32'(host_addr_i) < tessera_pkg::HW_JOB_DEPTH) ||
+          (host_sel_i == tessera_pkg::SelFilt && 32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH)))
+    else $error("tessera_top: host write to sel %0d address %0d out of range",
+                host_sel_i, host_addr_i);
   a_bias_add_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      os_valid_q |-> (os_ovf == '0))
+      os_ovf_valid == '0)
     else $error("tessera_top: bias + accumulator overflowed (bias beyond the contract bound)");
+`endif
 
 endmodule

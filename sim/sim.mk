@@ -1,6 +1,7 @@
 # Verilator build of the accelerator, included by the top-level Makefile.
 #
-#   make hw-lint     verilator --lint-only -Wall, every rtl/ module on its own
+#   make hw-lint     verilator --lint-only -Wall, every rtl/ module on its own, with
+#                    and without SYNTHESIS
 #   make hw-lib      the model + C shim archive ($(HW_LIB))
 #   make hw-bench    simulated cycles/s and per-layer utilization
 #   make hw-bench-lane  one lane alone (what a row costs the simulator)
@@ -8,7 +9,8 @@
 #   HW_ASSERT=0      build without the RTL's assertions (speed comparison only)
 #
 # Defines for the top-level Makefile: HW_LIB, HW_LDLIBS, HW_TEST_BINS.
-# Layout: build/hw/tessera_hw_pkg.sv (generated from models/int/ts_hw_params.h),
+# Layout: build/hw/tessera_hw_params.svh (generated from models/int/ts_hw_params.h,
+# included by rtl/tessera_pkg.sv),
 # build/hw/obj (Verilated model), build/hw/rt (Verilator runtime, built once,
 # outside the model folder so an RTL change does not rebuild it).
 
@@ -19,7 +21,8 @@ HW_ASSERT   ?= 1
 HW_DIR      := $(BUILD)/hw$(if $(filter 1,$(HW_TRACE)),-trace)
 HW_OBJ      := $(HW_DIR)/obj
 HW_RT       := $(HW_DIR)/rt
-HW_PKG      := $(BUILD)/hw/tessera_hw_pkg.sv
+HW_PKG      := $(BUILD)/hw/tessera_hw_params.svh
+HW_INC      := -I$(dir $(HW_PKG))
 HW_GEN      := $(BUILD)/hw/gen_params
 HW_PREFIX   := Vtessera_top
 HW_RTL      := rtl/tessera_pkg.sv $(filter-out rtl/tessera_pkg.sv,$(wildcard rtl/*.sv))
@@ -42,7 +45,7 @@ HW_VFLAGS += --x-assign fast --x-initial fast
 HW_VFLAGS += --prefix $(HW_PREFIX) --top-module tessera_top
 HW_VFLAGS += -Mdir $(HW_OBJ)
 HW_VFLAGS += -CFLAGS -march=$(MARCH)        # ~1.5x more (docs/hw.md)
-HW_VFLAGS += -y rtl
+HW_VFLAGS += -y rtl $(HW_INC)             # rtl/ modules, the generated parameters
 ifeq ($(HW_TRACE),1)
 HW_VFLAGS += --trace-fst                  # waveforms only when asked for
 endif
@@ -67,19 +70,23 @@ $(HW_GEN): sim/gen_params.c models/int/ts_hw_params.h models/int/ts_int.h
 $(HW_PKG): $(HW_GEN)
 	$(HW_GEN) > $@.tmp && mv $@.tmp $@
 
+# Each module twice: as simulated, and as synthesized (SYNTHESIS defined:
+# no assertions, the PE at its real widths; rtl/synth.mk).
 hw-lint: $(HW_PKG)
 	@set -e; for m in $(HW_MODULES); do \
-	  echo "lint $$m"; \
-	  $(VERILATOR) --lint-only -Wall -y rtl rtl/lint.vlt $(HW_PKG) rtl/tessera_pkg.sv \
-	    rtl/$$m.sv --top-module $$m; \
-	done; echo "hw-lint: $(words $(HW_MODULES)) modules clean"
+	  for d in "" -DSYNTHESIS; do \
+	    echo "lint $$m $$d"; \
+	    $(VERILATOR) --lint-only -Wall -y rtl $(HW_INC) $$d rtl/lint.vlt rtl/tessera_pkg.sv \
+	      rtl/$$m.sv --top-module $$m; \
+	  done; \
+	done; echo "hw-lint: $(words $(HW_MODULES)) modules clean, simulated and synthesized"
 
 # The model: verilate, then build only its archive with the generated
 # makefile; OPT_FAST=-O3 compiles the per-cycle code at -O3, not -Os (3.7x
 # at -O2; -O3 another ~5% since the PE datapath is native 64-bit).
 $(HW_OBJ)/$(HW_PREFIX)__ALL.a: $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/tessera_sim.vlt sim/sim.mk
 	@rm -rf $(HW_OBJ) && mkdir -p $(HW_OBJ)
-	$(VERILATOR) $(HW_VFLAGS) rtl/lint.vlt sim/tessera_sim.vlt $(HW_PKG) $(HW_RTL)
+	$(VERILATOR) $(HW_VFLAGS) rtl/lint.vlt sim/tessera_sim.vlt $(HW_RTL)
 	$(MAKE) -C $(HW_OBJ) -f $(HW_PREFIX).mk $(HW_PREFIX)__ALL.a OPT_FAST=-O3 OPT_SLOW=-O1
 
 $(HW_RT)/%.o: $(VL_ROOT)/%.cpp
@@ -87,16 +94,22 @@ $(HW_RT)/%.o: $(VL_ROOT)/%.cpp
 	$(CXX) -std=gnu++17 -O2 -march=$(MARCH) -w -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd \
 	  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE) -DVL_THREADED=1 -c $< -o $@
 
-$(HW_DIR)/ts_hw_shim.o: sim/ts_hw_shim.cc sim/ts_hw.h models/int/ts_hw_params.h models/int/ts_int.h \
-    models/base/ts_status.h $(HW_OBJ)/$(HW_PREFIX)__ALL.a
+$(HW_DIR)/ts_hw_shim.o: sim/ts_hw_shim.cc sim/ts_hw.h sim/ts_hw_plan.h models/int/ts_hw_params.h \
+    models/int/ts_int.h models/int/ts_sparse.h models/base/ts_status.h $(HW_OBJ)/$(HW_PREFIX)__ALL.a
+	$(CXX) $(HW_CXXFLAGS) -c $< -o $@
+
+# The planner (runs, jobs): plain C++, no Verilator.
+$(HW_DIR)/ts_hw_plan.o: sim/ts_hw_plan.cc sim/ts_hw_plan.h models/int/ts_hw_params.h \
+    models/base/ts_status.h
+	@mkdir -p $(dir $@)
 	$(CXX) $(HW_CXXFLAGS) -c $< -o $@
 
 # One archive: shim + model objects + runtime (the model's own archive is
 # unpacked so that a single -l style path links everything).
-$(HW_LIB): $(HW_DIR)/ts_hw_shim.o $(HW_OBJ)/$(HW_PREFIX)__ALL.a $(HW_RT_OBJS)
+$(HW_LIB): $(HW_DIR)/ts_hw_shim.o $(HW_DIR)/ts_hw_plan.o $(HW_OBJ)/$(HW_PREFIX)__ALL.a $(HW_RT_OBJS)
 	@rm -rf $@ $(HW_DIR)/ar && mkdir -p $(HW_DIR)/ar
 	cd $(HW_DIR)/ar && ar x $(abspath $(HW_OBJ)/$(HW_PREFIX)__ALL.a)
-	ar rcs $@ $(HW_DIR)/ts_hw_shim.o $(HW_DIR)/ar/*.o $(HW_RT_OBJS)
+	ar rcs $@ $(HW_DIR)/ts_hw_shim.o $(HW_DIR)/ts_hw_plan.o $(HW_DIR)/ar/*.o $(HW_RT_OBJS)
 
 # The tessera binary links the archive; its rule's prerequisites are read
 # before this file is included, so add the dependency here.
@@ -124,8 +137,8 @@ HW_LANE_LIB := $(HW_LANE_DIR)/Vtessera_lane_bench__ALL.a
 $(HW_LANE_LIB): sim/tessera_lane_bench.sv $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/sim.mk
 	@rm -rf $(HW_LANE_DIR) && mkdir -p $(HW_LANE_DIR)
 	$(VERILATOR) --cc -Wall --assert -O3 --x-assign fast --x-initial fast \
-	  --top-module tessera_lane_bench -Mdir $(HW_LANE_DIR) -y rtl -CFLAGS -march=$(MARCH) \
-	  rtl/lint.vlt $(HW_PKG) rtl/tessera_pkg.sv rtl/tessera_lane.sv sim/tessera_lane_bench.sv
+	  --top-module tessera_lane_bench -Mdir $(HW_LANE_DIR) -y rtl $(HW_INC) -CFLAGS -march=$(MARCH) \
+	  rtl/lint.vlt rtl/tessera_pkg.sv rtl/tessera_lane.sv sim/tessera_lane_bench.sv
 	$(MAKE) -C $(HW_LANE_DIR) -f Vtessera_lane_bench.mk Vtessera_lane_bench__ALL.a OPT_FAST=-O3 OPT_SLOW=-O1
 
 $(HW_LANE_DIR)/bench_lane: sim/bench_lane.cc $(HW_LANE_LIB) $(HW_RT_OBJS)

@@ -17,11 +17,11 @@ module tessera_lane_bench
   output logic [CNT_W-1:0] results_o,  // tile results taken so far
   output logic [63:0]      check_o     // XOR of the results' low words (keeps them live)
 );
-  localparam int unsigned Cols  = tessera_hw_pkg::HW_COLS;
-  localparam int unsigned ColW  = $clog2(Cols + 1);
-  localparam int unsigned ActW  = Cols * tessera_hw_pkg::HW_ABITS;
-  localparam int unsigned WPort = tessera_hw_pkg::HW_WPORT_BITS;
-  localparam int unsigned AccW  = tessera_hw_pkg::HW_ACC_BITS;
+  localparam int unsigned Cols  = HW_COLS;
+  localparam int unsigned ColW  = COL_W;
+  localparam int unsigned ActW  = ACT_W;
+  localparam int unsigned WPort = HW_WPORT_BITS;
+  localparam int unsigned AccW  = HW_ACC_BITS;
 
   logic [63:0]      lfsr_q;
   logic [M_W-1:0]   m_q;

@@ -15,21 +15,12 @@
 #include "Vtessera_top.h"
 #include "Vtessera_top___024root.h"
 #include "ts_hw_params.h"
+#include "ts_hw_plan.h"
 
 namespace {
 
-constexpr int kActW = TS_HW_COLS * TS_HW_ABITS;                 // bits
-constexpr int kHostWords = (kActW > 64 ? kActW : 64) / 32;      // host data, 32-bit words
-
-// Writes `bits` bits of v at bit `lsb` of a Verilator wide value.
-template <typename W>
-void put_bits(W &w, int lsb, int bits, uint64_t v) {
-  for (int i = 0; i < bits; i++) {
-    const int b = lsb + i;
-    const uint32_t bit = (uint32_t)((v >> i) & 1u);
-    w[b / 32] = (w[b / 32] & ~(1u << (b % 32))) | (bit << (b % 32));
-  }
-}
+constexpr int kActW = TS_HW_ACT_ROW_BITS;                       // bits
+constexpr int kHostWords = TS_HW_HOST_BITS / 32;                // host data, 32-bit words
 
 template <typename W>
 int64_t get_signed(const W &w, int lsb, int bits) {
@@ -47,44 +38,6 @@ int64_t get_signed(const W &w, int lsb, int bits) {
   return (int64_t)v;
 }
 
-// Tile counts of njobs jobs (sum = total, each >= 1) such that job j,
-// which starts about j * wpr cycles late, ends with the others: real
-// shares F - j * wpr over K cycles per tile, rounded by largest remainder.
-std::vector<int> balanced_counts(int total, int njobs, int k, int wpr) {
-  std::vector<double> share(njobs);
-  double delay_sum = 0;
-  for (int j = 0; j < njobs; j++) delay_sum += (double)j * wpr;
-  const double finish = ((double)total * k + delay_sum) / njobs;
-  double sum = 0;
-  for (int j = 0; j < njobs; j++) {
-    share[j] = std::max(1.0, (finish - (double)j * wpr) / k);
-    sum += share[j];
-  }
-  std::vector<int> c(njobs);
-  int given = 0;
-  for (int j = 0; j < njobs; j++) {
-    share[j] *= total / sum;  // exact total after the clamp to >= 1
-    c[j] = std::max(1, (int)share[j]);
-    given += c[j];
-  }
-  // Hand out (or take back) the remainder, largest fractional part first.
-  while (given != total) {
-    int best = -1;
-    double best_frac = 0;
-    for (int j = 0; j < njobs; j++) {
-      const double frac = share[j] - c[j];
-      const bool ok = given < total || c[j] > 1;
-      if (ok && (best < 0 || (given < total ? frac > best_frac : frac < best_frac))) {
-        best = j;
-        best_frac = frac;
-      }
-    }
-    c[best] += given < total ? 1 : -1;
-    given += given < total ? 1 : -1;
-  }
-  return c;
-}
-
 }  // namespace
 
 struct ts_hw {
@@ -95,6 +48,7 @@ struct ts_hw {
 #endif
   uint64_t max_cycles = 0;
   uint64_t cycles = 0;
+  uint64_t run_cycles = 0;  // of cycles, those from start to idle
   bool port_loads = false;
 
   // Backdoor writes (sim/tessera_sim.vlt makes these memories public): the
@@ -104,7 +58,7 @@ struct ts_hw {
     if (port_loads) {
       host_write64(TS_HW_SEL_WMEM, addr, v);
     } else {
-      top->rootp->tessera_top__DOT__u_weight_mem__DOT__mem_q[addr] = v;
+      top->rootp->tessera_top__DOT__u_weight_mem__DOT__u_ram__DOT__mem_q[addr] = v;
     }
   }
 
@@ -149,6 +103,201 @@ struct ts_hw {
 
   void host_write64(int sel, uint32_t addr, uint64_t v) { host_write(sel, addr, &v, 1); }
 };
+
+namespace {
+
+// The layer as the port steps see it: dense codes (g->w) or a packed
+// sparse layer, and every filter's cost for the planner.
+struct LayerSrc {
+  const ts_int_gemm *g = nullptr;
+  const ts_sparse *sp = nullptr;  // non-null: sparse mode
+  std::vector<HwFilter> filt;     // [m]
+};
+
+// Step 1a: the run's filters into the weight memory (word-aligned, in m
+// order) and their {entries, words, word base} into the filter table;
+// per-channel {shift, mult, bias}.
+ts_status load_filters(ts_hw *hw, const LayerSrc &L, const HwRun &r,
+                       std::vector<uint64_t> *scratch, ts_error *err) {
+  const ts_int_gemm *g = L.g;
+  uint32_t base = 0;
+  if (!L.sp) {
+    const int wpr = L.filt[0].words;
+    scratch->assign((size_t)r.mm * wpr, 0);
+    ts_status st = ts_int_pack_weights(g->w + (size_t)r.m0 * g->k, r.mm, g->k, g->wbits,
+                                       scratch->data(), scratch->size(), err);
+    if (st != TS_OK) return st;
+    for (size_t i = 0; i < scratch->size(); i++) hw->load_wmem((uint32_t)i, (*scratch)[i]);
+  }
+  for (int i = 0; i < r.mm; i++) {
+    const int m = r.m0 + i;
+    if (L.sp) {
+      const ts_sparse_filter f = ts_sparse_filter_info(L.sp, m);
+      const uint64_t *w = ts_sparse_words(L.sp, nullptr) + f.word_off;
+      for (int j = 0; j < f.words; j++) hw->load_wmem(base + (uint32_t)j, w[j]);
+    }
+    const uint64_t fb = TS_HW_FILT_FIELD_BITS;
+    hw->host_write64(TS_HW_SEL_FILT, (uint32_t)i,
+                     (uint64_t)base | (uint64_t)L.filt[m].words << fb |
+                         (uint64_t)L.filt[m].entries << (2 * fb));
+    base += (uint32_t)L.filt[m].words;
+    const int64_t bias = g->bias ? g->bias[m] : 0;
+    const uint64_t mult = g->out == TS_INT_OUT_ACC ? 1 : (uint64_t)g->mult[m];
+    const uint64_t shift = g->out == TS_INT_OUT_ACC ? 0 : (uint64_t)g->shift[m];
+    const uint64_t acc_mask = ((uint64_t)1 << TS_HW_ACC_BITS) - 1;
+    hw->host_write64(TS_HW_SEL_CHAN, (uint32_t)i,
+                     ((uint64_t)bias & acc_mask) << TS_HW_CHAN_BIAS_LSB |
+                         mult << TS_HW_CHAN_MULT_LSB | shift << TS_HW_CHAN_SHIFT_LSB);
+  }
+  return TS_OK;
+}
+
+// Step 1b: activation rows t * K + k hold X[k][n0 + t*COLS ..], zero padded.
+void load_acts(ts_hw *hw, const uint8_t *x, int K, int N, const HwRun &r) {
+  const int cols = TS_HW_COLS, n0 = r.t0 * cols;
+  uint64_t row[kActW / 64 + 1];
+  for (int t = 0; t < r.tt; t++)
+    for (int k = 0; k < K; k++) {
+      std::fill(row, row + kActW / 64 + 1, 0);
+      for (int c = 0; c < cols; c++) {
+        const int n = n0 + t * cols + c;
+        if (n >= N) break;
+        row[c / 8] |= (uint64_t)x[(size_t)k * N + n] << (8 * (c % 8));
+      }
+      hw->load_act((uint32_t)(t * K + k), row, kActW / 64);
+    }
+}
+
+// Step 2: jobs and configuration.
+void configure(ts_hw *hw, const ts_int_gemm *g, bool sparse, const HwRun &r,
+               const std::vector<HwJob> &jobs) {
+  const int cols = TS_HW_COLS;
+  const int nn = std::min(r.tt * cols, g->n - r.t0 * cols);
+  const int last_cols = nn - (r.tt - 1) * cols;
+  for (size_t j = 0; j < jobs.size(); j++) {
+    const uint64_t f = TS_HW_JOB_FIELD_BITS;
+    hw->host_write64(TS_HW_SEL_JOB, (uint32_t)j,
+                     (uint64_t)jobs[j].m | (uint64_t)jobs[j].t0 << f |
+                         (uint64_t)jobs[j].count << (2 * f));
+  }
+  hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_K, (uint64_t)g->k);
+  hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_TILES, (uint64_t)r.tt);
+  hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_LAST_COLS, (uint64_t)last_cols);
+  hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_WBITS, (uint64_t)g->wbits);
+  hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_SPARSE, sparse ? 1u : 0u);
+  hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_ACT_SIGNED, (uint64_t)g->act_signed);
+  hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_OUT_MODE, (uint64_t)g->out);
+  hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_NJOBS, (uint64_t)jobs.size());
+}
+
+// Step 3: start, clock until idle (or an assertion, or the bound), add the
+// run's counters to sum.
+ts_status run(ts_hw *hw, const ts_int_gemm *g, uint64_t bound, ts_hw_counters *sum,
+              ts_error *err) {
+  if (hw->ctx->gotError())
+    return ts_fail(err, TS_E_HW, "hw gemm: an RTL assertion failed while loading (see stderr)");
+  const uint64_t t_start = hw->cycles;
+  hw->top->start_i = 1;
+  hw->tick();
+  hw->top->start_i = 0;
+  while (hw->top->busy_o) {
+    hw->tick();
+    if (hw->ctx->gotError())
+      return ts_fail(err, TS_E_HW,
+                     "hw gemm: an RTL assertion failed during the run (m=%d k=%d n=%d B=%d; "
+                     "see stderr)",
+                     g->m, g->k, g->n, g->wbits);
+    if (hw->cycles - t_start > bound)
+      return ts_fail(err, TS_E_HW,
+                     "hw gemm: run did not finish within %llu cycles (m=%d k=%d n=%d B=%d)",
+                     (unsigned long long)bound, g->m, g->k, g->n, g->wbits);
+  }
+  hw->run_cycles += hw->cycles - t_start;
+  sum->cycles += hw->top->cnt_cycles_o;
+  sum->macs += hw->top->cnt_macs_o;
+  sum->useful_macs += hw->top->cnt_nz_macs_o;
+  sum->skipped += hw->top->cnt_skipped_o;
+  sum->wport_cycles += hw->top->cnt_wport_o;
+  sum->lane_run += hw->top->cnt_lane_run_o;
+  sum->lane_load += hw->top->cnt_lane_load_o;
+  sum->lane_stall += hw->top->cnt_lane_stall_o;
+  sum->lane_idle += hw->top->cnt_lane_idle_o;
+  sum->tiles += hw->top->cnt_tiles_o;
+  sum->runs++;
+  return TS_OK;
+}
+
+// Step 4: read back rows m * tiles + t (combinational port, no clock).
+void read_back(ts_hw *hw, const ts_int_gemm *g, const HwRun &r, int64_t *y) {
+  const int cols = TS_HW_COLS, N = g->n;
+  for (int i = 0; i < r.mm; i++)
+    for (int t = 0; t < r.tt; t++) {
+      hw->top->host_raddr_i = (uint16_t)(i * r.tt + t);
+      hw->top->eval();
+      for (int c = 0; c < cols; c++) {
+        const int n = (r.t0 + t) * cols + c;
+        if (n >= N) break;
+        y[(size_t)(r.m0 + i) * N + n] =
+            get_signed(hw->top->host_rdata_o, c * TS_HW_ACC_BITS, TS_HW_ACC_BITS);
+      }
+    }
+}
+
+// Plan, then per run: load, configure, run, read back.
+ts_status gemm(ts_hw *hw, const LayerSrc &L, const uint8_t *x, int64_t *y,
+               ts_hw_counters *cnt, ts_error *err) {
+  const ts_int_gemm *g = L.g;
+  std::vector<HwRun> runs;
+  ts_status st = hw_plan_runs(g->m, g->k, g->n, L.filt, &runs, err);
+  if (st != TS_OK) return st;
+  ts_hw_counters sum = {};
+  const uint64_t host0 = hw->cycles, run0 = hw->run_cycles;
+  std::vector<uint64_t> scratch;
+  std::vector<HwJob> jobs;
+  int loaded_m0 = -1;
+  for (const HwRun &r : runs) {
+    if (r.m0 != loaded_m0) {
+      st = load_filters(hw, L, r, &scratch, err);
+      if (st != TS_OK) return st;
+      loaded_m0 = r.m0;
+    }
+    load_acts(hw, x, g->k, g->n, r);
+    sum.plan_cycles += hw_plan_jobs(r, L.filt.data() + r.m0, &jobs);
+    configure(hw, g, L.sp != nullptr, r, jobs);
+    // Generous bound: every entry of every tile on one lane plus every load.
+    uint64_t work = 1000;
+    for (int i = 0; i < r.mm; i++)
+      work += 4ull * ((uint64_t)r.tt * (L.filt[r.m0 + i].entries + 4) +
+                      2ull * L.filt[r.m0 + i].words + 8);
+    st = run(hw, g, hw->max_cycles ? hw->max_cycles : work, &sum, err);
+    if (st != TS_OK) return st;
+    read_back(hw, g, r, y);
+  }
+  sum.host_cycles = hw->cycles - host0 - (hw->run_cycles - run0);
+  if (cnt) *cnt = sum;
+  return TS_OK;
+}
+
+// The planner's cycle estimate of the whole layer (all runs).
+uint64_t estimate(const LayerSrc &L) {
+  std::vector<HwRun> runs;
+  ts_error err = {};
+  if (hw_plan_runs(L.g->m, L.g->k, L.g->n, L.filt, &runs, &err) != TS_OK) return UINT64_MAX;
+  std::vector<HwJob> jobs;
+  uint64_t c = 0;
+  for (const HwRun &r : runs) c += hw_plan_jobs(r, L.filt.data() + r.m0, &jobs);
+  return c;
+}
+
+ts_status check_call(const ts_hw *hw, const uint8_t *x, int64_t *y, ts_error *err) {
+  if (!hw) return ts_fail(err, TS_E_ARG, "hw gemm: handle is NULL");
+  if (!x || !y) return ts_fail(err, TS_E_ARG, "hw gemm: activation or output is NULL");
+  if (hw->ctx->gotError())
+    return ts_fail(err, TS_E_HW, "hw gemm: the model is in an error state from an earlier run");
+  return TS_OK;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -215,136 +364,73 @@ uint64_t ts_hw_sim_cycles(const ts_hw *hw) { return hw ? hw->cycles : 0; }
 
 ts_status ts_hw_gemm(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x,
                      int64_t *y, ts_hw_counters *cnt, ts_error *err) {
-  if (!hw) return ts_fail(err, TS_E_ARG, "hw gemm: handle is NULL");
-  ts_status st = ts_int_gemm_check(g, err);
+  ts_status st = check_call(hw, x, y, err);
   if (st != TS_OK) return st;
-  if (!x || !y) return ts_fail(err, TS_E_ARG, "hw gemm: activation or output is NULL");
-  if (hw->ctx->gotError())
-    return ts_fail(err, TS_E_HW, "hw gemm: the model is in an error state from an earlier run");
+  if ((st = ts_int_gemm_check(g, err)) != TS_OK) return st;
+  LayerSrc L;
+  L.g = g;
+  L.filt.assign(g->m, HwFilter{g->k, ts_hw_words_per_row(g->k, g->wbits)});
+  return gemm(hw, L, x, y, cnt, err);
+}
 
-  const int M = g->m, K = g->k, N = g->n, B = g->wbits;
-  const int cols = TS_HW_COLS, rows = TS_HW_ROWS;
-  const int wpr = ts_hw_words_per_row(K, B);
-  if (wpr > TS_HW_LANE_WORDS)
-    return ts_fail(err, TS_E_ARG, "hw gemm: a filter of %d words exceeds the lane buffer (%d)",
-                   wpr, TS_HW_LANE_WORDS);
-  // Runs that fit: mc filters in the weight memory and channel table,
-  // tc column tiles in the activation buffer, mc * tc rows of output.
-  const int mc = std::min({M, TS_HW_CHAN_DEPTH, TS_HW_WMEM_WORDS / wpr});
-  const int tiles_all = (N + cols - 1) / cols;
-  const int tc = std::min({tiles_all, TS_HW_ACT_ROWS / K, TS_HW_OUT_ROWS / mc});
-  if (mc < 1 || tc < 1)
-    return ts_fail(err, TS_E_ARG, "hw gemm: shape m=%d k=%d n=%d does not fit the buffers", M, K, N);
-
-  ts_hw_counters sum = {};
-  const uint64_t host0 = hw->cycles;
-  uint64_t run_cycles = 0;
-  std::vector<uint64_t> words((size_t)mc * wpr);
-  std::vector<uint64_t> row(kHostWords / 2 + 1);
-
-  for (int m0 = 0; m0 < M; m0 += mc) {
-    const int mm = std::min(mc, M - m0);
-    st = ts_int_pack_weights(g->w + (size_t)m0 * K, mm, K, B, words.data(), words.size(), err);
-    if (st != TS_OK) return st;
-    for (size_t i = 0; i < (size_t)mm * wpr; i++)
-      hw->load_wmem((uint32_t)i, words[i]);
-    for (int r = 0; r < mm; r++) {
-      const int64_t bias = g->bias ? g->bias[m0 + r] : 0;
-      const uint64_t mult = g->out == TS_INT_OUT_ACC ? 1 : (uint64_t)g->mult[m0 + r];
-      const uint64_t shift = g->out == TS_INT_OUT_ACC ? 0 : (uint64_t)g->shift[m0 + r];
-      const uint64_t acc_mask = ((uint64_t)1 << TS_HW_ACC_BITS) - 1;
-      const uint64_t w = ((uint64_t)bias & acc_mask) << TS_HW_CHAN_BIAS_LSB |
-                         mult << TS_HW_CHAN_MULT_LSB | shift << TS_HW_CHAN_SHIFT_LSB;
-      hw->host_write64(TS_HW_SEL_CHAN, (uint32_t)r, w);
-    }
-    for (int t0 = 0; t0 < tiles_all; t0 += tc) {
-      const int tt = std::min(tc, tiles_all - t0);
-      const int n0 = t0 * cols;
-      const int nn = std::min(tt * cols, N - n0);
-      const int last_cols = nn - (tt - 1) * cols;
-      // Activation rows: row k * tt + t holds X[k][n0 + t*cols ..], zero padded.
-      for (int k = 0; k < K; k++)
-        for (int t = 0; t < tt; t++) {
-          std::fill(row.begin(), row.end(), 0);
-          for (int c = 0; c < cols; c++) {
-            const int n = n0 + t * cols + c;
-            if (n >= N) break;
-            row[c / 8] |= (uint64_t)x[(size_t)k * N + n] << (8 * (c % 8));
-          }
-          hw->load_act((uint32_t)(k * tt + t), row.data(), (int)row.size());
-        }
-      // Jobs: the flattened tile list i = m * tt + t cut into one run per
-      // lane. Lane j gets its first filter about j * wpr cycles after lane
-      // 0 (one shared weight port), so later lanes get fewer tiles and all
-      // finish together: D_j + c_j * K = F, sum c_j = total.
-      const int total = mm * tt;
-      const int njobs = std::min({total, rows, TS_HW_JOB_DEPTH});
-      const std::vector<int> counts = balanced_counts(total, njobs, K, wpr);
-      int i0 = 0;
-      for (int j = 0; j < njobs; j++) {
-        const uint64_t f = TS_HW_JOB_FIELD_BITS;
-        const uint64_t jw = (uint64_t)(i0 / tt) | (uint64_t)(i0 % tt) << f |
-                            (uint64_t)counts[j] << (2 * f);
-        hw->host_write64(TS_HW_SEL_JOB, (uint32_t)j, jw);
-        i0 += counts[j];
-      }
-      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_K, (uint64_t)K);
-      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_TILES, (uint64_t)tt);
-      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_LAST_COLS, (uint64_t)last_cols);
-      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_WBITS, (uint64_t)B);
-      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_WROW, (uint64_t)wpr);
-      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_ACT_SIGNED, (uint64_t)g->act_signed);
-      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_OUT_MODE, (uint64_t)g->out);
-      hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_NJOBS, (uint64_t)njobs);
-      if (hw->ctx->gotError())
-        return ts_fail(err, TS_E_HW, "hw gemm: an RTL assertion failed while loading (see stderr)");
-
-      // Run.
-      const uint64_t t_start = hw->cycles;
-      hw->top->start_i = 1;
-      hw->tick();
-      hw->top->start_i = 0;
-      // Generous bound: every tile's MACs on one lane plus every filter load.
-      const uint64_t bound = hw->max_cycles
-                                 ? hw->max_cycles
-                                 : 1000 + 4ull * ((uint64_t)total * (K + 2) + (uint64_t)mm * wpr * 2);
-      while (hw->top->busy_o) {
-        hw->tick();
-        if (hw->ctx->gotError())
-          return ts_fail(err, TS_E_HW,
-                         "hw gemm: an RTL assertion failed during the run (m=%d k=%d n=%d B=%d; see stderr)",
-                         M, K, N, B);
-        if (hw->cycles - t_start > bound)
-          return ts_fail(err, TS_E_HW,
-                         "hw gemm: run did not finish within %llu cycles (m=%d k=%d n=%d B=%d)",
-                         (unsigned long long)bound, M, K, N, B);
-      }
-      run_cycles += hw->cycles - t_start;
-      sum.cycles += hw->top->cnt_cycles_o;
-      sum.macs += hw->top->cnt_macs_o;
-      sum.wport_cycles += hw->top->cnt_wport_o;
-      sum.lane_run += hw->top->cnt_lane_run_o;
-      sum.lane_load += hw->top->cnt_lane_load_o;
-      sum.lane_stall += hw->top->cnt_lane_stall_o;
-      sum.runs++;
-
-      // Read back (combinational port, no clock needed).
-      for (int r = 0; r < mm; r++)
-        for (int t = 0; t < tt; t++) {
-          hw->top->host_raddr_i = (uint16_t)(r * tt + t);
-          hw->top->eval();
-          for (int c = 0; c < cols; c++) {
-            const int n = n0 + t * cols + c;
-            if (n >= N) break;
-            y[(size_t)(m0 + r) * N + n] =
-                get_signed(hw->top->host_rdata_o, c * TS_HW_ACC_BITS, TS_HW_ACC_BITS);
-          }
-        }
-    }
+ts_status ts_hw_gemm_auto(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x, int64_t *y,
+                          ts_hw_counters *cnt, int *sparse_used, ts_error *err) {
+  ts_status st = check_call(hw, x, y, err);
+  if (st != TS_OK) return st;
+  if ((st = ts_int_gemm_check(g, err)) != TS_OK) return st;
+  ts_sparse *s = nullptr;
+  if ((st = ts_sparse_pack(g->w, g->m, g->k, g->wbits, &s, err)) != TS_OK) return st;
+  LayerSrc D, S;
+  D.g = S.g = g;
+  D.filt.assign(g->m, HwFilter{g->k, ts_hw_words_per_row(g->k, g->wbits)});
+  S.sp = s;
+  for (int m = 0; m < g->m; m++) {
+    const ts_sparse_filter f = ts_sparse_filter_info(s, m);
+    S.filt.push_back({f.entries, f.words});
   }
-  sum.host_cycles = hw->cycles - host0 - run_cycles;
-  if (cnt) *cnt = sum;
-  return TS_OK;
+  // Sparse needs a filter that fits a lane; dense always does when it fits.
+  const bool sparse = estimate(S) < estimate(D);
+  if (sparse_used) *sparse_used = sparse ? 1 : 0;
+  st = gemm(hw, sparse ? S : D, x, y, cnt, err);
+  ts_sparse_destroy(s);
+  return st;
+}
+
+ts_status ts_hw_gemm_sparse(ts_hw *hw, const ts_int_gemm *g, const ts_sparse *s,
+                            const uint8_t *x, int64_t *y, ts_hw_counters *cnt,
+                            ts_error *err) {
+  ts_status st = check_call(hw, x, y, err);
+  if (st != TS_OK) return st;
+  if (!g) return ts_fail(err, TS_E_ARG, "hw gemm sparse: descriptor is NULL");
+  ts_int_gemm d = *g;
+  std::vector<int32_t> decoded;
+  ts_sparse *own = nullptr;
+  if (s) {
+    if (ts_sparse_m(s) != g->m || ts_sparse_k(s) != g->k || ts_sparse_wbits(s) != g->wbits)
+      return ts_fail(err, TS_E_ARG,
+                     "hw gemm sparse: packed layer m=%d k=%d B=%d differs from the "
+                     "descriptor m=%d k=%d B=%d",
+                     ts_sparse_m(s), ts_sparse_k(s), ts_sparse_wbits(s), g->m, g->k, g->wbits);
+    // The descriptor's other fields are checked with the decoded codes.
+    decoded.resize((size_t)g->m * g->k);
+    if ((st = ts_sparse_decode(s, decoded.data(), err)) != TS_OK) return st;
+    d.w = decoded.data();
+  }
+  if ((st = ts_int_gemm_check(&d, err)) != TS_OK) return st;
+  if (!s) {
+    if ((st = ts_sparse_pack(g->w, g->m, g->k, g->wbits, &own, err)) != TS_OK) return st;
+    s = own;
+  }
+  LayerSrc L;
+  L.g = &d;
+  L.sp = s;
+  for (int m = 0; m < g->m; m++) {
+    const ts_sparse_filter f = ts_sparse_filter_info(s, m);
+    L.filt.push_back({f.entries, f.words});
+  }
+  st = gemm(hw, L, x, y, cnt, err);
+  ts_sparse_destroy(own);
+  return st;
 }
 
 }  // extern "C"
