@@ -31,9 +31,9 @@
 #include "ts_qnet.h"
 #include "ts_wmem.h"
 
-/* Sparse (zero-skipping) mode of the RTL: switched on once sim/ts_hw.h has
- * it (branch `sparse`). Until then the sparse columns are NA. */
-#define HWSWEEP_HAVE_SPARSE 0
+/* 1: every point also runs the RTL in sparse (zero-skipping) mode,
+ * ts_hw_gemm_sparse; 0 leaves the sparse columns NA. */
+#define HWSWEEP_HAVE_SPARSE 1
 
 static const char *const USAGE =
     "usage: tessera hw-sweep [--model FILE] [--dataset NAME] [--data DIR] [--coarse]\n"
@@ -105,7 +105,8 @@ typedef struct worker {
 static const char *const COLS =
     "bits,scheme,sparsity,layer,m,k,n,batch,rtl_images,weights,nonzero_weights,macs,"
     "nonzero_macs,dense_cycles,dense_util,dense_wport,sparse_cycles,sparse_util,speedup,"
-    "ideal_speedup,speedup_of_ideal,wmem_dense_bits,wmem_bitmap_bits,wmem_relidx_bits,"
+    "ideal_speedup,speedup_of_ideal,sparse_wport,sparse_lane_run,sparse_lane_load,"
+    "sparse_lane_stall,sparse_lane_idle,sparse_bound,wmem_dense_bits,wmem_bitmap_bits,wmem_relidx_bits,"
     "wmem_hw_bits,wmem_choice,wmem_chosen_bits,golden_accuracy,test_images,"
     "rtl_pred_mismatch,rtl_logit_mismatch,calib,rbits,mode,model_hash";
 
@@ -116,16 +117,14 @@ static ts_status hw_exec(void *ctx, int layer, const ts_int_gemm *g, const uint8
   worker *w = ctx;
   ts_hw_counters c = {0};
   ts_status st;
-#if HWSWEEP_HAVE_SPARSE
-  st = w->sparse ? ts_hw_gemm_sparse(w->hw, g, x, y, &c, err) : ts_hw_gemm(w->hw, g, x, y, &c, err);
-#else
-  if (w->sparse) return ts_fail(err, TS_E_ARG, "hw-sweep: this build has no sparse RTL mode");
-  st = ts_hw_gemm(w->hw, g, x, y, &c, err);
-#endif
+  st = w->sparse ? ts_hw_gemm_sparse(w->hw, g, NULL, x, y, &c, err)
+                 : ts_hw_gemm(w->hw, g, x, y, &c, err);
   ts_hw_counters *t = &w->cnt[layer];
-  t->cycles += c.cycles, t->macs += c.macs, t->wport_cycles += c.wport_cycles;
+  t->cycles += c.cycles, t->macs += c.macs, t->useful_macs += c.useful_macs;
+  t->skipped += c.skipped, t->wport_cycles += c.wport_cycles;
   t->lane_run += c.lane_run, t->lane_load += c.lane_load, t->lane_stall += c.lane_stall;
-  t->host_cycles += c.host_cycles, t->runs += c.runs;
+  t->lane_idle += c.lane_idle, t->tiles += c.tiles, t->host_cycles += c.host_cycles;
+  t->runs += c.runs, t->plan_cycles += c.plan_cycles;
   return st;
 }
 
@@ -187,9 +186,11 @@ static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
       ts_wmem_add(&tot.mem, &x->mem);
       tot.macs += x->macs, tot.nz_macs += x->nz_macs;
       tot.dense.cycles += x->dense.cycles, tot.dense.wport_cycles += x->dense.wport_cycles;
-      tot.sparse.cycles += x->sparse.cycles;
+      tot.sparse.cycles += x->sparse.cycles, tot.sparse.wport_cycles += x->sparse.wport_cycles;
+      tot.sparse.lane_run += x->sparse.lane_run, tot.sparse.lane_load += x->sparse.lane_load;
+      tot.sparse.lane_stall += x->sparse.lane_stall, tot.sparse.lane_idle += x->sparse.lane_idle;
     }
-    char du[32], dw[32], sc[32], su[32], sp[32], id[32], of[32];
+    char du[32], dw[32], sc[32], su[32], sp[32], id[32], of[32], lanes[160];
     fmt_ratio(du, sizeof du, (double)x->macs, x->dense.cycles * pes);
     fmt_ratio(dw, sizeof dw, (double)x->dense.wport_cycles, (double)x->dense.cycles);
     fmt_ratio(id, sizeof id, (double)x->macs, (double)x->nz_macs);
@@ -200,8 +201,29 @@ static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
       const double ideal = x->nz_macs ? (double)x->macs / x->nz_macs : NAN;
       fmt_ratio(of, sizeof of, x->sparse.cycles ? (double)x->dense.cycles / x->sparse.cycles : NAN,
                 ideal);
+      /* lane-cycle shares, and what held the lanes back when they did not
+       * issue most of the time (docs/study.md, "The hardware sweep") */
+      const ts_hw_counters *q = &x->sparse;
+      const double lc = (double)q->cycles * ts_hw_rows();
+      const double sh[4] = {q->lane_run / lc, q->lane_load / lc, q->lane_stall / lc,
+                            q->lane_idle / lc};
+      static const char *const why[4] = {"compute", "filter-load", "output-stage", "idle"};
+      int wi = 0; /* compute-bound when lanes issue >= 85% of the time */
+      if (sh[0] < 0.85) {
+        wi = 1;
+        for (int k = 2; k < 4; k++)
+          if (sh[k] > sh[wi]) wi = k;
+      }
+      char wp[32];
+      fmt_ratio(wp, sizeof wp, (double)q->wport_cycles, (double)q->cycles);
+      if (q->cycles)
+        snprintf(lanes, sizeof lanes, "%s,%.4f,%.4f,%.4f,%.4f,%s", wp, sh[0], sh[1], sh[2], sh[3],
+                 why[wi]);
+      else
+        snprintf(lanes, sizeof lanes, "NA,NA,NA,NA,NA,NA");
     } else {
       strcpy(sc, "NA"), strcpy(su, "NA"), strcpy(sp, "NA"), strcpy(of, "NA");
+      strcpy(lanes, "NA,NA,NA,NA,NA,NA");
     }
     const int64_t dense_b = x->mem.fmt[TS_WMEM_DENSE].bits, hw_b = x->mem.hw.bits;
     /* the per-layer choice; the total sums the layers' choices */
@@ -220,13 +242,13 @@ static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
     }
     const ts_layer_info *I = is_tot ? NULL : &sh->info[l];
     bad = append(&buf, &len, &cap,
-                 "%d,%s,%g,%s,%d,%d,%d,%d,%d,%lld,%lld,%lld,%lld,%llu,%s,%s,%s,%s,%s,%s,%s,"
+                 "%d,%s,%g,%s,%d,%d,%d,%d,%d,%lld,%lld,%lld,%lld,%llu,%s,%s,%s,%s,%s,%s,%s,%s,"
                  "%lld,%lld,%lld,%lld,%s,%lld,%.6f,%d,%d,%d,%d,%d,%s,%016llx\n",
                  p->bits, ts_quant_scheme_name(p->scheme), p->pct, is_tot ? "total" : I->name,
                  is_tot ? 0 : I->gemm_m, is_tot ? 0 : I->gemm_k, is_tot ? 0 : I->gemm_n,
                  c->batch, c->rtl_images, (long long)x->mem.weights, (long long)x->mem.nnz,
                  x->macs, x->nz_macs, (unsigned long long)x->dense.cycles, du, dw, sc, su, sp,
-                 id, of, (long long)dense_b, (long long)x->mem.fmt[TS_WMEM_BITMAP].bits,
+                 id, of, lanes, (long long)dense_b, (long long)x->mem.fmt[TS_WMEM_BITMAP].bits,
                  (long long)x->mem.fmt[TS_WMEM_RELIDX].bits, (long long)hw_b, choice,
                  (long long)chosen, acc, sh->s->n, pred_mis, logit_mis, sh->ncal, c->rbits,
                  sh->mode, (unsigned long long)sh->s->hash);

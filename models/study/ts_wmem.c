@@ -6,6 +6,7 @@
 #include "ts_hw_params.h"
 #include "ts_prune.h"
 #include "ts_rng.h"
+#include "ts_sparse.h"
 
 #define WORD TS_HW_WPORT_BITS
 
@@ -92,19 +93,27 @@ static void sizes(const int32_t *w, int m, int k, int wbits, int rbits, ts_wmem_
   for (int i = 0; i < TS_WMEM_NFORMATS; i++) finish(&o->fmt[i]);
 }
 
-/* ---- The hardware's format: PLACEHOLDER until ts_sparse.h is merged ---- */
+/* ---- The hardware's format (models/int/ts_sparse.h) ------------------- */
 
 ts_status ts_wmem_hw_size(const int32_t *w, int m, int k, int wbits,
                           ts_wmem_size *out, ts_error *err) {
-  ts_status st = check(w, m, k, wbits, TS_WMEM_RBITS_DEFAULT, err);
+  ts_sparse_size z;
+  ts_status st = ts_sparse_size_of(w, m, k, wbits, &z, err);
   if (st) return st;
-  ts_wmem_layer l;
-  sizes(w, m, k, wbits, TS_WMEM_RBITS_DEFAULT, &l);
-  *out = l.fmt[TS_WMEM_RELIDX];
+  memset(out, 0, sizeof *out);
+  out->words = (int64_t)z.words + ceil_div((int64_t)m * TS_WMEM_TABLE_BITS, WORD);
+  out->code_bits = (int64_t)z.nnz * wbits;
+  out->meta_bits = (int64_t)z.entries * TS_HW_SPARSE_RBITS + (int64_t)z.pads * wbits +
+                   (int64_t)m * TS_WMEM_TABLE_BITS;
+  finish(out);
   return TS_OK;
 }
 
-const char *ts_wmem_hw_format_name(void) { return "relidx (R = 4; placeholder for ts_sparse)"; }
+#define STR_(x) #x
+#define STR(x) STR_(x)
+const char *ts_wmem_hw_format_name(void) {
+  return "ts_sparse (relative index, R = " STR(TS_HW_SPARSE_RBITS) ")";
+}
 
 /* ------------------------------------------------------------------------ */
 

@@ -18,10 +18,14 @@
  *           before a non-zero needs floor(g / 2^R) padding entries (code 0,
  *           delta 2^R-1), each standing for 2^R positions. Zeros after the
  *           last non-zero need no entries.
- *   Both compressed formats keep a filter table: one 32-bit entry per filter
- *   (16-bit start word, 16-bit entry count; two per word), because filters
- *   no longer sit at r * words_per_row. A filter with no entries takes no
- *   words besides its table entry.
+ *   Both compressed formats keep a filter table, one entry per filter of the
+ *   width the RTL's table has ({word base, words, entries}, 3 x
+ *   TS_HW_FILT_FIELD_BITS = 48 bits, packed in 64-bit words), because
+ *   filters no longer sit at r * words_per_row. A filter with no entries
+ *   takes no words besides its table entry.
+ *   The hardware's format (models/int/ts_sparse.h, R = TS_HW_SPARSE_RBITS)
+ *   is relidx with one {0, 0} entry for an all-zero filter; its size is
+ *   ts_sparse_size_of's plus the same filter table.
  *
  * Nothing here allocates hidden state; all functions are reentrant. */
 #ifndef TS_WMEM_H
@@ -30,6 +34,7 @@
 #include <stdint.h>
 
 #include "ts_arch.h"
+#include "ts_hw_params.h"
 #include "ts_quant.h"
 #include "ts_status.h"
 
@@ -44,10 +49,11 @@ typedef enum ts_wmem_format {
   TS_WMEM_NFORMATS = 3
 } ts_wmem_format;
 
-#define TS_WMEM_TABLE_BITS 32 /* filter-table entry of a compressed format */
+/* filter-table entry of a compressed format: the RTL's {base, words, entries} */
+#define TS_WMEM_TABLE_BITS (3 * TS_HW_FILT_FIELD_BITS)
 #define TS_WMEM_RBITS_MIN 1
 #define TS_WMEM_RBITS_MAX 8
-#define TS_WMEM_RBITS_DEFAULT 4 /* EIE's choice; docs/study.md compares R */
+#define TS_WMEM_RBITS_DEFAULT TS_HW_SPARSE_RBITS /* the hardware's R */
 
 /* "dense", "bitmap", "relidx" ("?" for an invalid value). */
 const char *ts_wmem_format_name(ts_wmem_format f);
@@ -83,10 +89,9 @@ ts_status ts_wmem_measure(const int32_t *w, int m, int k, int wbits,
 void ts_wmem_add(ts_wmem_layer *acc, const ts_wmem_layer *x);
 
 /* ---- The format the hardware uses --------------------------------------
- * PLACEHOLDER until models/int/ts_sparse.h exists on this branch: the
- * hardware's compressed size is taken to be the relative-index format above.
- * After the merge this function calls ts_sparse's size function (one
- * definition of the format) and nothing else changes. */
+ * ts_sparse_size_of (the one definition of the format) plus the filter
+ * table; code_bits = non-zeros x B, meta_bits = every entry's R-bit run,
+ * the padding entries' codes and the table. */
 ts_status ts_wmem_hw_size(const int32_t *w, int m, int k, int wbits,
                           ts_wmem_size *out, ts_error *err);
 /* Name of that format, for reports. */

@@ -14,6 +14,7 @@
 #include "ts_hw_params.h"
 #include "ts_prune.h"
 #include "ts_rng.h"
+#include "ts_sparse.h"
 #include "ts_wmem.h"
 
 namespace {
@@ -67,11 +68,15 @@ int32_t SignExtend(uint64_t v, int b) {
   return (int32_t)((int64_t)(v << (64 - b)) >> (64 - b));
 }
 
+// The filter table: m entries of TS_WMEM_TABLE_BITS, back to back.
+int64_t TableWords(int m) {
+  return ((int64_t)m * TS_WMEM_TABLE_BITS + kWord - 1) / kWord;
+}
+
 // Words of a layer in each compressed layout, built for real; the decoded
 // codes must equal the input.
 int64_t EncodeRelIdx(const std::vector<int32_t> &w, int m, int k, int b, int r) {
   Words out;
-  for (int f = 0; f < m; f++) out.Put(0xffffffffu, TS_WMEM_TABLE_BITS);  // table
   for (int f = 0; f < m; f++) {
     auto e = RelIdxEntries(&w[(size_t)f * k], k, r);
     out.Align();
@@ -80,12 +85,11 @@ int64_t EncodeRelIdx(const std::vector<int32_t> &w, int m, int k, int b, int r) 
     for (int j = 0; j < k; j++)
       EXPECT_EQ(back[j], w[(size_t)f * k + j]) << "relidx round trip, filter " << f << " k " << j;
   }
-  return (int64_t)out.w.size();
+  return (int64_t)out.w.size() + TableWords(m);
 }
 
 int64_t EncodeBitmap(const std::vector<int32_t> &w, int m, int k, int b) {
   Words out;
-  for (int f = 0; f < m; f++) out.Put(0xffffffffu, TS_WMEM_TABLE_BITS);
   for (int f = 0; f < m; f++) {
     const int32_t *row = &w[(size_t)f * k];
     bool any = false;
@@ -111,7 +115,7 @@ int64_t EncodeBitmap(const std::vector<int32_t> &w, int m, int k, int b) {
       EXPECT_EQ(v, row[j]) << "bitmap round trip, filter " << f << " k " << j;
     }
   }
-  return (int64_t)out.w.size();
+  return (int64_t)out.w.size() + TableWords(m);
 }
 
 std::vector<int32_t> RandomCodes(int m, int k, int b, double density, uint64_t seed) {
@@ -146,15 +150,25 @@ TEST(Wmem, HandCountedLayer) {
   EXPECT_EQ(l.pad_entries, 1);
   EXPECT_EQ(l.fmt[TS_WMEM_DENSE].words, 2 * 3) << "ceil(40/16) words a filter";
   EXPECT_EQ(l.fmt[TS_WMEM_DENSE].code_bits, 80 * 4);
-  // bitmap: table 1 word + filter 0: map 1 word + codes 1 word
-  EXPECT_EQ(l.fmt[TS_WMEM_BITMAP].words, 3);
-  EXPECT_EQ(l.fmt[TS_WMEM_BITMAP].meta_bits, 64 + 40);
+  // the filter table: 2 entries of 48 bits in 2 words
+  ASSERT_EQ(TS_WMEM_TABLE_BITS, 48);
+  // bitmap: table 2 words + filter 0: map 1 word + codes 1 word
+  EXPECT_EQ(l.fmt[TS_WMEM_BITMAP].words, 4);
+  EXPECT_EQ(l.fmt[TS_WMEM_BITMAP].meta_bits, 96 + 40);
   EXPECT_EQ(l.fmt[TS_WMEM_BITMAP].code_bits, 12);
-  EXPECT_EQ(l.fmt[TS_WMEM_BITMAP].pad_bits, 3 * 64 - 104 - 12);
-  // relidx: table 1 word + 4 entries of 8 bits in 1 word
-  EXPECT_EQ(l.fmt[TS_WMEM_RELIDX].words, 2);
-  EXPECT_EQ(l.fmt[TS_WMEM_RELIDX].meta_bits, 64 + 4 * 4 + 1 * 4);
-  EXPECT_EQ(l.fmt[TS_WMEM_RELIDX].bits, 128);
+  EXPECT_EQ(l.fmt[TS_WMEM_BITMAP].pad_bits, 4 * 64 - 136 - 12);
+  // relidx: table 2 words + 4 entries of 8 bits in 1 word
+  EXPECT_EQ(l.fmt[TS_WMEM_RELIDX].words, 3);
+  EXPECT_EQ(l.fmt[TS_WMEM_RELIDX].meta_bits, 96 + 4 * 4 + 1 * 4);
+  EXPECT_EQ(l.fmt[TS_WMEM_RELIDX].bits, 192);
+  // the hardware (R = TS_HW_SPARSE_RBITS): filter 1 holds one {0, 0} entry
+  ts_sparse_size z;
+  ts_error err{};
+  ASSERT_EQ(ts_sparse_size_of(w.data(), m, k, 4, &z, &err), TS_OK) << err.msg;
+  EXPECT_EQ(l.hw.words, (int64_t)z.words + 2);
+  EXPECT_EQ(l.hw.code_bits, 12);
+  EXPECT_EQ(l.hw.meta_bits,
+            96 + (int64_t)z.entries * TS_HW_SPARSE_RBITS + (int64_t)z.pads * 4);
   EXPECT_EQ(ts_wmem_choose_compressed(l.fmt[TS_WMEM_DENSE].bits, l.fmt[TS_WMEM_RELIDX].bits), 1);
 }
 
@@ -205,6 +219,22 @@ TEST(Wmem, SizesEqualIndependentEncodersOverRandomLayers) {
         EXPECT_EQ(l.fmt[TS_WMEM_BITMAP].words, EncodeBitmap(w, m, k, b))
             << "bitmap B " << b << " density " << dens << " shape " << m << "x" << k
             << " seed " << seed;
+        if (rb == 4) {  // the hardware's format = relidx at its R, plus one
+                        // entry per all-zero filter
+          ts_wmem_layer h = Measure(w, m, k, b, TS_HW_SPARSE_RBITS);
+          int empty = 0;
+          for (int f = 0; f < m; f++) {
+            bool any = false;
+            for (int j = 0; j < k; j++) any |= w[(size_t)f * k + j] != 0;
+            empty += !any;
+          }
+          if (!empty) {
+            EXPECT_EQ(l.hw.words, h.fmt[TS_WMEM_RELIDX].words)
+                << "B " << b << " shape " << m << "x" << k << " seed " << seed;
+          }
+          EXPECT_EQ(l.hw.bits, l.hw.code_bits + l.hw.meta_bits + l.hw.pad_bits);
+          EXPECT_GE(l.hw.pad_bits, 0);
+        }
         for (int f = 0; f < TS_WMEM_NFORMATS; f++) {
           const ts_wmem_size &s = l.fmt[f];
           EXPECT_EQ(s.bits, s.words * kWord);
