@@ -81,7 +81,7 @@ typedef struct point {
   char *rows;  /* its CSV rows (layers, then total), each ending in '\n' */
   int mismatches; /* RTL logits that differ from the golden model's */
   double acc, kib_dense, kib_auto; /* for the progress line */
-  unsigned long long dcyc;
+  unsigned long long dcyc, scyc;
 } point;
 
 /* Read-only state shared by the workers. */
@@ -253,7 +253,7 @@ static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
                  (long long)chosen, acc, sh->s->n, pred_mis, logit_mis, sh->ncal, c->rbits,
                  sh->mode, (unsigned long long)sh->s->hash);
   }
-  p->acc = acc, p->dcyc = tot.dense.cycles;
+  p->acc = acc, p->dcyc = tot.dense.cycles, p->scyc = tot.sparse.cycles;
   p->kib_dense = tot.mem.fmt[TS_WMEM_DENSE].bits / 8192.0;
   p->kib_auto = 0;
   for (int k = 0; k < TS_NUM_LAYERS; k++)
@@ -963,9 +963,9 @@ int ts_cmd_hwsweep(int argc, char **argv) {
         }
       }
       if (!st)
-        printf("  [%d/%d] B=%-2d %-11s %5g%%  golden %6.2f%%  dense %llu cycles  weights "
-               "%.1f -> %.1f KiB%s (%.1f s)\n", ++finished, todo, p->bits,
-               ts_quant_scheme_name(p->scheme), p->pct, 100 * p->acc, p->dcyc, p->kib_dense,
+        printf("  [%d/%d] B=%-2d %-11s %5g%%  golden %6.2f%%  cycles dense %llu sparse %llu  "
+               "weights %.1f -> %.1f KiB%s (%.1f s)\n", ++finished, todo, p->bits,
+               ts_quant_scheme_name(p->scheme), p->pct, 100 * p->acc, p->dcyc, p->scyc, p->kib_dense,
                p->kib_auto, p->mismatches ? "  RTL MISMATCH" : "", ts_study_now() - tp);
     }
   }

@@ -474,8 +474,9 @@ static void section_hwsweep(FILE *f, const report *r) {
             ts_csv_num(t, i, "rtl_logit_mismatch") == 0 ? "yes" : "**NO**");
   }
   /* per layer at the reference configuration */
-  fprintf(f, "\nPer layer at B = %d %s: speedup achieved / ideal, and the stored format:\n\n"
-          "| layer |", bref, sch);
+  fprintf(f, "\nPer layer at B = %d %s: speedup achieved / ideal, the resource that held the "
+          "lanes back when they issued less than 85%% of their cycles (hw_sweep.csv has the "
+          "lane-cycle shares), and the stored format:\n\n| layer |", bref, sch);
   double pcts[64];
   int np = 0;
   for (int i = 0; i < t->rows && np < 64; i++)
@@ -500,8 +501,12 @@ static void section_hwsweep(FILE *f, const report *r) {
         continue;
       }
       const double sp = ts_csv_num(t, k, "speedup");
-      char a[32] = "pending";
-      if (isfinite(sp)) snprintf(a, sizeof a, "%.2fx", sp);
+      const char *bound = ts_csv_get(t, k, "sparse_bound");
+      char a[64] = "pending";
+      if (isfinite(sp))
+        snprintf(a, sizeof a, "%.2fx%s%s%s", sp, bound && strcmp(bound, "compute") ? " (" : "",
+                 bound && strcmp(bound, "compute") ? bound : "",
+                 bound && strcmp(bound, "compute") ? ")" : "");
       fprintf(f, " %s / %.2fx, %s |", a, ts_csv_num(t, k, "ideal_speedup"),
               ts_csv_get(t, k, "wmem_choice"));
     }
