@@ -2,7 +2,7 @@
  * report, run): a loaded model with its FP32 weights kept aside, the test
  * images normalised once, a reusable inference context, sweep points that
  * always start from the FP32 weights, result CSVs written atomically and
- * read back for --resume and for the report.
+ * read back (csv.h) for --resume and for the report.
  *
  * Like cli.h, the ts_study_* functions that serve commands print their own
  * one-line errors ("tessera CMD: ...") and return 0 / 1; the CSV and sweep
@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "cli_opts.h"
+#include "csv.h"
 #include "ts_arch.h"
 #include "ts_dataset.h"
 #include "ts_net.h"
@@ -39,6 +41,7 @@ typedef struct ts_study {
   uint64_t hash;    /* FNV-1a of the FP32 weights, image count and dataset:
                        which results a CSV may be resumed from */
   char meta_epochs[32], meta_seed[32]; /* training metadata ("?" unknown) */
+  double t_open;    /* ts_study_now() when ts_study_open started */
 } ts_study;
 
 /* Loads `model` (with its metadata, see cli_model.h), the test split (data->limit images), and an inference
@@ -105,25 +108,33 @@ ts_status ts_sweep_write(const ts_sweep *w, const char *path, ts_error *err);
  * each. Prints errors; returns 0 / 1. */
 int ts_sweep_run(ts_study *s, ts_sweep *w, const char *csv_path);
 
-/* ---- Reading CSV files back ------------------------------------------ */
+/* What a sweep command did, for its OUT/<cmd>_run.csv. */
+typedef struct ts_sweep_stats {
+  int evaluations, reused; /* points evaluated now, read back from the CSV */
+  double sweep_s;          /* seconds the evaluations took */
+} ts_sweep_stats;
 
-/* A small CSV table: header row, then rows of plain fields (no quoting;
- * every file read here was written by Tessera). */
-typedef struct ts_csv {
-  int rows, cols; /* data rows (header excluded), columns */
-  char **cell;    /* [rows + 1][cols], row 0 is the header */
-  char *text;     /* the file's contents, split in place */
-} ts_csv;
+/* The common course of a sweep command once w holds its points: creates
+ * the folder out, ties w to s (hash, images), reads back the points
+ * already in csv_path unless resume is 0, prints "KIND sweep: MODEL on
+ * DATASET (N test images), DETAIL..." and runs the rest. Prints errors;
+ * returns 0 / 1. */
+int ts_sweep_execute(ts_study *s, ts_sweep *w, const char *out, const char *csv_path,
+                     int resume, const char *kind, const char *detail, ts_sweep_stats *st);
 
-/* TS_E_IO when the file is missing/unreadable, TS_E_FORMAT (with file and
- * line) when a row has a different number of fields than the header. */
-ts_status ts_csv_read(const char *path, ts_csv **out, ts_error *err);
-void ts_csv_free(ts_csv *t);
-/* Column index of name, -1 if absent. */
-int ts_csv_col(const ts_csv *t, const char *name);
-/* Field of data row r (0-based) in column name; NULL if absent. */
-const char *ts_csv_get(const ts_csv *t, int r, const char *name);
-double ts_csv_num(const ts_csv *t, int r, const char *name); /* NaN if bad */
+/* A sweep command after parsing: opens the study of c's model and data,
+ * runs body (the sweep, its tables and files) with an empty sweep, and
+ * closes both. Returns body's exit code, 1 if the study cannot be opened. */
+typedef int (*ts_sweep_body)(ts_study *s, ts_sweep *w, const void *user);
+int ts_sweep_command(const char *cmd, ts_cli_common *c, ts_sweep_body body,
+                     const void *user);
+
+/* Writes the run file of a sweep command: model, dataset, test_images,
+ * threads, then the command's own nextra {key, value} pairs, then
+ * evaluations, reused, sweep_seconds, total_seconds (since the study was
+ * opened). Prints errors; returns 0 / 1. */
+int ts_study_write_run(const ts_study *s, const char *path, const char *const *extra,
+                       int nextra, const ts_sweep_stats *st);
 
 /* ---- Small helpers ---------------------------------------------------- */
 
@@ -135,13 +146,6 @@ int ts_study_parse_bits(const char *cmd, const char *s, int *lo, int *hi);
 int ts_study_parse_list(const char *cmd, const char *flag, const char *s,
                         double lo, double hi, double *v, int max, int *n);
 
-/* Writes a two-column CSV "key,value" (atomic); kv holds n pairs
- * {key0, value0, key1, value1, ...}. Values must not contain commas. */
-ts_status ts_study_write_kv(const char *path, const char *const *kv, int n,
-                            ts_error *err);
-/* Value of key in such a file (a row of t), NULL if absent. */
-const char *ts_study_kv(const ts_csv *t, const char *key);
-
 /* Prints "tessera CMD: warning: MSG" for a plot that could not be drawn and
  * returns 1 (callers OR it into a "some plot failed" flag). */
 int ts_study_plot_failed(const char *cmd, const ts_error *err);
@@ -151,6 +155,18 @@ double ts_study_now(void);
 
 /* Joins dir and name into buf (len bytes); 1 if it does not fit. */
 int ts_study_path(char *buf, int len, const char *dir, const char *name);
+
+#define TS_STUDY_PATH_MAX 4096
+/* Joins out and each of the n names into paths[i]; prints "tessera CMD:
+ * --out path too long" and returns 1 if one does not fit. */
+int ts_study_paths(const char *cmd, const char *out, const char *const *names, int n,
+                   char (*paths)[TS_STUDY_PATH_MAX]);
+
+/* Model storage with 2, 4 and 8-bit weights, per-tensor then per-channel
+ * (TS_STUDY_MEM_ROWS rows), for the quant and profile tables. Prints
+ * errors; returns 0 / 1. */
+#define TS_STUDY_MEM_ROWS 6
+int ts_study_quant_mem(const char *cmd, const ts_arch *a, ts_quant_mem *mem);
 
 #ifdef __cplusplus
 }
