@@ -136,18 +136,24 @@ module tessera_ctrl
   assign job_words_o   = job_words_q;
   assign job_entries_o = job_entries_q;
 
-  // ---- Weight port: one owner for a whole filter load.
+  // ---- Weight port: one owner for a whole filter load, round robin from
+  // the lane after the last owner (a fixed priority starved high lanes
+  // under the many short loads of sparse runs; the planner's queue model
+  // assumes loads are served about in request order).
   logic                          wown_valid_d, wown_valid_q;
   logic [tessera_pkg::ROW_W-1:0] wown_d, wown_q;
+  logic [tessera_pkg::ROW_W-1:0] wcand;
   always_comb begin
     wown_valid_d = wown_valid_q;
     wown_d       = wown_q;
+    wcand        = '0;
     if (!(wown_valid_q && wreq_i[wown_q])) begin
       wown_valid_d = 1'b0;
-      for (int r = Rows - 1; r >= 0; r--) begin
-        if (wreq_i[r] && !(wown_valid_q && tessera_pkg::ROW_W'(r) == wown_q)) begin
+      for (int i = Rows; i >= 1; i--) begin
+        wcand = tessera_pkg::ROW_W'((32'(wown_q) + 32'(i)) % Rows);
+        if (wreq_i[wcand] && !(wown_valid_q && wcand == wown_q)) begin
           wown_valid_d = 1'b1;
-          wown_d       = tessera_pkg::ROW_W'(r);
+          wown_d       = wcand;
         end
       end
     end

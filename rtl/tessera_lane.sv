@@ -116,10 +116,15 @@ module tessera_lane
   logic [tessera_pkg::OUT_AW-1:0]  p_row_q;
   logic [tessera_pkg::COL_W-1:0]    p_cols_q;
   // Result slot.
-  logic               res_valid_d, res_valid_q;
-  logic [tessera_pkg::M_W-1:0]     res_m_q;
-  logic [tessera_pkg::OUT_AW-1:0]  res_row_q;
-  logic [Cols*AccBits-1:0] res_acc_q;
+  // Result queue of two tiles (head: res_*_q, second: res1_*_q), so a tile
+  // of one entry can issue every cycle while its predecessor waits one
+  // cycle for the output stage (one slot cost 3 cycles per such tile).
+  logic [1:0]                      res_cnt_d, res_cnt_q;
+  logic                            res_valid_q;
+  logic                            push, pop, head_new, head_shift, second_new;
+  logic [tessera_pkg::M_W-1:0]     res_m_q, res1_m_q;
+  logic [tessera_pkg::OUT_AW-1:0]  res_row_q, res1_row_q;
+  logic [Cols*AccBits-1:0]         res_acc_q, res1_acc_q;
 
   logic               issue, last_e, slot_last, ld_issue, ld_last, tile_cols_last;
   logic               fb_re;
@@ -146,9 +151,13 @@ module tessera_lane
   assign slot_last = (slot_q == cfg_epw_i - 1'b1);
   assign ld_issue  = (state_q == StLoad) && wgnt_i;
   assign ld_last   = (ld_j_q == words_q - 1'b1);
-  // The last entry of a tile may only issue when its result has somewhere to go.
+  // The last entry of a tile may only issue when its result has somewhere
+  // to go: it lands in the queue at the end of the next cycle, so at most
+  // one result may be held or arriving after this cycle's take.
+  assign push      = p_valid_q && p_last_q;
+  assign pop       = res_take_i;
   assign issue     = (state_q == StRun) &&
-                     !(last_e && (res_valid_q || (p_valid_q && p_last_q)));
+                     !(last_e && (32'(res_cnt_q) + 32'(push) - 32'(pop) > 1));
   assign tile_cols_last = (t_q == cfg_tiles_i - 1'b1);
   assign tile_cols = tile_cols_last ? cfg_last_cols_i : tessera_pkg::COL_W'(Cols);
   // Next word: after the word's last entry, or word 0 after the filter's
@@ -243,15 +252,13 @@ module tessera_lane
     endcase
   end
 
-  always_comb begin
-    res_valid_d = res_valid_q;
-    if (res_take_i) begin
-      res_valid_d = 1'b0;
-    end
-    if (p_valid_q && p_last_q) begin
-      res_valid_d = 1'b1;
-    end
-  end
+  // Queue moves: the head takes the new result when the queue is (or is
+  // becoming) empty, else the second entry when the head leaves.
+  assign res_cnt_d  = res_cnt_q + 2'(push) - 2'(pop);
+  assign head_new   = push && (res_cnt_q == 2'd0 || (res_cnt_q == 2'd1 && pop));
+  assign head_shift = pop && res_cnt_q == 2'd2;
+  assign second_new = push && ((res_cnt_q == 2'd1 && !pop) || (res_cnt_q == 2'd2 && pop));
+  assign res_valid_q = (res_cnt_q != 2'd0);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -282,9 +289,11 @@ module tessera_lane
       p_m_q       <= '0;
       p_row_q     <= '0;
       p_cols_q    <= '0;
-      res_valid_q <= 1'b0;
+      res_cnt_q   <= '0;
       res_m_q     <= '0;
       res_row_q   <= '0;
+      res1_m_q    <= '0;
+      res1_row_q  <= '0;
     end else begin
       state_q     <= state_d;
       m_q         <= m_d;
@@ -313,19 +322,31 @@ module tessera_lane
       p_m_q       <= m_q;
       p_row_q     <= row_q;
       p_cols_q    <= tile_cols;
-      res_valid_q <= res_valid_d;
-      if (p_valid_q && p_last_q) begin
+      res_cnt_q   <= res_cnt_d;
+      if (head_new) begin
         res_m_q   <= p_m_q;
         res_row_q <= p_row_q;
+      end else if (head_shift) begin
+        res_m_q   <= res1_m_q;
+        res_row_q <= res1_row_q;
+      end
+      if (second_new) begin
+        res1_m_q   <= p_m_q;
+        res1_row_q <= p_row_q;
       end
     end
   end
 
   // The tile's sums, captured when its last entry accumulates (no reset:
-  // only read after res_valid_q is set).
+  // only read while the queue holds them).
   always_ff @(posedge clk_i) begin
-    if (p_valid_q && p_last_q) begin
+    if (head_new) begin
       res_acc_q <= sums;
+    end else if (head_shift) begin
+      res_acc_q <= res1_acc_q;
+    end
+    if (second_new) begin
+      res1_acc_q <= sums;
     end
   end
 
@@ -403,7 +424,7 @@ module tessera_lane
       pe_ovf == '0)
     else $error("tessera_lane: accumulator overflow in columns %b (K above HW_K_MAX?)", pe_ovf);
   a_no_result_overwrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (p_valid_q && p_last_q) |-> !res_valid_q || res_take_i)
+      push |-> (res_cnt_q != 2'd2 || pop))
     else $error("tessera_lane: tile result overwrote an untaken one");
 `endif
 

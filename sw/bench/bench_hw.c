@@ -215,8 +215,8 @@ static float *calib_images(const char *dir, int n, int *real) {
 /* The table for one source: model (path non-NULL) or random. Returns the
  * number of points short of their goal, or -1 on error. */
 static int sp_table(ts_hw *hw, const ts_layer_info *L, const char *model, const float *calib,
-                    int ncalib) {
-  const char *src = model ? "model" : "random";
+                    int ncalib, int batch) {
+  const char *src = model ? (batch > 1 ? "mod16" : "model") : (batch > 1 ? "rnd16" : "random");
   ts_rng r;
   ts_rng_seed(&r, 7);
   int shorts = 0;
@@ -250,6 +250,8 @@ static int sp_table(ts_hw *hw, const ts_layer_info *L, const char *model, const 
         random_codes(&r, w, (size_t)m * k, SP_BITS, sp);
         g = (ts_int_gemm){m, k, L[li].gemm_n, SP_BITS, 0, TS_INT_OUT_ACC, w, NULL, NULL, NULL};
       }
+      /* A batch: conv N = pixels x images, FC N = images (as hw-run --batch). */
+      g.n = L[li].kind == TS_LAYER_CONV ? L[li].gemm_n * batch : batch;
       sp_point p;
       if (!sp_measure(hw, &g, &r, &p, &err)) {
         fprintf(stderr, "bench_hw: %s %s: %s\n", src, L[li].name, err.msg);
@@ -371,7 +373,13 @@ int main(int argc, char **argv) {
     float *calib = calib_images(data, 64, &real);
     printf("(a) %s, magnitude-pruned per layer (ts_prune_net), B = %d per channel, calibrated on "
            "%s\n", model, SP_BITS, real ? "64 CIFAR-100 test images" : "64 random images");
-    const int sh = calib ? sp_table(hw, L, model, calib, 64) : -1;
+    int sh = calib ? sp_table(hw, L, model, calib, 64, 1) : -1;
+    if (sh >= 0) {
+      printf("(a, batch) the same weights, a batch of 16 images per GEMM (conv N x 16, FC N = 16; "
+             "hw-run's default)\n");
+      const int sh16 = sp_table(hw, L, model, calib, 64, 16);
+      sh = sh16 < 0 ? -1 : sh + sh16;
+    }
     free(calib);
     if (sh < 0) return 1;
     shorts += sh;
@@ -380,7 +388,7 @@ int main(int argc, char **argv) {
            "random patterns only\n");
   }
   printf("(b) random unstructured patterns, B = %d\n", SP_BITS);
-  const int sh = sp_table(hw, L, NULL, NULL, 0);
+  const int sh = sp_table(hw, L, NULL, NULL, 0, 1);
   if (sh < 0) return 1;
   shorts += sh;
   printf("points short of 85%% of their goal (layers and network): %d\n", shorts);
