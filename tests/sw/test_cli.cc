@@ -319,6 +319,7 @@ TEST_F(Cli, SharedOptionsAreValidatedAlikeByEveryCommand) {
       {"plots", {"out"}},
       {"report", {"out"}},
       {"hw-run", {"dataset", "limit", "threads", "out"}},
+      {"hw-sweep", {"dataset", "limit", "threads", "out"}},
       {"run", {"dataset", "limit", "threads", "out"}},
   };
   struct Bad {
@@ -344,7 +345,7 @@ TEST_F(Cli, SharedOptionsAreValidatedAlikeByEveryCommand) {
                                      << r.Describe();
       runs++;
     }
-  EXPECT_EQ(runs, 4 * 5 + 3 + 2 + 1 + 1) << "cases run";
+  EXPECT_EQ(runs, 4 * 6 + 3 + 2 + 1 + 1) << "cases run";
 }
 
 // An option a command does not share is unknown to it, like any other.
