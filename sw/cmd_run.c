@@ -27,7 +27,8 @@ static const char *const USAGE =
     "             0..90% pruned): cycles dense and sparse, weight memory, accuracy\n"
     "  8 report   OUT/report.md\n"
     "quant and prune skip points already in their CSVs for the same model.\n"
-    "  --limit N  first N images of each split (quick runs; also the test images)\n"
+    "  --limit N  first N images of each split (quick runs; also the test images\n"
+    "             and hw-run's calibration images)\n"
     "Other options as in `tessera train`; defaults: fashion-mnist, 30 epochs.\n";
 
 /* What the command line asked for, as the text the stages are given. */
@@ -135,6 +136,7 @@ static void hwrun_argv(const run_args *a, argv_buf *b) {
   push(b, "hw-run", "--model", a->model, "--out", a->c.out, "--threads", a->threads,
        "--dataset", a->dataset, "--images", "64", "--check", NULL);
   push_data(b, a, "--acc-images");
+  if (a->c.data.limit) push(b, "--calib", a->limit, NULL); /* calibration images too */
 }
 
 /* A small grid of the accelerator sweep (the default grid: tessera hw-sweep). */
