@@ -146,6 +146,7 @@ static void hwsweep_argv(const run_args *a, argv_buf *b) {
        "0,25,50,70,90", "--rtl-images", a->c.data.limit && a->c.data.limit < 16 ? a->limit : "16",
        NULL);
   push_data(b, a, "--limit");
+  if (a->c.data.limit) push(b, "--calib", a->limit, NULL); /* as hw-run */
 }
 
 static void report_argv(const run_args *a, argv_buf *b) {
