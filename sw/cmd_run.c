@@ -1,5 +1,5 @@
 /* tessera run: the whole pipeline in one folder -- train (or reuse the
- * model), profile, quant, prune, plots, hw-run, report -- by calling the other
+ * model), profile, quant, prune, plots, hw-run, hw-sweep, report -- by calling the other
  * commands with the options they need. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +23,9 @@ static const char *const USAGE =
     "  2 profile  3 quant  4 prune  5 plots\n"
     "  6 hw-run   64 test images through the integer CNN on the RTL, checked\n"
     "             against the golden model, plus the integer accuracy table\n"
-    "  7 report   OUT/report.md\n"
+    "  7 hw-sweep a small bits x sparsity grid on the RTL (B = 2,4,8 per-channel,\n"
+    "             0..90% pruned): cycles dense and sparse, weight memory, accuracy\n"
+    "  8 report   OUT/report.md\n"
     "quant and prune skip points already in their CSVs for the same model.\n"
     "  --limit N  first N images of each split (quick runs; also the test images\n"
     "             and hw-run's calibration images)\n"
@@ -137,6 +139,16 @@ static void hwrun_argv(const run_args *a, argv_buf *b) {
   if (a->c.data.limit) push(b, "--calib", a->limit, NULL); /* calibration images too */
 }
 
+/* A small grid of the accelerator sweep (the default grid: tessera hw-sweep). */
+static void hwsweep_argv(const run_args *a, argv_buf *b) {
+  push(b, "hw-sweep", "--model", a->model, "--out", a->c.out, "--threads", a->threads,
+       "--dataset", a->dataset, "--bits", "2,4,8", "--scheme", "per-channel", "--sparsity",
+       "0,25,50,70,90", "--rtl-images", a->c.data.limit && a->c.data.limit < 16 ? a->limit : "16",
+       NULL);
+  push_data(b, a, "--limit");
+  if (a->c.data.limit) push(b, "--calib", a->limit, NULL); /* as hw-run */
+}
+
 static void report_argv(const run_args *a, argv_buf *b) {
   push(b, "report", "--out", a->c.out, NULL);
 }
@@ -152,7 +164,7 @@ static const stage_def STAGES[] = {
     {"train", ts_cmd_train, train_argv},    {"profile", ts_cmd_profile, profile_argv},
     {"quant", ts_cmd_quant, quant_argv},    {"prune", ts_cmd_prune, prune_argv},
     {"plots", ts_cmd_plots, plots_argv},    {"hw-run", ts_cmd_hwrun, hwrun_argv},
-    {"report", ts_cmd_report, report_argv}};
+    {"hw-sweep", ts_cmd_hwsweep, hwsweep_argv}, {"report", ts_cmd_report, report_argv}};
 enum { RUN_STAGES = sizeof STAGES / sizeof STAGES[0] };
 
 /* Runs stage i (0-based) with its arguments; returns its exit code. */

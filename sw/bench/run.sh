@@ -15,6 +15,8 @@
 #    or BENCH_MODEL=path; skipped with a note otherwise).
 # 3. The accelerator simulation speed (make hw-bench), when it is built, and
 #    one lane's alone (make hw-bench-lane), which bounds it.
+# 4. The default hw-sweep grid (bits x scheme x sparsity on the RTL) timed
+#    from scratch, and its speedup table (needs the trained model of 2.).
 set -uo pipefail
 build=$1 data=$2 dataset=$3 python=$4
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,4 +78,22 @@ if [ -x "$build/hw/bench_hw" ]; then
   [ -x "$build/hw/lane/bench_lane" ] && "${ts_env[@]}" "$build/hw/lane/bench_lane"
 else
   echo "skipped: build it with 'make hw-bench'"
+fi
+
+echo
+echo "== hw-sweep, default grid (5 bits x 2 schemes x 7 sparsities, RTL on 16 images, from scratch)"
+if [ -f "$model" ]; then
+  sweep_out=$(mktemp -d)
+  t0=$(date +%s.%N)
+  if "$build/tessera" hw-sweep --model "$model" --data "$data" --dataset "$dataset" \
+       --threads 2 --out "$sweep_out" > "$sweep_out/log.txt" 2>&1; then
+    t1=$(date +%s.%N)
+    sed -n '/^whole network per point/,/^$/p' "$sweep_out/log.txt"
+    echo "hw-sweep default grid: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (goal: 180 s on 2 cores; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+  else
+    echo "hw-sweep failed:"; tail -5 "$sweep_out/log.txt"
+  fi
+  rm -rf "$sweep_out"
+else
+  echo "skipped: no trained model at $model"
 fi

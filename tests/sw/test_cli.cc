@@ -321,6 +321,7 @@ TEST_F(Cli, SharedOptionsAreValidatedAlikeByEveryCommand) {
       {"plots", {"out"}},
       {"report", {"out"}},
       {"hw-run", {"dataset", "limit", "threads", "out"}},
+      {"hw-sweep", {"dataset", "limit", "threads", "out"}},
       {"run", {"dataset", "limit", "threads", "out"}},
   };
   struct Bad {
@@ -346,7 +347,7 @@ TEST_F(Cli, SharedOptionsAreValidatedAlikeByEveryCommand) {
                                      << r.Describe();
       runs++;
     }
-  EXPECT_EQ(runs, 4 * 5 + 3 + 2 + 1 + 1) << "cases run";
+  EXPECT_EQ(runs, 4 * 6 + 3 + 2 + 1 + 1) << "cases run";
 }
 
 // An option a command does not share is unknown to it, like any other.
@@ -952,15 +953,15 @@ TEST_F(Cli, RunDoesEveryStageAndReusesTheModel) {
   RunResult r = RunIn(bin_, dir_, run, 120);
   ASSERT_TRUE(Succeeds(r));
   const char *const stages[] = {"train", "profile", "quant", "prune", "plots", "hw-run",
-                                "report"};
-  for (int i = 0; i < 7; i++) {
-    const std::string head = "==== [" + std::to_string(i + 1) + "/7] " + stages[i] + " ====";
+                                "hw-sweep", "report"};
+  for (int i = 0; i < 8; i++) {
+    const std::string head = "==== [" + std::to_string(i + 1) + "/8] " + stages[i] + " ====";
     EXPECT_NE(r.out.find(head), std::string::npos) << "no \"" << head << "\"\n" << r.Describe();
   }
   EXPECT_NE(r.out.find("all stages done"), std::string::npos) << r.Describe();
   for (const char *f : {kModel, kCkpt, kLog, "run_config.csv", "profile.csv", "quant.csv",
                         "prune.csv", "prune_accuracy.png", "weights_conv1.png", "hw.csv",
-                        "hw_accuracy.csv", "hw.json", "report.md"})
+                        "hw_accuracy.csv", "hw.json", "hw_sweep.csv", "hw_wmem.csv", "report.md"})
     EXPECT_TRUE(fs::exists(out_ / f)) << f << " missing after tessera run";
   for (const auto &f : ListDir(out_))
     EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
@@ -969,7 +970,7 @@ TEST_F(Cli, RunDoesEveryStageAndReusesTheModel) {
   const Bytes model = ReadBytes(out_ / kModel);
   RunResult again = RunIn(bin_, dir_, run, 120);
   ASSERT_TRUE(Succeeds(again));
-  EXPECT_NE(again.out.find("==== [1/7] train ====\n" + (out_ / kModel).string() +
+  EXPECT_NE(again.out.find("==== [1/8] train ====\n" + (out_ / kModel).string() +
                            " was trained to completion"),
             std::string::npos)
       << again.Describe();
@@ -981,7 +982,7 @@ TEST_F(Cli, RunStopsWhenTrainingFails) {
                      "--epochs", "1", "--out", out_.string()});
   EXPECT_TRUE(r.exited && r.code == kExitRuntime) << r.Describe();
   EXPECT_NE(r.err.find("training failed; stopping"), std::string::npos) << r.Describe();
-  EXPECT_EQ(r.out.find("[2/7]"), std::string::npos) << "a stage ran after training failed";
+  EXPECT_EQ(r.out.find("[2/8]"), std::string::npos) << "a stage ran after training failed";
 }
 
 // ---- top level -------------------------------------------------------------------
