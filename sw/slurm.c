@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -320,16 +321,16 @@ static ts_status write_submit(FILE *fp, void *user, ts_error *err) {
 static int clear_parts(const char *cmd, const char *dir) {
   DIR *d = opendir(dir);
   if (!d) return 0;
-  char prefix[64], path[PATH_MAX + 256];
+  char prefix[64];
   snprintf(prefix, sizeof prefix, "%s.slice-", cmd);
   int rc = 0;
   for (struct dirent *e; (e = readdir(d));) {
     const size_t n = strlen(e->d_name);
     if (strncmp(e->d_name, prefix, strlen(prefix)) || n < 4 || strcmp(e->d_name + n - 4, ".csv"))
       continue;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    if (unlink(path) != 0) {
-      fprintf(stderr, "tessera %s: cannot delete '%s': %s\n", cmd, path, strerror(errno));
+    if (unlinkat(dirfd(d), e->d_name, 0) != 0) {
+      fprintf(stderr, "tessera %s: cannot delete '%s/%s': %s\n", cmd, dir, e->d_name,
+              strerror(errno));
       rc = 1;
     }
   }
