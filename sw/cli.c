@@ -1,19 +1,11 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-int ts_cli_no_extra_args(const char *cmd, int argc, char *const *argv) {
-  if (optind >= argc) return 0;
-  fprintf(stderr, "tessera %s: unexpected argument '%s' (see --help)\n", cmd,
-          argv[optind]);
-  return 1;
-}
 
 int ts_cli_dataset_name(const char *cmd, const char *name) {
   ts_dataset_kind kind;
@@ -63,25 +55,6 @@ int ts_cli_real(const char *cmd, const char *flag, const char *s, double lo,
   }
   *out = v;
   return 0;
-}
-
-int ts_cli_bad_option(const char *cmd, int o, char *const *argv) {
-  /* getopt_long has stepped past the word it rejected, except for an
-   * unknown short option inside a cluster (-xv): optopt names that one */
-  const char *arg = argv[optind - 1];
-  if (o == ':')
-    fprintf(stderr, "tessera %s: option '%s' needs a value (see tessera %s --help)\n",
-            cmd, arg, cmd);
-  else if (optopt > 0 && optopt < 256)
-    fprintf(stderr, "tessera %s: unknown option '-%c' (see tessera %s --help)\n", cmd,
-            optopt, cmd);
-  else if (optopt) /* a known long option given "=value" */
-    fprintf(stderr, "tessera %s: option '%s' takes no value (see tessera %s --help)\n",
-            cmd, arg, cmd);
-  else
-    fprintf(stderr, "tessera %s: unknown or ambiguous option '%s' (see tessera %s --help)\n",
-            cmd, arg, cmd);
-  return 2;
 }
 
 #define TS_FASHION_MNIST_DEBIAN "/usr/share/datasets/fashion-mnist"

@@ -13,10 +13,6 @@
 extern "C" {
 #endif
 
-/* After getopt_long: prints "tessera CMD: unexpected argument 'X'" and
- * returns 1 when a positional argument is left over. */
-int ts_cli_no_extra_args(const char *cmd, int argc, char *const *argv);
-
 /* Parse `s` as a whole number / real number in [lo, hi] for option `flag`
  * of command `cmd`. On error print "tessera CMD: FLAG ..." and return 1. */
 int ts_cli_int(const char *cmd, const char *flag, const char *s, long lo,
@@ -24,13 +20,6 @@ int ts_cli_int(const char *cmd, const char *flag, const char *s, long lo,
 int ts_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int ts_cli_real(const char *cmd, const char *flag, const char *s, double lo,
                 double hi, double *out);
-
-/* One line on stderr for an option getopt_long rejected, instead of
- * getopt's own message and the whole usage text. Call getopt_long with
- * optstring ":" and opterr = 0, long options only (values >= 256), and pass
- * what it returned: ':' (an option missing its value) or '?' (unknown,
- * ambiguous, or "=value" on a flag). Returns 2, the usage-error code. */
-int ts_cli_bad_option(const char *cmd, int o, char *const *argv);
 
 /* Where the data comes from. */
 typedef struct ts_cli_data {
