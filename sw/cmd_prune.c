@@ -9,6 +9,7 @@
 #include "cli_opts.h"
 #include "ts_atomic.h"
 #include "commands.h"
+#include "slurm.h"
 #include "study.h"
 #include "ts_plot.h"
 #include "ts_prune.h"
@@ -31,7 +32,7 @@ static const char *const USAGE =
     "  --no-resume        recompute points already in OUT/prune.csv for this model\n"
     "Writes OUT/prune.csv (one row per point), OUT/prune_accuracy.png,\n"
     "OUT/prune_macs.png, OUT/prune_layers.png, OUT/prune_grid.png (each with its\n"
-    ".csv and .gp), OUT/prune_observation.txt and OUT/prune_run.csv.\n";
+    ".csv and .gp), OUT/prune_observation.txt and OUT/prune_run.csv.\n" TS_SLURM_USAGE;
 
 enum { MAXP = 64 };
 
@@ -125,6 +126,7 @@ int ts_cmd_prune(int argc, char **argv) {
   num_list GB = {{2, 3, 4, 6, 8, 16}, 6}, GP = {{0, 25, 50, 75, 90}, 5};
   const char *gscheme = "per-channel";
   layer_list L = {.n = 0};
+  ts_slurm_opts so = {0};
   const ts_opt own[] = {TS_OPT_CALL("percent", opt_percent, &P),
                         TS_OPT_CALL("layer", opt_layers, &L),
                         TS_OPT_CALL("grid-bits", opt_grid_bits, &GB),
@@ -132,11 +134,12 @@ int ts_cmd_prune(int argc, char **argv) {
                         TS_OPT_CALL("grid-scheme", opt_grid_scheme, &gscheme),
                         TS_OPT_SWITCH("no-grid", &grid, 0),
                         TS_OPT_SWITCH("no-resume", &resume, 0),
-                        TS_OPT_SWITCH("resume", &resume, 1)};
+                        TS_OPT_SWITCH("resume", &resume, 1), TS_SLURM_OPTS(&so)};
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
                             TS_CLI_OUT, own, TS_OPT_COUNT(own)};
   int rc;
   if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  if (ts_slurm_check(cmd, &so)) return 2;
   const char *model = c.model, *out = c.out;
   ts_cli_data data = c.data;
   const int threads = c.threads, np = P.n, ngb = GB.n, ngp = GP.n;
@@ -190,15 +193,23 @@ int ts_cmd_prune(int argc, char **argv) {
     fprintf(stderr, "tessera prune: out of memory\n");
     goto done;
   }
-  if (resume && ts_sweep_resume(&w, csv, &reused, &err)) {
-    fprintf(stderr, "tessera prune: %s\n", err.msg);
+  const ts_slurm_cmd sc = {cmd, argc, argv, threads, resume};
+  ts_slurm_plan plan; /* --slurm: write the jobs; --slice, --merge: a job */
+  if (ts_slurm_sweep(&so, &sc, &w, csv, &plan)) goto done;
+  if (plan.stop) {
+    rc = 0;
     goto done;
   }
+  reused = plan.reused;
   printf("pruning sweep: %s on %s (%d test images), %d threads; %d of %d points "
          "evaluated, %d reused from %s\n", model, s.dataset, s.n, threads, w.n - reused,
-         w.n, reused, csv);
+         w.n, reused, plan.csv);
   const double t1 = ts_study_now();
-  if (ts_sweep_run(&s, &w, csv)) goto done;
+  if (ts_sweep_run(&s, &w, plan.csv)) goto done;
+  if (plan.slice_only) { /* an array task: the merge job writes the rest */
+    rc = 0;
+    goto done;
+  }
   const double sweep_s = ts_study_now() - t1;
   const ts_study_point *base = &w.p[0];
 

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "commands.h"
+#include "slurm.h"
 #include "study.h"
 #include "ts_plot.h"
 #include "ts_profile.h"
@@ -24,7 +25,7 @@ static const char *const USAGE =
     "  --no-resume    recompute points already in OUT/quant.csv for this model\n"
     "Writes OUT/quant.csv (one row per point), OUT/quant_accuracy.png (+ .csv,\n"
     ".gp), OUT/quant_memory.csv (storage at 2/4/8 bits) and OUT/quant_run.csv\n"
-    "(configuration and timing).\n";
+    "(configuration and timing).\n" TS_SLURM_USAGE;
 
 /* bit 0: per-tensor, bit 1: per-channel */
 static int opt_schemes(const char *cmd, const char *flag, const char *arg, void *dst) {
@@ -51,14 +52,16 @@ int ts_cmd_quant(int argc, char **argv) {
   ts_cli_common c;
   ts_cli_common_default(&c);
   int bits[2] = {TS_QUANT_MIN_BITS, TS_QUANT_MAX_BITS}, resume = 1, schemes = 3;
+  ts_slurm_opts sl = {0};
   const ts_opt own[] = {TS_OPT_CALL("bits", opt_bits, bits),
                         TS_OPT_CALL("scheme", opt_schemes, &schemes),
                         TS_OPT_SWITCH("no-resume", &resume, 0),
-                        TS_OPT_SWITCH("resume", &resume, 1)};
+                        TS_OPT_SWITCH("resume", &resume, 1), TS_SLURM_OPTS(&sl)};
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
                             TS_CLI_OUT, own, TS_OPT_COUNT(own)};
   int rc;
   if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  if (ts_slurm_check(cmd, &sl)) return 2;
   const char *model = c.model, *out = c.out;
   ts_cli_data data = c.data;
   const int threads = c.threads, lo = bits[0], hi = bits[1];
@@ -93,15 +96,23 @@ int ts_cmd_quant(int argc, char **argv) {
     fprintf(stderr, "tessera quant: out of memory\n");
     goto done;
   }
-  if (resume && ts_sweep_resume(&w, csv, &reused, &err)) {
-    fprintf(stderr, "tessera quant: %s\n", err.msg);
+  const ts_slurm_cmd sc = {cmd, argc, argv, threads, resume};
+  ts_slurm_plan plan; /* --slurm: write the jobs; --slice, --merge: a job */
+  if (ts_slurm_sweep(&sl, &sc, &w, csv, &plan)) goto done;
+  if (plan.stop) {
+    rc = 0;
     goto done;
   }
+  reused = plan.reused;
   printf("quantization sweep: %s on %s (%d test images), B = %d..%d, %d threads; "
          "%d of %d points evaluated, %d reused from %s\n",
-         model, s.dataset, s.n, lo, hi, threads, w.n - reused, w.n, reused, csv);
+         model, s.dataset, s.n, lo, hi, threads, w.n - reused, w.n, reused, plan.csv);
   const double t1 = ts_study_now();
-  if (ts_sweep_run(&s, &w, csv)) goto done;
+  if (ts_sweep_run(&s, &w, plan.csv)) goto done;
+  if (plan.slice_only) { /* an array task: the merge job writes the rest */
+    rc = 0;
+    goto done;
+  }
   const double sweep_s = ts_study_now() - t1;
   const double fp32 = w.p[0].accuracy;
   printf("\n  bits  per-tensor  per-channel   (FP32 %.2f%%)\n", 100 * fp32);

@@ -144,6 +144,23 @@ TEST_F(Slurm, SlicesMergedLocallyEqualTheSingleMachineRun) {
   EXPECT_EQ(ReadText(dir_ / "sliced" / "quant.csv"), merged);
 }
 
+TEST_F(Slurm, PruneSlicesMergedEqualTheSingleMachineRun) {
+  // 1 base + 2 all-layer + 2 one-layer + 2 grid points
+  const std::vector<std::string> prune = {"prune", "--model", "model.safetensors", "--data",
+                                          "data", "--percent", "0,50,90", "--layer", "conv2",
+                                          "--grid-bits", "4", "--grid-percent", "0,75",
+                                          "--threads", "1", "--out"};
+  ASSERT_TRUE(Ran(Run(prune, {"single"})));
+  for (int i = 0; i < 2; i++)
+    ASSERT_TRUE(Succeeds(Run(prune, {"sliced", "--slice", std::to_string(i) + "/2", "--parts",
+                                     "parts"})));
+  ASSERT_TRUE(Ran(Run(prune, {"sliced", "--merge", "parts"})));
+  EXPECT_EQ(CsvRows(dir_ / "single" / "prune.csv").size(), 8u);
+  EXPECT_TRUE(SameSweepCsv(dir_ / "single" / "prune.csv", dir_ / "sliced" / "prune.csv"));
+  EXPECT_EQ(ReadText(dir_ / "single" / "prune_observation.txt"),
+            ReadText(dir_ / "sliced" / "prune_observation.txt"));
+}
+
 TEST_F(Slurm, JobScriptsCarryTheCommandAndTheOptions) {
   const RunResult r = Run(Quant("out"), {"--slurm", "jobs", "--slurm-tasks", "3",
                                          "--slurm-throttle", "2", "--slurm-partition", "debug,long",
