@@ -28,7 +28,8 @@ while read -r line; do
   id=$(sed -n 's/.*JobId=\([0-9]*\).*/\1/p' <<<"$line")
   task=$(sed -n 's/.*ArrayTaskId=\([0-9]*\).*/\1/p' <<<"$line")
   state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$line")
-  echo "job $id${task:+ (task $task)}: $state"
+  run=$(sed -n 's/.* RunTime=\([0-9:-]*\).*/\1/p' <<<"$line")
+  echo "job $id${task:+ (task $task)}: $state, ran $run"
   [ "$state" = COMPLETED ] || rc=1
 done <<<"$states"
 echo "wait_jobs.sh: done after $((SECONDS - t0)) s"

@@ -258,6 +258,13 @@ TEST_F(Slurm, SweepThroughSbatchEqualsTheSingleMachineRun) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   std::printf("  local cluster + 2 submissions: %.1f s\n",
               (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec));
+  for (const auto &l : r.ErrLines())  // the cluster's start-up time
+    if (l.find("idle after") != std::string::npos) std::printf("  %s\n", l.c_str());
+  {
+    std::istringstream in(r.out);  // the submissions' times, from wait_jobs.sh
+    for (std::string l; std::getline(in, l);)
+      if (l.find("done after") != std::string::npos) std::printf("  %s\n", l.c_str());
+  }
   std::string logs;
   for (const auto &f : ListDir(dir_ / "jobs" / "logs"))
     logs += "\n--- " + f + "\n" + ReadText(dir_ / "jobs" / "logs" / f);
