@@ -422,6 +422,180 @@ static void section_hw(FILE *f, const report *r) {
   ts_csv_free(hw);
 }
 
+/* The bits x scheme x sparsity sweep on the accelerator (`tessera hw-sweep`:
+ * hw_sweep.csv, hw_crossover.csv; columns in docs/study.md). */
+static void section_hwsweep(FILE *f, const report *r) {
+  fprintf(f, "## 9. Will hardware benefit from the pruning, and how (`tessera hw-sweep`)\n\n");
+  ts_csv *t = load(r->out, "hw_sweep.csv");
+  if (!t || !t->rows) {
+    missing(f, "hw_sweep.csv", "hw-sweep");
+    ts_csv_free(t);
+    return;
+  }
+  const int sparse = ts_csv_get(t, 0, "mode") && strstr(ts_csv_get(t, 0, "mode"), "sparse");
+  const double imgs = ts_csv_num(t, 0, "rtl_images");
+  /* reference configuration: per-channel if swept, B nearest 8 */
+  const char *sch = NULL;
+  int bref = -1;
+  for (int i = 0; i < t->rows; i++) {
+    const char *s = ts_csv_get(t, i, "scheme");
+    if (!sch || !strcmp(s, "per-channel")) sch = s;
+  }
+  for (int i = 0; i < t->rows; i++) {
+    const int b = (int)ts_csv_num(t, i, "bits");
+    if (!strcmp(ts_csv_get(t, i, "scheme"), sch) && (bref < 0 || abs(b - 8) < abs(bref - 8)))
+      bref = b;
+  }
+  fprintf(f, "Every point prunes each layer by magnitude, quantizes to B bits and runs the "
+          "integer network: golden accuracy on %s test images, cycles of the RTL on %g images "
+          "(batch %s), weight memory from the codes the network holds (dense-packed, or "
+          "compressed with its metadata when that is smaller, chosen per layer). %s\n\n",
+          ts_csv_get(t, 0, "test_images"), imgs, ts_csv_get(t, 0, "batch"),
+          sparse ? "Speedup = dense cycles / sparse cycles on the same RTL; ideal = dense MACs / "
+                   "non-zero MACs."
+                 : "**The zero-skipping RTL mode is not in this build yet: sparse cycles and "
+                   "speedups are pending (NA); the ideal speedup and the memory are measured.**");
+  fprintf(f, "| B | scheme | pruned | golden accuracy | dense cycles/image | sparse cycles/image "
+          "| speedup | ideal | weight memory dense -> chosen (KiB) | RTL logits = golden |\n"
+          "|--:|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
+  for (int i = 0; i < t->rows; i++) {
+    if (strcmp(ts_csv_get(t, i, "layer"), "total")) continue;
+    const double sc = ts_csv_num(t, i, "sparse_cycles"), sp = ts_csv_num(t, i, "speedup");
+    char scb[32] = "pending", spb[32] = "pending";
+    if (isfinite(sc)) snprintf(scb, sizeof scb, "%.0f", sc / imgs);
+    if (isfinite(sp)) snprintf(spb, sizeof spb, "%.2fx", sp);
+    fprintf(f, "| %s | %s | %s%% | %.2f%% | %.0f | %s | %s | %.2fx | %.1f -> %.1f | %s |\n",
+            ts_csv_get(t, i, "bits"), ts_csv_get(t, i, "scheme"), ts_csv_get(t, i, "sparsity"),
+            100 * ts_csv_num(t, i, "golden_accuracy"), ts_csv_num(t, i, "dense_cycles") / imgs,
+            scb, spb, ts_csv_num(t, i, "ideal_speedup"), ts_csv_num(t, i, "wmem_dense_bits") / 8192,
+            ts_csv_num(t, i, "wmem_chosen_bits") / 8192,
+            ts_csv_num(t, i, "rtl_logit_mismatch") == 0 ? "yes" : "**NO**");
+  }
+  /* per layer at the reference configuration */
+  fprintf(f, "\nPer layer at B = %d %s: speedup achieved / ideal, and the stored format:\n\n"
+          "| layer |", bref, sch);
+  double pcts[64];
+  int np = 0;
+  for (int i = 0; i < t->rows && np < 64; i++)
+    if ((int)ts_csv_num(t, i, "bits") == bref && !strcmp(ts_csv_get(t, i, "scheme"), sch) &&
+        !strcmp(ts_csv_get(t, i, "layer"), "total"))
+      pcts[np++] = ts_csv_num(t, i, "sparsity");
+  for (int j = 0; j < np; j++) fprintf(f, " %g%% |", pcts[j]);
+  fprintf(f, "\n|---|");
+  for (int j = 0; j < np; j++) fprintf(f, "--:|");
+  fprintf(f, "\n");
+  static const char *const L[] = {"conv1", "conv2", "fc1", "fc2", "fc3", "total"};
+  for (int l = 0; l < 6; l++) {
+    fprintf(f, "| %s |", L[l]);
+    for (int j = 0; j < np; j++) {
+      int k = -1;
+      for (int i = 0; i < t->rows && k < 0; i++)
+        if ((int)ts_csv_num(t, i, "bits") == bref && !strcmp(ts_csv_get(t, i, "scheme"), sch) &&
+            ts_csv_num(t, i, "sparsity") == pcts[j] && !strcmp(ts_csv_get(t, i, "layer"), L[l]))
+          k = i;
+      if (k < 0) {
+        fprintf(f, " |");
+        continue;
+      }
+      const double sp = ts_csv_num(t, k, "speedup");
+      char a[32] = "pending";
+      if (isfinite(sp)) snprintf(a, sizeof a, "%.2fx", sp);
+      fprintf(f, " %s / %.2fx, %s |", a, ts_csv_num(t, k, "ideal_speedup"),
+              ts_csv_get(t, k, "wmem_choice"));
+    }
+    fprintf(f, "\n");
+  }
+  /* the answer, from the numbers above */
+  int r0 = -1, keep = -1;
+  for (int i = 0; i < t->rows; i++)
+    if ((int)ts_csv_num(t, i, "bits") == bref && !strcmp(ts_csv_get(t, i, "scheme"), sch) &&
+        !strcmp(ts_csv_get(t, i, "layer"), "total") && (r0 < 0 || ts_csv_num(t, i, "sparsity") <
+                                                                      ts_csv_num(t, r0, "sparsity")))
+      r0 = i;
+  for (int i = 0; r0 >= 0 && i < t->rows; i++)
+    if ((int)ts_csv_num(t, i, "bits") == bref && !strcmp(ts_csv_get(t, i, "scheme"), sch) &&
+        !strcmp(ts_csv_get(t, i, "layer"), "total") &&
+        ts_csv_num(t, i, "golden_accuracy") >= ts_csv_num(t, r0, "golden_accuracy") - 0.01 &&
+        (keep < 0 || ts_csv_num(t, i, "sparsity") > ts_csv_num(t, keep, "sparsity")))
+      keep = i;
+  /* the most pruned point of the sweep at the reference configuration */
+  int hi = -1;
+  for (int i = 0; i < t->rows; i++)
+    if ((int)ts_csv_num(t, i, "bits") == bref && !strcmp(ts_csv_get(t, i, "scheme"), sch) &&
+        !strcmp(ts_csv_get(t, i, "layer"), "total") &&
+        (hi < 0 || ts_csv_num(t, i, "sparsity") > ts_csv_num(t, hi, "sparsity")))
+      hi = i;
+  if (r0 >= 0 && keep >= 0 && hi >= 0) {
+    fprintf(f, "\n**Answer** (B = %d %s, from the table above). ", bref, sch);
+    if (keep != r0)
+      fprintf(f, "Accuracy stays within 1 point of the unpruned integer network (%.2f%%) up to "
+              "%s%% pruning (%.2f%%). ", 100 * ts_csv_num(t, r0, "golden_accuracy"),
+              ts_csv_get(t, keep, "sparsity"), 100 * ts_csv_num(t, keep, "golden_accuracy"));
+    else
+      fprintf(f, "No pruned point of the sweep stays within 1 accuracy point of the unpruned "
+              "integer network (%.2f%%); this model has no pruning to give for free. ",
+              100 * ts_csv_num(t, r0, "golden_accuracy"));
+    const int pts[2] = {keep, hi};
+    for (int k = 0; k < 2; k++) {
+      const int i = pts[k];
+      if (k == 1 && hi == keep) break;
+      const double sp = ts_csv_num(t, i, "speedup");
+      fprintf(f, "At %s%% (accuracy %.2f%%) the non-zero MACs allow %.2fx; ",
+              ts_csv_get(t, i, "sparsity"), 100 * ts_csv_num(t, i, "golden_accuracy"),
+              ts_csv_num(t, i, "ideal_speedup"));
+      if (isfinite(sp))
+        fprintf(f, "the zero-skipping array measures **%.2fx** (%.0f%% of ideal); ", sp,
+                100 * ts_csv_num(t, i, "speedup_of_ideal"));
+      else
+        fprintf(f, "the dense array gains nothing (the same cycles at every sparsity: it performs "
+                "every MAC), the zero-skipping measurement is **pending**; ");
+      fprintf(f, "weight memory %.1f KiB dense-packed, %.1f KiB with the per-layer choice "
+              "(%.0f%%, metadata included). ", ts_csv_num(t, i, "wmem_dense_bits") / 8192,
+              ts_csv_num(t, i, "wmem_chosen_bits") / 8192,
+              100 * ts_csv_num(t, i, "wmem_chosen_bits") / ts_csv_num(t, i, "wmem_dense_bits"));
+    }
+    fprintf(f, "Smaller weights also mean fewer words through the single weight port, which "
+            "bounds the FC layers.\n\n");
+  }
+  ts_csv_free(t);
+  ts_csv *c = load(r->out, "hw_crossover.csv");
+  if (c && c->rows) {
+    fprintf(f, "Crossover sparsity below which compression costs more memory than it saves, "
+            "whole model (hw_crossover.csv; never: not up to 99%%), real pruned weights and a "
+            "random unstructured pattern:\n\n| B | bitmap (model) | bitmap (random) | relidx "
+            "(model) | relidx (random) | hardware format (model) |\n|--:|--:|--:|--:|--:|--:|\n");
+    const char *msch = NULL;
+    for (int i = 0; i < c->rows; i++)
+      if (!strcmp(ts_csv_get(c, i, "source"), "model")) msch = ts_csv_get(c, i, "scheme");
+    for (int b = 1; b <= 16; b++) {
+      int rm = -1, rr = -1;
+      for (int i = 0; i < c->rows; i++) {
+        if (strcmp(ts_csv_get(c, i, "layer"), "total") || (int)ts_csv_num(c, i, "bits") != b)
+          continue;
+        if (!strcmp(ts_csv_get(c, i, "source"), "random")) rr = i;
+        else if (msch && !strcmp(ts_csv_get(c, i, "scheme"), msch)) rm = i;
+      }
+      if (rm < 0 || rr < 0) continue;
+      const char *v[5] = {ts_csv_get(c, rm, "bitmap_crossover"),
+                          ts_csv_get(c, rr, "bitmap_crossover"),
+                          ts_csv_get(c, rm, "relidx_crossover"),
+                          ts_csv_get(c, rr, "relidx_crossover"), ts_csv_get(c, rm, "hw_crossover")};
+      fprintf(f, "| %d |", b);
+      for (int k = 0; k < 5; k++)
+        if (strcmp(v[k], "-1")) fprintf(f, " %s%% |", v[k]);
+        else fprintf(f, " never |");
+      fprintf(f, "\n");
+    }
+    fprintf(f, "\n");
+  }
+  ts_csv_free(c);
+  for (int i = 0; i < 4; i++) {
+    static const char *const P[] = {"hw_speedup.png", "hw_cycles_bits.png", "hw_wmem_map.png",
+                                    "hw_pareto.png"};
+    if (exists(r->out, P[i])) fprintf(f, "![%s](%s)\n\n", P[i], P[i]);
+  }
+}
+
 static ts_status write_report(FILE *f, void *user, ts_error *err) {
   (void)err;
   const report *r = user;
@@ -437,6 +611,7 @@ static ts_status write_report(FILE *f, void *user, ts_error *err) {
   section_prune(f, r);
   section_timing(f, r);
   section_hw(f, r);
+  section_hwsweep(f, r);
   return ferror(f) ? ts_fail(err, TS_E_IO, "write error") : TS_OK;
 }
 

@@ -1,0 +1,259 @@
+// tessera hw-sweep end to end (sw/cmd_hwsweep.c): bad input exits with one
+// line and writes nothing; a small grid on generated MNIST-format data
+// writes the CSV / JSON / weight-memory files with the RTL equal to the
+// golden model; a sweep killed part-way resumes to the same CSV.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_harness.h"
+#include "ts_arch.h"
+#include "ts_hw_params.h"
+#include "ts_weights.h"
+
+namespace {
+
+using namespace ts_cli_test;
+
+constexpr int kSide = 28, kTrainN = 48, kTestN = 24, kClasses = 10;
+
+class HwSweepCli : public testing::Test {
+ protected:
+  void SetUp() override {
+    bin_ = TesseraBin();
+    if (bin_.empty()) GTEST_SKIP() << "no tessera binary (set TESSERA_BIN)";
+    const auto *info = testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(testing::TempDir()) /
+           ("ts_hwsweep_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "data");
+    WriteIdx(dir_ / "data", "train", EasyIdx(kTrainN, kSide, kSide));
+    WriteIdx(dir_ / "data", "t10k", EasyIdx(kTestN, kSide, kSide));
+    model_ = dir_ / "m.safetensors";
+    ts_arch a;
+    ts_arch_default(&a, 1, kSide, kSide, kClasses);
+    SaveModel(a, model_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_, ec);
+  }
+  // A model file as `tessera train` writes it, deterministic weights with
+  // distinct magnitudes so that pruning has an order to follow.
+  static void SaveModel(const ts_arch &a, const fs::path &p) {
+    std::vector<float> w(ts_arch_num_params(&a));
+    for (size_t i = 0; i < w.size(); i++)
+      w[i] = 0.003f * static_cast<float>(static_cast<int>((i * 7919u) % 23u) - 11) +
+             1e-6f * static_cast<float>(i % 97);
+    const ts_st_meta extra[] = {{"tessera.dataset", "mnist"}, {"tessera.norm", "0.45/0.35"}};
+    ts_error err{};
+    ASSERT_EQ(ts_weights_save_params(&a, w.data(), w.size(), p.c_str(), extra, 2, &err), TS_OK)
+        << err.msg;
+  }
+  std::vector<std::string> Args(std::vector<std::string> extra, const std::string &out = "out") const {
+    std::vector<std::string> a = {"hw-sweep", "--model", model_.string(), "--data",
+                                  (dir_ / "data").string(), "--out", (dir_ / out).string(),
+                                  "--calib", "16", "--rtl-images", "3", "--batch", "2"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  fs::path bin_, dir_, model_;
+};
+
+std::vector<std::string> Lines(const std::string &s) {
+  std::vector<std::string> v;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) v.push_back(l);
+  return v;
+}
+
+// Field `col` (by header name) of every data row.
+std::vector<std::string> Column(const std::string &csv, const std::string &col) {
+  auto lines = Lines(csv);
+  std::vector<std::string> out;
+  if (lines.empty()) return out;
+  auto split = [](const std::string &l) {
+    std::vector<std::string> f;
+    std::stringstream ss(l);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    return f;
+  };
+  auto head = split(lines[0]);
+  size_t c = 0;
+  while (c < head.size() && head[c] != col) c++;
+  if (c == head.size()) return out;
+  for (size_t i = 1; i < lines.size(); i++) {
+    auto f = split(lines[i]);
+    out.push_back(c < f.size() ? f[c] : "");
+  }
+  return out;
+}
+
+TEST_F(HwSweepCli, BadInputExitsWithOneLineAndWritesNothing) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> usage = {
+      {{"--bits", "0"}, "--bits"},          {{"--bits", "17"}, "--bits"},
+      {{"--bits", "4,x"}, "--bits"},        {{"--bits", "2.5"}, "--bits"},
+      {{"--bits", "4,4"}, "--bits"},        {{"--sparsity", "-1"}, "--sparsity"},
+      {{"--sparsity", "101"}, "--sparsity"}, {{"--sparsity", "50,25"}, "--sparsity"},
+      {{"--scheme", "both"}, "--scheme"},   {{"--rtl-images", "0"}, "--rtl-images"},
+      {{"--threads", "0"}, "--threads"},    {{"--rbits", "9"}, "--rbits"},
+      {{"--frobnicate"}, "--frobnicate"},   {{"stray"}, "stray"},
+      {{"--dataset", "svhn"}, "--dataset"}, {{"--rtl-images", "25"}, "--rtl-images"}};
+  for (const auto &c : usage) {
+    RunResult r = RunIn(bin_, dir_, Args(c.first));
+    EXPECT_TRUE(FailsCleanly(r, 2, c.second));
+    EXPECT_FALSE(fs::exists(dir_ / "out")) << r.Describe();
+  }
+}
+
+TEST_F(HwSweepCli, UnreadableModelExits1) {
+  RunResult r = RunIn(bin_, dir_, {"hw-sweep", "--model", (dir_ / "nope").string(), "--data",
+                                   (dir_ / "data").string(), "--out", (dir_ / "out").string()});
+  EXPECT_TRUE(FailsCleanly(r, 1, "nope"));
+  WriteBytes(dir_ / "junk.safetensors", Bytes(100, 'x'));
+  r = RunIn(bin_, dir_, {"hw-sweep", "--model", (dir_ / "junk.safetensors").string(), "--data",
+                         (dir_ / "data").string(), "--out", (dir_ / "out").string()});
+  EXPECT_TRUE(FailsCleanly(r, 1, "junk.safetensors"));
+  EXPECT_FALSE(fs::exists(dir_ / "out")) << r.Describe();
+}
+
+TEST_F(HwSweepCli, ModelTooLargeForTheArrayExits1) {
+  // 160 conv2 channels: fc1 has K = 160 * 4 * 4 = 2560 weights per filter.
+  ts_arch a;
+  ts_arch_default(&a, 1, kSide, kSide, kClasses);
+  a.c2 = 160;
+  ASSERT_GT(a.c2 * 16, TS_HW_K_MAX);
+  SaveModel(a, dir_ / "big.safetensors");
+  RunResult r = RunIn(bin_, dir_, {"hw-sweep", "--model", (dir_ / "big.safetensors").string(),
+                                   "--data", (dir_ / "data").string(), "--out",
+                                   (dir_ / "out").string(), "--calib", "8"});
+  EXPECT_TRUE(FailsCleanly(r, 1, "does not fit"));
+  EXPECT_NE(r.err.find("fc1"), std::string::npos) << r.Describe();
+  EXPECT_NE(r.err.find("2560"), std::string::npos) << r.Describe();
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "hw_sweep.csv")) << r.Describe();
+}
+
+TEST_F(HwSweepCli, SmallGridWritesEverythingAndRtlEqualsGolden) {
+  RunResult r = RunIn(bin_, dir_, Args({"--bits", "2,8", "--scheme", "per-channel",
+                                        "--sparsity", "0,50,90", "--threads", "2"}), 300);
+  ASSERT_TRUE(Succeeds(r));
+  EXPECT_NE(r.out.find("RTL check: all logits"), std::string::npos) << r.Describe();
+  const std::string csv = ReadText(dir_ / "out" / "hw_sweep.csv");
+  const auto lines = Lines(csv);
+  ASSERT_EQ(lines.size(), 1u + 2 * 3 * 6) << "header + 2 bits x 3 sparsities x (5 layers + "
+                                              "total):\n" << csv;
+  const auto layer = Column(csv, "layer"), sp = Column(csv, "sparsity"),
+             ideal = Column(csv, "ideal_speedup"), dense = Column(csv, "wmem_dense_bits"),
+             chosen = Column(csv, "wmem_chosen_bits"), mis = Column(csv, "rtl_logit_mismatch"),
+             nzw = Column(csv, "nonzero_weights"), w = Column(csv, "weights"),
+             dc = Column(csv, "dense_cycles"), macs = Column(csv, "macs"),
+             nzm = Column(csv, "nonzero_macs");
+  ASSERT_EQ(layer.size(), 36u);
+  for (size_t i = 0; i < layer.size(); i++) {
+    EXPECT_EQ(mis[i], "0") << "row " << i + 1;
+    EXPECT_LE(std::stoll(chosen[i]), std::stoll(dense[i])) << "the choice never costs more";
+    EXPECT_GT(std::stoll(dc[i]), 0) << "row " << i + 1;
+    const double s = std::stod(sp[i]) / 100;
+    const double nz = std::stod(nzw[i]), n = std::stod(w[i]);
+    // pruning leaves at most (1 - s) of the weights; quantization may zero more
+    EXPECT_LE(nz, (1 - s) * n + 1) << "row " << i + 1;
+    // ideal = dense MACs / non-zero MACs (for a layer: weights / non-zeros)
+    const double want = std::stod(macs[i]) / std::stod(nzm[i]);
+    if (nz > 0) {
+      EXPECT_NEAR(std::stod(ideal[i]), want, 1e-4 * want) << "row " << i + 1;
+      if (layer[i] != "total") {
+        EXPECT_NEAR(want, n / nz, 1e-9 * want) << "row " << i + 1;
+      }
+    }
+  }
+  // dense cycles do not depend on the values: equal across sparsity at a B
+  const auto bits = Column(csv, "bits");
+  for (size_t i = 0; i < layer.size(); i++)
+    for (size_t j = 0; j < layer.size(); j++)
+      if (bits[i] == bits[j] && layer[i] == layer[j]) {
+        EXPECT_EQ(dc[i], dc[j]) << i << " " << j;
+      }
+  for (const char *f : {"hw_sweep.json", "hw_wmem.csv", "hw_crossover.csv", "hw_wmem_map.csv"})
+    EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;
+  const auto wm = Lines(ReadText(dir_ / "out" / "hw_wmem.csv"));
+  EXPECT_EQ(wm.size(), 1u + 2 * 6 * 16 * 100) << "(model, random) x 6 layers x 16 B x 100 %";
+  const auto cr = Lines(ReadText(dir_ / "out" / "hw_crossover.csv"));
+  EXPECT_EQ(cr.size(), 1u + 2 * 6 * 16);
+  for (const auto &f : ListDir(dir_ / "out"))
+    EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
+}
+
+// Starts the sweep, kills it (SIGKILL) once its CSV holds at least one
+// finished point, and returns whether it was caught before finishing.
+bool KillPartWay(const fs::path &bin, const fs::path &cwd, const std::vector<std::string> &args,
+                 const fs::path &csv) {
+  std::vector<std::string> a = args;
+  std::vector<char *> argv;
+  std::string b = bin.string();
+  argv.push_back(b.data());
+  for (auto &s : a) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  pid_t pid;
+  if (posix_spawn(&pid, b.c_str(), &fa, nullptr, argv.data(), environ)) return false;
+  posix_spawn_file_actions_destroy(&fa);
+  bool caught = false;
+  for (int i = 0; i < 300000; i++) {
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;  // finished first
+    if (Lines(ReadText(csv)).size() >= 1 + 6) {
+      kill(pid, SIGKILL);
+      caught = true;
+      break;
+    }
+    usleep(1000);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  return caught;
+}
+
+TEST_F(HwSweepCli, KilledSweepResumesToTheSameCsv) {
+  const std::vector<std::string> grid = {"--bits", "3,5,8", "--scheme", "per-tensor",
+                                         "--sparsity", "0,30,60,90", "--threads", "1"};
+  RunResult full = RunIn(bin_, dir_, Args(grid, "full"), 300);
+  ASSERT_TRUE(Succeeds(full));
+  const std::string want = ReadText(dir_ / "full" / "hw_sweep.csv");
+  ASSERT_EQ(Lines(want).size(), 1u + 12 * 6);
+
+  const fs::path csv = dir_ / "part" / "hw_sweep.csv";
+  ASSERT_TRUE(KillPartWay(bin_, dir_, Args(grid, "part"), csv))
+      << "the sweep finished before it could be killed";
+  const std::string partial = ReadText(csv);
+  const size_t done = (Lines(partial).size() - 1) / 6;
+  EXPECT_GE(done, 1u);
+  EXPECT_LT(done, 12u) << "killed after the last point";
+  EXPECT_EQ((Lines(partial).size() - 1) % 6, 0u) << "a point was saved half:\n" << partial;
+  EXPECT_EQ(want.compare(0, partial.size(), partial), 0)
+      << "the saved points differ from the uninterrupted run's:\n" << partial;
+
+  RunResult resumed = RunIn(bin_, dir_, Args(grid, "part"), 300);
+  ASSERT_TRUE(Succeeds(resumed));
+  EXPECT_NE(resumed.out.find(std::to_string(done) + " points resumed"), std::string::npos)
+      << resumed.Describe();
+  EXPECT_EQ(ReadText(csv), want) << "resumed CSV differs from the uninterrupted run's";
+
+  // --no-resume recomputes everything, to the same values
+  RunResult again = RunIn(bin_, dir_, Args({"--bits", "3,5,8", "--scheme", "per-tensor",
+                                            "--sparsity", "0,30,60,90", "--no-resume"}, "part"),
+                          300);
+  ASSERT_TRUE(Succeeds(again));
+  EXPECT_NE(again.out.find("0 points resumed"), std::string::npos) << again.Describe();
+  EXPECT_EQ(ReadText(csv), want);
+}
+
+}  // namespace
