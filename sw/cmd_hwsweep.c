@@ -12,7 +12,6 @@
  * rerun resumes from. docs/study.md ("The hardware sweep") explains the
  * columns and the weight-memory files. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
@@ -21,7 +20,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "commands.h"
+#include "slurm.h"
 #include "study.h"
 #include "ts_atomic.h"
 #include "ts_hw.h"
@@ -59,7 +60,7 @@ static const char *const USAGE =
     "  --no-resume       recompute points already in OUT/hw_sweep.csv\n"
     "Writes OUT/hw_sweep.csv (resumable), hw_sweep.json, hw_wmem.csv (weight memory\n"
     "of every layer, B = 1..16, sparsity 0..99%, real and random patterns),\n"
-    "hw_crossover.csv and plots hw_*.png (default OUT: out).\n";
+    "hw_crossover.csv and plots hw_*.png (default OUT: out).\n" TS_SLURM_USAGE;
 
 enum { MAX_BITS = 16, MAX_PCT = 64, MAX_SCHEMES = 2 };
 
@@ -363,6 +364,7 @@ static ts_status resume(const shared *sh, sweep *w, const char *path, int *reuse
   snprintf(hash, sizeof hash, "%016llx", (unsigned long long)sh->s->hash);
   for (int i = 0; i < w->n; i++) {
     point *p = &w->p[i];
+    if (p->done) continue; /* read from an earlier file (--merge reads several) */
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int found = 0, bad = 0;
@@ -397,6 +399,24 @@ static ts_status resume(const shared *sh, sweep *w, const char *path, int *reuse
   ts_csv_free(t);
   return TS_OK;
 }
+
+/* resume() and the point states for ts_slurm_prepare */
+typedef struct resume_ctx {
+  const shared *sh;
+  sweep *w;
+  const char *cmd;
+} resume_ctx;
+
+static int resume_cb(void *user, const char *path) {
+  const resume_ctx *x = user;
+  ts_error err = {0};
+  int reused;
+  if (!resume(x->sh, x->w, path, &reused, &err)) return 0;
+  fprintf(stderr, "tessera %s: %s\n", x->cmd, err.msg);
+  return 1;
+}
+
+static int done_cb(void *user, int i) { return ((const resume_ctx *)user)->w->p[i].done; }
 
 /* ---- Weight memory over B = 1..16 and a fine sparsity grid ------------- */
 
@@ -781,6 +801,20 @@ static int parse_pct(const char *cmd, const char *s, cfg *c) {
   return 0;
 }
 
+/* The parsers above as ts_opt_fn (dst: the cfg). */
+static int opt_bits(const char *cmd, const char *flag, const char *arg, void *dst) {
+  (void)flag;
+  return parse_bits(cmd, arg, dst);
+}
+static int opt_schemes(const char *cmd, const char *flag, const char *arg, void *dst) {
+  (void)flag;
+  return parse_schemes(cmd, arg, dst);
+}
+static int opt_pct(const char *cmd, const char *flag, const char *arg, void *dst) {
+  (void)flag;
+  return parse_pct(cmd, arg, dst);
+}
+
 /* The model's layers must fit the array: a filter of K weights in a lane's
  * buffer (K <= TS_HW_K_MAX, which also bounds the accumulator). */
 static int check_fit(const char *cmd, const char *model, const ts_layer_info *info) {
@@ -838,51 +872,36 @@ static float *load_calib(const char *cmd, const char *model, const ts_cli_data *
 }
 
 int ts_cmd_hwsweep(int argc, char **argv) {
-  const char *cmd = "hw-sweep", *model = "out/model.safetensors";
-  ts_cli_data data = {0};
+  const char *cmd = "hw-sweep";
   cfg c = {.rtl_images = 16, .batch = 16, .calib = 256, .rbits = TS_WMEM_RBITS_DEFAULT,
            .threads = 2, .resume = 1, .out = "out"};
   parse_bits(cmd, "2,4,6,8,16", &c);
   parse_schemes(cmd, "per-tensor,per-channel", &c);
   parse_pct(cmd, "0,25,50,70,80,90,95", &c);
-  enum { O_MODEL = 256, O_DATASET, O_DATA, O_COARSE, O_BITS, O_SCHEME, O_SPARSITY, O_RTL,
-         O_BATCH, O_CALIB, O_LIMIT, O_RBITS, O_THREADS, O_OUT, O_NORESUME, O_HELP };
-  static const struct option opts[] = {
-      {"model", 1, 0, O_MODEL},       {"dataset", 1, 0, O_DATASET},   {"data", 1, 0, O_DATA},
-      {"coarse", 0, 0, O_COARSE},     {"bits", 1, 0, O_BITS},         {"scheme", 1, 0, O_SCHEME},
-      {"sparsity", 1, 0, O_SPARSITY}, {"rtl-images", 1, 0, O_RTL},    {"batch", 1, 0, O_BATCH},
-      {"calib", 1, 0, O_CALIB},       {"limit", 1, 0, O_LIMIT},       {"rbits", 1, 0, O_RBITS},
-      {"threads", 1, 0, O_THREADS},   {"out", 1, 0, O_OUT},           {"no-resume", 0, 0, O_NORESUME},
-      {"help", 0, 0, O_HELP},         {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  opterr = 0;
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    int bad = 0;
-    switch (o) {
-      case O_MODEL: model = optarg; break;
-      case O_DATASET: data.dataset = optarg; bad = ts_cli_dataset_name(cmd, optarg); break;
-      case O_DATA: data.dir = optarg; break;
-      case O_COARSE: data.coarse = 1; break;
-      case O_BITS: bad = parse_bits(cmd, optarg, &c); break;
-      case O_SCHEME: bad = parse_schemes(cmd, optarg, &c); break;
-      case O_SPARSITY: bad = parse_pct(cmd, optarg, &c); break;
-      case O_RTL: bad = ts_cli_int(cmd, "--rtl-images", optarg, 1, 1 << 20, &c.rtl_images); break;
-      case O_BATCH: bad = ts_cli_int(cmd, "--batch", optarg, 1, 256, &c.batch); break;
-      case O_CALIB: bad = ts_cli_int(cmd, "--calib", optarg, 1, 100000, &c.calib); break;
-      case O_LIMIT: bad = ts_cli_int(cmd, "--limit", optarg, 1, 1 << 30, &data.limit); break;
-      case O_RBITS:
-        bad = ts_cli_int(cmd, "--rbits", optarg, TS_WMEM_RBITS_MIN, TS_WMEM_RBITS_MAX, &c.rbits);
-        break;
-      case O_THREADS: bad = ts_cli_int(cmd, "--threads", optarg, 1, 64, &c.threads); break;
-      case O_OUT: c.out = optarg; break;
-      case O_NORESUME: c.resume = 0; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
-    }
-    if (bad) return 2;
-  }
-  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
+  /* the option table of sw/cli_opts.h (merged from branch sw) */
+  ts_cli_common co;
+  ts_cli_common_default(&co);
+  co.threads_max = 64;
+  ts_slurm_opts so = {0};
+  const ts_opt own[] = {
+      TS_OPT_CALL("bits", opt_bits, &c),
+      TS_OPT_CALL("scheme", opt_schemes, &c),
+      TS_OPT_CALL("sparsity", opt_pct, &c),
+      TS_OPT_I("rtl-images", &c.rtl_images, 1, 1 << 20),
+      TS_OPT_I("batch", &c.batch, 1, 256),
+      TS_OPT_I("calib", &c.calib, 1, 100000),
+      TS_OPT_I("rbits", &c.rbits, TS_WMEM_RBITS_MIN, TS_WMEM_RBITS_MAX),
+      TS_OPT_SWITCH("no-resume", &c.resume, 0),
+      TS_SLURM_OPTS(&so)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
+                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
+  int rc;
+  if (ts_cli_parse(&spec, argc, argv, &co, &rc)) return rc;
+  if (ts_slurm_check(cmd, &so)) return 2;
+  const char *model = co.model;
+  ts_cli_data data = co.data;
+  c.threads = co.threads;
+  c.out = co.out;
 
   const double t0 = ts_study_now();
   ts_study s;
@@ -890,7 +909,7 @@ int ts_cmd_hwsweep(int argc, char **argv) {
     ts_study_close(&s);
     return 1;
   }
-  int rc = 1;
+  rc = 1;
   float *cal = NULL;
   sweep w = {0};
   worker *wk = NULL;
@@ -924,15 +943,28 @@ int ts_cmd_hwsweep(int argc, char **argv) {
         w.p[w.n++] = (point){.bits = c.bits[bi], .scheme = c.scheme[si], .pct = c.pct[pi]};
   ts_error err = {0};
   int reused = 0;
-  if (c.resume && resume(&sh, &w, csv, &reused, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+  if (so.slice) { /* an array task: only its slice of the points */
+    int k = 0;
+    for (int i = 0; i < w.n; i++)
+      if (ts_slurm_in_slice(&so, i)) w.p[k++] = w.p[i];
+    w.n = k;
+  }
+  const ts_slurm_cmd sc = {cmd, argc, argv, c.threads, c.resume};
+  resume_ctx rx = {&sh, &w, cmd};
+  const ts_slurm_points pts = {w.n, &rx, resume_cb, done_cb};
+  ts_slurm_plan plan; /* --slurm: write the jobs; --slice, --merge: a job */
+  if (ts_slurm_prepare(&so, &sc, &pts, csv, &plan)) goto done;
+  if (plan.stop) {
+    rc = 0;
     goto done;
   }
+  reused = plan.reused;
+  const char *save = plan.csv; /* OUT/hw_sweep.csv, or this task's part */
   printf("hw-sweep: %s on %s (%d test images), %d points (%d bits x %d schemes x %d "
          "sparsities), RTL on %d images (%s mode%s), %d thread%s; %d points resumed from %s\n",
          model, s.dataset, s.n, w.n, c.nbits, c.nschemes, c.npct, c.rtl_images, sh.mode,
          HWSWEEP_HAVE_SPARSE ? "" : ", sparse RTL pending", c.threads, c.threads > 1 ? "s" : "",
-         reused, csv);
+         reused, save);
   /* the points, in parallel: one network copy and one simulation per worker */
   wk = calloc((size_t)c.threads, sizeof *wk);
   if (!wk) goto done;
@@ -958,7 +990,7 @@ int ts_cmd_hwsweep(int argc, char **argv) {
         failed = 1;
       } else {
         p->done = 1;
-        if ((st = ts_atomic_write(csv, write_csv, &w, &e))) {
+        if ((st = ts_atomic_write(save, write_csv, &w, &e))) {
           fprintf(stderr, "tessera %s: %s\n", cmd, e.msg);
           failed = 1;
         }
@@ -971,8 +1003,12 @@ int ts_cmd_hwsweep(int argc, char **argv) {
     }
   }
   if (failed) goto done;
-  if (!todo && ts_atomic_write(csv, write_csv, &w, &err)) {
+  if (!todo && ts_atomic_write(save, write_csv, &w, &err)) {
     fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    goto done;
+  }
+  if (plan.slice_only) { /* the merge job checks the RTL and writes the rest */
+    rc = 0;
     goto done;
   }
   /* weight memory over the whole B x sparsity grid */

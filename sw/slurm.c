@@ -531,51 +531,71 @@ int ts_slurm_check_merged(const ts_slurm_opts *o, const char *cmd, const int *do
   return 1;
 }
 
-/* ---- The study sweeps ---------------------------------------------------- */
+/* ---- The flow ------------------------------------------------------------ */
 
-int ts_slurm_sweep(const ts_slurm_opts *o, const ts_slurm_cmd *c, ts_sweep *w,
-                   const char *csv, ts_slurm_plan *plan) {
+int ts_slurm_prepare(const ts_slurm_opts *o, const ts_slurm_cmd *c,
+                     const ts_slurm_points *pts, const char *csv, ts_slurm_plan *plan) {
   memset(plan, 0, sizeof *plan);
   snprintf(plan->csv, sizeof plan->csv, "%s", csv);
-  ts_error err = {0};
-  int reused = 0;
   if (o->dir) {
     plan->stop = 1;
-    return ts_slurm_write_jobs(o, c, w->n);
+    return ts_slurm_write_jobs(o, c, pts->n);
   }
   if (o->slice) {
-    int k = 0; /* keep this slice's points, in order */
-    for (int i = 0; i < w->n; i++)
-      if (ts_slurm_in_slice(o, i)) w->p[k++] = w->p[i];
-    w->n = k;
     plan->slice_only = 1;
-    if (ts_slurm_part_path(o, c->cmd, plan->csv, sizeof plan->csv)) return 1;
-    if (ts_sweep_resume(w, plan->csv, &reused, &err)) goto fail;
+    if (ts_slurm_part_path(o, c->cmd, plan->csv, sizeof plan->csv) ||
+        pts->resume(pts->user, plan->csv))
+      return 1;
   }
   if (o->merge) {
     char **paths;
-    int np, slices;
+    int np, slices, bad = 0;
     if (ts_slurm_parts(o, c->cmd, &paths, &np, &slices)) return 1;
-    for (int k = 0; k < np; k++)
-      if (ts_sweep_resume(w, paths[k], &reused, &err)) {
-        free(paths);
-        goto fail;
-      }
+    for (int k = 0; k < np && !bad; k++) bad = pts->resume(pts->user, paths[k]);
     free(paths);
-    int *done = malloc(sizeof(int) * (w->n + 1));
+    if (bad) return 1;
+    int *done = malloc(sizeof(int) * (pts->n + 1));
     if (!done) {
       fprintf(stderr, "tessera %s: out of memory\n", c->cmd);
       return 1;
     }
-    for (int i = 0; i < w->n; i++) done[i] = w->p[i].done;
-    const int bad = ts_slurm_check_merged(o, c->cmd, done, w->n, slices);
+    for (int i = 0; i < pts->n; i++) done[i] = pts->done(pts->user, i);
+    bad = ts_slurm_check_merged(o, c->cmd, done, pts->n, slices);
     free(done);
     if (bad) return 1;
   }
-  if (c->resume && ts_sweep_resume(w, csv, &reused, &err)) goto fail;
-  for (int i = 0; i < w->n; i++) plan->reused += w->p[i].done;
+  if (c->resume && pts->resume(pts->user, csv)) return 1;
+  for (int i = 0; i < pts->n; i++) plan->reused += pts->done(pts->user, i);
   return 0;
-fail:
-  fprintf(stderr, "tessera %s: %s\n", c->cmd, err.msg);
+}
+
+/* ---- The study sweeps ---------------------------------------------------- */
+
+typedef struct sweep_ctx {
+  const char *cmd;
+  ts_sweep *w;
+} sweep_ctx;
+
+static int sweep_resume(void *user, const char *path) {
+  const sweep_ctx *x = user;
+  ts_error err = {0};
+  int reused; /* ts_sweep_resume skips points already done */
+  if (!ts_sweep_resume(x->w, path, &reused, &err)) return 0;
+  fprintf(stderr, "tessera %s: %s\n", x->cmd, err.msg);
   return 1;
+}
+
+static int sweep_done(void *user, int i) { return ((const sweep_ctx *)user)->w->p[i].done; }
+
+int ts_slurm_sweep(const ts_slurm_opts *o, const ts_slurm_cmd *c, ts_sweep *w,
+                   const char *csv, ts_slurm_plan *plan) {
+  if (o->slice) { /* keep this slice's points, in order */
+    int k = 0;
+    for (int i = 0; i < w->n; i++)
+      if (ts_slurm_in_slice(o, i)) w->p[k++] = w->p[i];
+    w->n = k;
+  }
+  sweep_ctx x = {c->cmd, w};
+  const ts_slurm_points pts = {w->n, &x, sweep_resume, sweep_done};
+  return ts_slurm_prepare(o, c, &pts, csv, plan);
 }

@@ -130,21 +130,37 @@ int ts_slurm_parts(const ts_slurm_opts *o, const char *cmd, char ***paths, int *
 int ts_slurm_check_merged(const ts_slurm_opts *o, const char *cmd, const int *done,
                           int n, int slices);
 
-/* ---- The whole flow for the study sweeps (ts_sweep) ------------------- */
+/* ---- The whole flow ------------------------------------------------------ */
 
-/* What a study command does after ts_slurm_sweep. */
+/* What a sweep command does after ts_slurm_prepare / ts_slurm_sweep. */
 typedef struct ts_slurm_plan {
   int stop;       /* end now with exit code 0: jobs written (--slurm) */
-  int slice_only; /* end with 0 after ts_sweep_run: a task (--slice) */
+  int slice_only; /* end with 0 once its points are saved: a task (--slice) */
   int reused;     /* points already done */
-  char csv[4096]; /* where ts_sweep_run writes: OUT/CMD.csv, or the part */
+  char csv[4096]; /* where the points are saved: OUT/CMD.csv, or the part */
 } ts_slurm_plan;
 
-/* Replaces the command's resume step. With --slurm: writes the jobs
- * (plan->stop). With --slice: keeps only this slice's points of w and
- * resumes them from the part (and from csv unless --no-resume). With
- * --merge: resumes w from every part (and csv) and fails if a point is
- * missing. Else: resumes from csv unless --no-resume. Prints errors; 0 / 1. */
+/* A command's points, seen through its own resume. */
+typedef struct ts_slurm_points {
+  int n;      /* points (under --slice: only this slice's, in order) */
+  void *user;
+  /* Marks done the points with a result in the CSV at path, leaving the
+   * points already done alone; a missing file is no error. Prints the
+   * error; 0 / 1. */
+  int (*resume)(void *user, const char *path);
+  int (*done)(void *user, int i); /* 1 when point i has a result */
+} ts_slurm_points;
+
+/* Replaces a sweep command's resume step. With --slurm: writes the jobs
+ * (plan->stop). With --slice (after the caller kept only the points i with
+ * ts_slurm_in_slice): resumes from the part, then from csv unless
+ * --no-resume. With --merge: resumes from every part (and csv), fails if a
+ * point is missing. Else: resumes from csv unless --no-resume. 0 / 1. */
+int ts_slurm_prepare(const ts_slurm_opts *o, const ts_slurm_cmd *c,
+                     const ts_slurm_points *pts, const char *csv, ts_slurm_plan *plan);
+
+/* ts_slurm_prepare for the study sweeps (quant, prune): keeps the slice's
+ * points of w under --slice, resumes with ts_sweep_resume. */
 int ts_slurm_sweep(const ts_slurm_opts *o, const ts_slurm_cmd *c, ts_sweep *w,
                    const char *csv, ts_slurm_plan *plan);
 

@@ -161,6 +161,30 @@ TEST_F(Slurm, PruneSlicesMergedEqualTheSingleMachineRun) {
             ReadText(dir_ / "sliced" / "prune_observation.txt"));
 }
 
+TEST_F(Slurm, HwSweepSlicesMergedEqualTheSingleMachineRunByteForByte) {
+  // 2 bits x 2 sparsities on the RTL; hw_sweep.csv has no timing column
+  const std::vector<std::string> hw = {"hw-sweep", "--model", "model.safetensors", "--data",
+                                       "data", "--bits", "2,8", "--scheme", "per-channel",
+                                       "--sparsity", "0,50", "--calib", "16", "--rtl-images",
+                                       "3", "--batch", "2", "--threads", "1", "--out"};
+  ASSERT_TRUE(Ran(Run(hw, {"single"}, 300)));
+  for (int i = 0; i < 2; i++)
+    ASSERT_TRUE(Succeeds(Run(hw, {"sliced", "--slice", std::to_string(i) + "/2", "--parts",
+                                  "parts"}, 300)));
+  EXPECT_FALSE(fs::exists(dir_ / "sliced" / "hw_sweep.json")) << "a task writes only its part";
+  const RunResult merged = Run(hw, {"sliced", "--merge", "parts"}, 300);
+  ASSERT_TRUE(Ran(merged));
+  EXPECT_NE(merged.out.find("4 points resumed"), std::string::npos) << merged.out;
+  for (const char *f : {"hw_sweep.csv", "hw_wmem.csv", "hw_crossover.csv"}) {
+    const std::string want = ReadText(dir_ / "single" / f);
+    EXPECT_FALSE(want.empty()) << f;
+    EXPECT_EQ(ReadText(dir_ / "sliced" / f), want) << f << " differs from the single run's";
+  }
+  const RunResult jobs = Run(hw, {"out", "--slurm", "jobs", "--slurm-tasks", "2"});
+  ASSERT_TRUE(Succeeds(jobs));
+  EXPECT_NE(ReadText(dir_ / "jobs" / "array.sbatch").find(" hw-sweep --model "), std::string::npos);
+}
+
 TEST_F(Slurm, JobScriptsCarryTheCommandAndTheOptions) {
   const RunResult r = Run(Quant("out"), {"--slurm", "jobs", "--slurm-tasks", "3",
                                          "--slurm-throttle", "2", "--slurm-partition", "debug,long",
