@@ -1,13 +1,13 @@
 // Scale-out of the sweeps (sw/slurm.c): the `tessera` binary on a tiny
 // generated model and IDX data set.
-// - Without Slurm: slices run one by one and merged give the CSV a
-//   single-machine run gives; a rerun slice recomputes nothing; a missing
-//   slice stops the merge naming the task to resubmit; the job scripts;
-//   bad --slurm options.
+// - Without Slurm: slices of quant, prune and hw-sweep run one by one and
+//   merged give the CSVs a single-machine run gives; a rerun slice
+//   recomputes nothing; a missing slice stops the merge naming the task to
+//   resubmit; the job scripts; bad --slurm options.
 // - On a real one-node Slurm (tests/slurm/local_cluster.sh, skipped when
-//   slurm-wlm/munge are not installed or not root): the sweep goes through
-//   sbatch (job array + afterok merge), a deleted task is resubmitted alone,
-//   and the merged CSV equals the single-machine one.
+//   slurm-wlm/munge are not installed or not root): quant and hw-sweep go
+//   through sbatch (job array + afterok merge), a deleted quant task is
+//   resubmitted alone, and the merged CSVs equal the single-machine ones.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,6 +94,12 @@ class Slurm : public testing::Test {
     return {"quant", "--model", "model.safetensors", "--data", "data", "--bits", "2-4",
             "--threads", "1", "--out", out};
   }
+  // hw-sweep on 2 bits x 2 sparsities, into out/OUT (no timing column)
+  std::vector<std::string> HwSweep(const std::string &out) {
+    return {"hw-sweep", "--model", "model.safetensors", "--data", "data", "--bits", "2,8",
+            "--scheme", "per-channel", "--sparsity", "0,50", "--calib", "16", "--rtl-images",
+            "3", "--batch", "2", "--threads", "1", "--out", out};
+  }
   RunResult Run(std::vector<std::string> args, std::vector<std::string> more = {},
                 double timeout = 60) {
     args.insert(args.end(), more.begin(), more.end());
@@ -162,17 +168,12 @@ TEST_F(Slurm, PruneSlicesMergedEqualTheSingleMachineRun) {
 }
 
 TEST_F(Slurm, HwSweepSlicesMergedEqualTheSingleMachineRunByteForByte) {
-  // 2 bits x 2 sparsities on the RTL; hw_sweep.csv has no timing column
-  const std::vector<std::string> hw = {"hw-sweep", "--model", "model.safetensors", "--data",
-                                       "data", "--bits", "2,8", "--scheme", "per-channel",
-                                       "--sparsity", "0,50", "--calib", "16", "--rtl-images",
-                                       "3", "--batch", "2", "--threads", "1", "--out"};
-  ASSERT_TRUE(Ran(Run(hw, {"single"}, 300)));
+  ASSERT_TRUE(Ran(Run(HwSweep("single"), {}, 300)));
   for (int i = 0; i < 2; i++)
-    ASSERT_TRUE(Succeeds(Run(hw, {"sliced", "--slice", std::to_string(i) + "/2", "--parts",
-                                  "parts"}, 300)));
+    ASSERT_TRUE(Succeeds(Run(HwSweep("sliced"), {"--slice", std::to_string(i) + "/2",
+                                                 "--parts", "parts"}, 300)));
   EXPECT_FALSE(fs::exists(dir_ / "sliced" / "hw_sweep.json")) << "a task writes only its part";
-  const RunResult merged = Run(hw, {"sliced", "--merge", "parts"}, 300);
+  const RunResult merged = Run(HwSweep("sliced"), {"--merge", "parts"}, 300);
   ASSERT_TRUE(Ran(merged));
   EXPECT_NE(merged.out.find("4 points resumed"), std::string::npos) << merged.out;
   for (const char *f : {"hw_sweep.csv", "hw_wmem.csv", "hw_crossover.csv"}) {
@@ -180,7 +181,7 @@ TEST_F(Slurm, HwSweepSlicesMergedEqualTheSingleMachineRunByteForByte) {
     EXPECT_FALSE(want.empty()) << f;
     EXPECT_EQ(ReadText(dir_ / "sliced" / f), want) << f << " differs from the single run's";
   }
-  const RunResult jobs = Run(hw, {"out", "--slurm", "jobs", "--slurm-tasks", "2"});
+  const RunResult jobs = Run(HwSweep("out"), {"--slurm", "jobs", "--slurm-tasks", "2"});
   ASSERT_TRUE(Succeeds(jobs));
   EXPECT_NE(ReadText(dir_ / "jobs" / "array.sbatch").find(" hw-sweep --model "), std::string::npos);
 }
@@ -260,16 +261,21 @@ TEST_F(Slurm, SweepThroughSbatchEqualsTheSingleMachineRun) {
   const fs::path slurm = fs::absolute("tests/slurm");
   ASSERT_TRUE(fs::exists(slurm / "local_cluster.sh")) << "run from the repository root";
   ASSERT_TRUE(Ran(Run(Quant("single"))));
+  ASSERT_TRUE(Ran(Run(HwSweep("single"), {}, 300)));
 
   // Inside one cluster's life (stopped by local_cluster.sh, also on error):
-  // the sweep through sbatch, then task 1 lost and resubmitted alone.
-  std::string cmd;
+  // quant and hw-sweep through sbatch, then quant's task 1 lost and
+  // resubmitted alone.
+  std::string cmd, hw;
   for (const auto &a : Quant("cluster")) cmd += " '" + a + "'";
+  for (const auto &a : HwSweep("cluster")) hw += " '" + a + "'";
   std::ofstream(dir_ / "steps.sh")
       << "set -eux\n"
       << "'" << bin_.string() << "'" << cmd
       << " --slurm jobs --slurm-tasks 3 --slurm-throttle 2 --slurm-time 5 --slurm-submit\n"
+      << "'" << bin_.string() << "'" << hw << " --slurm hwjobs --slurm-tasks 2 --slurm-submit\n"
       << "'" << (slurm / "wait_jobs.sh").string() << "' jobs 40\n"
+      << "'" << (slurm / "wait_jobs.sh").string() << "' hwjobs 60\n"
       << "cp cluster/quant.csv first.csv\n"
       << "stat -c %i jobs/parts/quant.slice-0-of-3.csv >inode0\n"
       << "rm jobs/parts/quant.slice-1-of-3.csv\n"
@@ -280,7 +286,7 @@ TEST_F(Slurm, SweepThroughSbatchEqualsTheSingleMachineRun) {
   const RunResult r = RunIn("/bin/bash", dir_, {(slurm / "local_cluster.sh").string(), "run",
                                                 "bash", "steps.sh"}, 150);
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  std::printf("  local cluster + 2 submissions: %.1f s\n",
+  std::printf("  local cluster + 3 submissions: %.1f s\n",
               (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec));
   for (const auto &l : r.ErrLines())  // the cluster's start-up time
     if (l.find("idle after") != std::string::npos) std::printf("  %s\n", l.c_str());
@@ -290,11 +296,17 @@ TEST_F(Slurm, SweepThroughSbatchEqualsTheSingleMachineRun) {
       if (l.find("done after") != std::string::npos) std::printf("  %s\n", l.c_str());
   }
   std::string logs;
-  for (const auto &f : ListDir(dir_ / "jobs" / "logs"))
-    logs += "\n--- " + f + "\n" + ReadText(dir_ / "jobs" / "logs" / f);
+  for (const char *d : {"jobs", "hwjobs"})
+    for (const auto &f : ListDir(dir_ / d / "logs"))
+      logs += "\n--- " + f + "\n" + ReadText(dir_ / d / "logs" / f);
   ASSERT_TRUE(r.exited && r.code == 0) << r.Describe() << "\njob logs:" << logs;
   EXPECT_TRUE(SameSweepCsv(dir_ / "single" / "quant.csv", dir_ / "first.csv"));
   EXPECT_TRUE(SameSweepCsv(dir_ / "single" / "quant.csv", dir_ / "cluster" / "quant.csv"));
+  for (const char *f : {"hw_sweep.csv", "hw_wmem.csv", "hw_crossover.csv"}) {
+    const std::string want = ReadText(dir_ / "single" / f);
+    EXPECT_FALSE(want.empty()) << f;
+    EXPECT_EQ(ReadText(dir_ / "cluster" / f), want) << f << " differs from the single run's";
+  }
   EXPECT_EQ(ReadText(dir_ / "single" / "quant_memory.csv"),
             ReadText(dir_ / "cluster" / "quant_memory.csv"));
   // the resubmission ran task 1 only: task 0's part was not rewritten (an
