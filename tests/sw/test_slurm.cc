@@ -15,6 +15,7 @@
 #include <map>
 
 #include "cli_harness.h"
+#include "test_handles.h"
 #include "ts_net.h"
 #include "ts_weights.h"
 
@@ -76,15 +77,13 @@ class Slurm : public testing::Test {
     WriteIdx(dir_ / "data", "t10k", test);
     ts_arch a;
     ts_arch_default(&a, 1, 28, 28, 10);
-    ts_net *net = nullptr;
-    ts_error err = {};
-    ASSERT_EQ(ts_net_create(&a, &net, &err), TS_OK) << err.msg;
-    ts_net_init(net, 7);
+    const ts_test::NetPtr net = ts_test::MakeNet(a, 7);
+    ASSERT_NE(net, nullptr);
     const ts_st_meta meta[] = {{"tessera.dataset", "fashion-mnist"},
                                {"tessera.norm", "0.5/0.25"}};
-    ASSERT_EQ(ts_weights_save(net, (dir_ / "model.safetensors").c_str(), meta, 2, &err), TS_OK)
-        << err.msg;
-    ts_net_destroy(net);
+    ts_error err = {};
+    ASSERT_EQ(ts_weights_save(net.get(), (dir_ / "model.safetensors").c_str(), meta, 2, &err),
+              TS_OK) << err.msg;
   }
   void TearDown() override {
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
