@@ -7,6 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+const char *ts_cli_dataset(const ts_cli_data *o) {
+  return o->dataset ? o->dataset : TS_CLI_DEFAULT_DATASET;
+}
+
 int ts_cli_dataset_name(const char *cmd, const char *name) {
   ts_dataset_kind kind;
   ts_error err = {0};
@@ -63,7 +67,7 @@ const char *ts_cli_data_dir(const char *cmd, const ts_cli_data *o) {
   if (o->dir && *o->dir) return o->dir;
   const char *env = getenv(TS_DATA_ENV);
   if (env && *env) return env;
-  const char *name = o->dataset ? o->dataset : "fashion-mnist";
+  const char *name = ts_cli_dataset(o);
   if (!strcmp(name, "fashion-mnist")) return TS_FASHION_MNIST_DEBIAN;
   fprintf(stderr,
           "tessera %s: no data directory for %s: pass --data DIR or set %s\n",
@@ -74,7 +78,7 @@ const char *ts_cli_data_dir(const char *cmd, const ts_cli_data *o) {
 ts_dataset *ts_cli_load(const char *cmd, const ts_cli_data *o, ts_split split) {
   ts_error err = {0};
   ts_dataset_kind kind;
-  if (ts_dataset_kind_parse(o->dataset ? o->dataset : "fashion-mnist", &kind, &err)) {
+  if (ts_dataset_kind_parse(ts_cli_dataset(o), &kind, &err)) {
     fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
     return NULL;
   }

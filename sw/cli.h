@@ -21,13 +21,18 @@ int ts_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int ts_cli_real(const char *cmd, const char *flag, const char *s, double lo,
                 double hi, double *out);
 
+#define TS_CLI_DEFAULT_DATASET "fashion-mnist"
+
 /* Where the data comes from. */
 typedef struct ts_cli_data {
-  const char *dataset; /* name, e.g. "cifar100"; NULL = fashion-mnist */
+  const char *dataset; /* name, e.g. "cifar100"; NULL = TS_CLI_DEFAULT_DATASET */
   const char *dir;     /* --data; NULL = $TESSERA_DATA, then the default */
   int coarse;          /* CIFAR-100 coarse labels */
   int limit;           /* keep only the first N images of each split (0 all) */
 } ts_cli_data;
+
+/* The dataset's name: o->dataset, else TS_CLI_DEFAULT_DATASET. */
+const char *ts_cli_dataset(const ts_cli_data *o);
 
 /* --dataset NAME: an unknown name is a usage error, found before any file
  * is read. Prints "tessera CMD: --dataset: ..." and returns 1. */
@@ -40,7 +45,8 @@ const char *ts_cli_data_dir(const char *cmd, const ts_cli_data *o);
 /* Loads one split; prints the error and returns NULL on failure. */
 ts_dataset *ts_cli_load(const char *cmd, const ts_cli_data *o, ts_split split);
 
-/* "tessera.norm" metadata: "m0,m1,m2/s0,s1,s2". */
+/* The normalisation as stored in a model (TS_WEIGHTS_NORM_KEY):
+ * "m0,m1,m2/s0,s1,s2". */
 void ts_cli_norm_format(const ts_norm *nm, char *buf, int len);
 int ts_cli_norm_parse(const char *s, ts_norm *nm);
 

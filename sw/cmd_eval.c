@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_model.h"
 #include "cli_opts.h"
 #include "commands.h"
 #include "ts_eval.h"
-#include "ts_weights.h"
 
 static const char *const USAGE =
     "usage: tessera eval [--model FILE] [--dataset NAME] [--data DIR] [--coarse]\n"
@@ -36,46 +36,24 @@ int ts_cmd_eval(int argc, char **argv) {
                             TS_OPT_COUNT(own)};
   int rc;
   if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
-  const char *model = c.model;
-  ts_cli_data data = c.data;
-  const int threads = c.threads;
-  ts_error err = {0};
-  ts_st_file *f = NULL;
+  ts_cli_model m;
   ts_net *net = NULL;
   ts_dataset *ds = NULL;
-  rc = 1;
-  if (ts_st_open(model, &f, &err)) {
-    fprintf(stderr, "tessera eval: %s\n", err.msg);
-    return 1;
-  }
-  ts_norm nm;
-  const char *normtxt = ts_st_meta_get(f, "tessera.norm");
-  if (!normtxt || ts_cli_norm_parse(normtxt, &nm)) {
-    fprintf(stderr, "tessera eval: '%s' has no valid tessera.norm metadata "
-            "(normalisation of the training data); was it saved by tessera train?\n", model);
-    goto done;
-  }
-  if (!data.dataset) data.dataset = ts_st_meta_get(f, "tessera.dataset");
-  if (!(ds = ts_cli_load(cmd, &data, split))) goto done;
-  if (nm.c != ds->c) {
-    fprintf(stderr, "tessera eval: '%s' was trained on %d-channel images (tessera.norm), "
-            "the %s images have %d\n", model, nm.c,
-            data.dataset ? data.dataset : "fashion-mnist", ds->c);
-    goto done;
-  }
-  ts_arch hint;
-  ts_arch_default(&hint, ds->c, ds->h, ds->w, ds->classes);
+  ts_error err = {0};
   double acc;
-  if (ts_weights_load(model, &hint, &net, &err) ||
-      ts_evaluate(net, ds, &nm, 0, threads, &acc, NULL, &err)) {
+  rc = 1;
+  if (ts_cli_model_open(cmd, c.model, &c.data, &m) ||
+      !(ds = ts_cli_load(cmd, &c.data, split)) || ts_cli_model_net(cmd, &m, ds, &net))
+    goto done;
+  if (ts_evaluate(net, ds, &m.norm, 0, c.threads, &acc, NULL, &err)) {
     fprintf(stderr, "tessera eval: %s\n", err.msg);
     goto done;
   }
-  printf("%s on %s %s (%d images): accuracy %.2f%% (error %.2f%%)\n", model,
-         data.dataset, ts_split_name(split), ds->n, 100 * acc, 100 * (1 - acc));
+  printf("%s on %s %s (%d images): accuracy %.2f%% (error %.2f%%)\n", c.model, m.dataset,
+         ts_split_name(split), ds->n, 100 * acc, 100 * (1 - acc));
   rc = 0;
 done:
-  ts_st_close(f);
+  ts_cli_model_close(&m);
   ts_net_destroy(net);
   ts_dataset_destroy(ds);
   return rc;

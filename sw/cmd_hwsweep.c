@@ -949,11 +949,11 @@ int ts_cmd_hwsweep(int argc, char **argv) {
       if (ts_slurm_in_slice(&so, i)) w.p[k++] = w.p[i];
     w.n = k;
   }
-  const ts_slurm_cmd sc = {cmd, argc, argv, c.threads, c.resume};
+  const ts_slurm_cmd sc = {cmd, argc, argv, c.threads, c.resume, &so};
   resume_ctx rx = {&sh, &w, cmd};
   const ts_slurm_points pts = {w.n, &rx, resume_cb, done_cb};
   ts_slurm_plan plan; /* --slurm: write the jobs; --slice, --merge: a job */
-  if (ts_slurm_prepare(&so, &sc, &pts, csv, &plan)) goto done;
+  if (ts_slurm_prepare(&sc, &pts, csv, &plan)) goto done;
   if (plan.stop) {
     rc = 0;
     goto done;

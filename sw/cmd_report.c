@@ -86,8 +86,10 @@ static void section_config(FILE *f, const report *r) {
     ts_st_close(st);
     return;
   }
-  const char *ds = ts_st_meta_get(st, "tessera.dataset"), *ep = ts_st_meta_get(st, "tessera.epochs"),
-             *seed = ts_st_meta_get(st, "tessera.seed"), *norm = ts_st_meta_get(st, "tessera.norm");
+  const char *ds = ts_st_meta_get(st, TS_WEIGHTS_DATASET_KEY),
+             *ep = ts_st_meta_get(st, TS_WEIGHTS_EPOCHS_KEY),
+             *seed = ts_st_meta_get(st, TS_WEIGHTS_SEED_KEY),
+             *norm = ts_st_meta_get(st, TS_WEIGHTS_NORM_KEY);
   char b1[32], b2[32];
   fprintf(f, "| item | value |\n|---|---|\n");
   fprintf(f, "| model | `%s` |\n", p);

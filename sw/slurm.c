@@ -357,7 +357,8 @@ static int run_submit(const char *cmd, const char *script) {
   return 0;
 }
 
-int ts_slurm_write_jobs(const ts_slurm_opts *o, const ts_slurm_cmd *c, int npoints) {
+int ts_slurm_write_jobs(const ts_slurm_cmd *c, int npoints) {
+  const ts_slurm_opts *o = c->opts;
   char dir[PATH_MAX], cwd[PATH_MAX], exe[PATH_MAX], sub[PATH_MAX + 32];
   char logs[PATH_MAX + 32], parts[PATH_MAX + 32], arr[PATH_MAX + 32], mrg[PATH_MAX + 32];
   if (npoints < 1) {
@@ -533,13 +534,14 @@ int ts_slurm_check_merged(const ts_slurm_opts *o, const char *cmd, const int *do
 
 /* ---- The flow ------------------------------------------------------------ */
 
-int ts_slurm_prepare(const ts_slurm_opts *o, const ts_slurm_cmd *c,
-                     const ts_slurm_points *pts, const char *csv, ts_slurm_plan *plan) {
+int ts_slurm_prepare(const ts_slurm_cmd *c, const ts_slurm_points *pts, const char *csv,
+                     ts_slurm_plan *plan) {
+  const ts_slurm_opts *o = c->opts;
   memset(plan, 0, sizeof *plan);
   snprintf(plan->csv, sizeof plan->csv, "%s", csv);
   if (o->dir) {
     plan->stop = 1;
-    return ts_slurm_write_jobs(o, c, pts->n);
+    return ts_slurm_write_jobs(c, pts->n);
   }
   if (o->slice) {
     plan->slice_only = 1;
@@ -587,15 +589,14 @@ static int sweep_resume(void *user, const char *path) {
 
 static int sweep_done(void *user, int i) { return ((const sweep_ctx *)user)->w->p[i].done; }
 
-int ts_slurm_sweep(const ts_slurm_opts *o, const ts_slurm_cmd *c, ts_sweep *w,
-                   const char *csv, ts_slurm_plan *plan) {
-  if (o->slice) { /* keep this slice's points, in order */
+int ts_slurm_sweep(const ts_slurm_cmd *c, ts_sweep *w, const char *csv, ts_slurm_plan *plan) {
+  if (c->opts->slice) { /* keep this slice's points, in order */
     int k = 0;
     for (int i = 0; i < w->n; i++)
-      if (ts_slurm_in_slice(o, i)) w->p[k++] = w->p[i];
+      if (ts_slurm_in_slice(c->opts, i)) w->p[k++] = w->p[i];
     w->n = k;
   }
   sweep_ctx x = {c->cmd, w};
   const ts_slurm_points pts = {w->n, &x, sweep_resume, sweep_done};
-  return ts_slurm_prepare(o, c, &pts, csv, plan);
+  return ts_slurm_prepare(c, &pts, csv, plan);
 }

@@ -102,6 +102,7 @@ typedef struct ts_slurm_cmd {
   char **argv;       /* the job scripts without the --slurm* options */
   int threads;       /* its --threads: CPUs per task by default */
   int resume;        /* 0 after --no-resume */
+  const ts_slurm_opts *opts; /* what it was given */
 } ts_slurm_cmd;
 
 /* ---- The pieces, for a command with its own kind of points ------------ */
@@ -109,7 +110,7 @@ typedef struct ts_slurm_cmd {
 /* Writes DIR/{array,merge}.sbatch and DIR/submit.sh for a sweep of npoints
  * points (and, after --no-resume, deletes DIR/parts' old CSVs of cmd);
  * runs submit.sh after --slurm-submit. Prints what it did; 0 / 1. */
-int ts_slurm_write_jobs(const ts_slurm_opts *o, const ts_slurm_cmd *c, int npoints);
+int ts_slurm_write_jobs(const ts_slurm_cmd *c, int npoints);
 
 /* 1 when point i belongs to this process: always, except under --slice. */
 int ts_slurm_in_slice(const ts_slurm_opts *o, int i);
@@ -156,13 +157,13 @@ typedef struct ts_slurm_points {
  * ts_slurm_in_slice): resumes from the part, then from csv unless
  * --no-resume. With --merge: resumes from every part (and csv), fails if a
  * point is missing. Else: resumes from csv unless --no-resume. 0 / 1. */
-int ts_slurm_prepare(const ts_slurm_opts *o, const ts_slurm_cmd *c,
-                     const ts_slurm_points *pts, const char *csv, ts_slurm_plan *plan);
+int ts_slurm_prepare(const ts_slurm_cmd *c, const ts_slurm_points *pts, const char *csv,
+                     ts_slurm_plan *plan);
 
-/* ts_slurm_prepare for the study sweeps (quant, prune): keeps the slice's
- * points of w under --slice, resumes with ts_sweep_resume. */
-int ts_slurm_sweep(const ts_slurm_opts *o, const ts_slurm_cmd *c, ts_sweep *w,
-                   const char *csv, ts_slurm_plan *plan);
+/* ts_slurm_prepare for the study sweeps (quant, prune; ts_sweep_execute
+ * calls it): keeps the slice's points of w under --slice, resumes with
+ * ts_sweep_resume. */
+int ts_slurm_sweep(const ts_slurm_cmd *c, ts_sweep *w, const char *csv, ts_slurm_plan *plan);
 
 #ifdef __cplusplus
 }

@@ -7,10 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "slurm.h"
 #include "ts_atomic.h"
+#include "ts_profile.h"
 #include "ts_prune.h"
-#include "ts_safetensors.h"
-#include "ts_weights.h"
+#include "cli_model.h"
 
 /* Images per inference call: enough for every thread to get work. */
 #define TS_STUDY_BLOCK 1024
@@ -25,6 +26,28 @@ int ts_study_path(char *buf, int len, const char *dir, const char *name) {
   return snprintf(buf, len, "%s/%s", dir, name) >= len;
 }
 
+int ts_study_paths(const char *cmd, const char *out, const char *const *names, int n,
+                   char (*paths)[TS_STUDY_PATH_MAX]) {
+  for (int i = 0; i < n; i++)
+    if (ts_study_path(paths[i], TS_STUDY_PATH_MAX, out, names[i])) {
+      fprintf(stderr, "tessera %s: --out path too long\n", cmd);
+      return 1;
+    }
+  return 0;
+}
+
+int ts_study_quant_mem(const char *cmd, const ts_arch *a, ts_quant_mem *mem) {
+  static const int bits[TS_STUDY_MEM_ROWS / 2] = {2, 4, 8};
+  ts_error err = {0};
+  for (int sc = 0; sc < 2; sc++)
+    for (int k = 0; k < TS_STUDY_MEM_ROWS / 2; k++)
+      if (ts_profile_quant_mem(a, bits[k], (ts_quant_scheme)sc, &mem[sc * 3 + k], &err)) {
+        fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+        return 1;
+      }
+  return 0;
+}
+
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
   for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
@@ -34,42 +57,22 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
 int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
                   int threads, ts_study *s) {
   memset(s, 0, sizeof *s);
+  s->t_open = ts_study_now();
   s->cmd = cmd;
   s->threads = threads;
   snprintf(s->model_path, sizeof s->model_path, "%s", model);
-  strcpy(s->meta_epochs, "?");
-  strcpy(s->meta_seed, "?");
+  ts_cli_model m;
   ts_error err = {0};
-  ts_st_file *f = NULL;
   ts_dataset *ds = NULL;
   float *x = NULL;
   int rc = 1;
-  if (ts_st_open(model, &f, &err)) {
-    fprintf(stderr, "tessera %s: %s%s\n", cmd, err.msg,
-            err.status == TS_E_IO ? " (train one with `tessera train`, or pass --model FILE)" : "");
-    return 1;
-  }
-  ts_norm nm;
-  const char *normtxt = ts_st_meta_get(f, "tessera.norm");
-  if (!normtxt || ts_cli_norm_parse(normtxt, &nm)) {
-    fprintf(stderr, "tessera %s: '%s' has no valid tessera.norm metadata "
-            "(normalisation of the training data); was it saved by tessera train?\n",
-            cmd, model);
+  if (ts_cli_model_open(cmd, model, data, &m)) goto done;
+  snprintf(s->meta_epochs, sizeof s->meta_epochs, "%s", m.epochs);
+  snprintf(s->meta_seed, sizeof s->meta_seed, "%s", m.seed);
+  snprintf(s->dataset, sizeof s->dataset, "%s", m.dataset);
+  data->dataset = s->dataset; /* m is closed below */
+  if (!(ds = ts_cli_load(cmd, data, TS_SPLIT_TEST)) || ts_cli_model_net(cmd, &m, ds, &s->net))
     goto done;
-  }
-  const char *m;
-  if ((m = ts_st_meta_get(f, "tessera.epochs"))) snprintf(s->meta_epochs, sizeof s->meta_epochs, "%s", m);
-  if ((m = ts_st_meta_get(f, "tessera.seed"))) snprintf(s->meta_seed, sizeof s->meta_seed, "%s", m);
-  if (!data->dataset) data->dataset = ts_st_meta_get(f, "tessera.dataset");
-  snprintf(s->dataset, sizeof s->dataset, "%s", data->dataset ? data->dataset : "fashion-mnist");
-  data->dataset = s->dataset; /* f is closed below */
-  if (!(ds = ts_cli_load(cmd, data, TS_SPLIT_TEST))) goto done;
-  ts_arch hint;
-  ts_arch_default(&hint, ds->c, ds->h, ds->w, ds->classes);
-  if (ts_weights_load(model, &hint, &s->net, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
-    goto done;
-  }
   s->nparams = ts_net_num_params(s->net);
   const long img = (long)ds->c * ds->h * ds->w;
   s->fp32 = malloc(sizeof(float) * s->nparams);
@@ -82,7 +85,7 @@ int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
     goto done;
   }
   for (int i = 0; i < ds->n; i++) idx[i] = i;
-  ts_status st = ts_dataset_batch(ds, &nm, idx, ds->n, x, s->y, &err);
+  ts_status st = ts_dataset_batch(ds, &m.norm, idx, ds->n, x, s->y, &err);
   free(idx);
   if (st || ts_infer_create(s->net, threads, &s->infer, &err)) {
     fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
@@ -101,7 +104,7 @@ int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
 done:
   free(x);
   ts_dataset_destroy(ds);
-  ts_st_close(f);
+  ts_cli_model_close(&m);
   return rc;
 }
 
@@ -271,6 +274,66 @@ static void describe(const ts_study_point *p, char *buf, int len) {
     u += snprintf(buf + u, len - u, " %s %g%%", p->layer, p->percent);
   if (p->bits != TS_STUDY_FP32_BITS)
     snprintf(buf + u, len - u, " %s B=%d", p->scheme, p->bits);
+}
+
+int ts_sweep_execute(ts_study *s, ts_sweep *w, const char *out, const char *csv_path,
+                     const ts_slurm_cmd *job, const char *kind, const char *detail,
+                     ts_sweep_stats *st) {
+  memset(st, 0, sizeof *st);
+  if (ts_cli_mkdirs(s->cmd, out)) return 1;
+  w->hash = s->hash;
+  w->images = s->n;
+  ts_slurm_plan plan; /* the resume step, and where the points go */
+  if (ts_slurm_sweep(job, w, csv_path, &plan)) return 1;
+  if ((st->stop = plan.stop)) return 0;
+  st->reused = plan.reused;
+  st->evaluations = w->n - st->reused;
+  printf("%s sweep: %s on %s (%d test images), %s%d threads; %d of %d points evaluated, "
+         "%d reused from %s\n", kind, s->model_path, s->dataset, s->n, detail, s->threads,
+         st->evaluations, w->n, st->reused, plan.csv);
+  const double t0 = ts_study_now();
+  if (ts_sweep_run(s, w, plan.csv)) return 1;
+  st->sweep_s = ts_study_now() - t0;
+  st->stop = plan.slice_only; /* a task: the merge job writes the rest */
+  return 0;
+}
+
+int ts_sweep_command(const char *cmd, ts_cli_common *c, ts_sweep_body body,
+                     const void *user) {
+  ts_study s;
+  ts_sweep w = {0};
+  const int rc = ts_study_open(cmd, c->model, &c->data, c->threads, &s) ? 1 : body(&s, &w, user);
+  ts_sweep_free(&w);
+  ts_study_close(&s);
+  return rc;
+}
+
+int ts_study_write_run(const ts_study *s, const char *path, const char *const *extra,
+                       int nextra, const ts_sweep_stats *st) {
+  enum { MAX_EXTRA = 8 };
+  char images[32], threads[32], evals[32], reused[32], sweep[32], total[32];
+  snprintf(images, sizeof images, "%d", s->n);
+  snprintf(threads, sizeof threads, "%d", s->threads);
+  snprintf(evals, sizeof evals, "%d", st->evaluations);
+  snprintf(reused, sizeof reused, "%d", st->reused);
+  snprintf(sweep, sizeof sweep, "%.3f", st->sweep_s);
+  snprintf(total, sizeof total, "%.3f", ts_study_now() - s->t_open);
+  const char *head[] = {"model", s->model_path, "dataset", s->dataset,
+                        "test_images", images, "threads", threads};
+  const char *tail[] = {"evaluations", evals, "reused", reused, "sweep_seconds", sweep,
+                        "total_seconds", total};
+  const char *kv[sizeof head / sizeof *head + 2 * MAX_EXTRA + sizeof tail / sizeof *tail];
+  int n = 0;
+  if (nextra > MAX_EXTRA) nextra = MAX_EXTRA;
+  for (size_t i = 0; i < sizeof head / sizeof *head; i++) kv[n++] = head[i];
+  for (int i = 0; i < 2 * nextra; i++) kv[n++] = extra[i];
+  for (size_t i = 0; i < sizeof tail / sizeof *tail; i++) kv[n++] = tail[i];
+  ts_error err = {0};
+  if (ts_study_write_kv(path, kv, n / 2, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", s->cmd, err.msg);
+    return 1;
+  }
+  return 0;
 }
 
 int ts_sweep_run(ts_study *s, ts_sweep *w, const char *csv_path) {

@@ -762,6 +762,20 @@ TEST_P(BadModel, EvalFailsWithOneLine) {
   EXPECT_TRUE(FailsCleanly(r, kExitRuntime, GetParam().key));
 }
 
+// quant, prune and hw-run read a model through the same loader as eval
+// (sw/cli_model.c): the same bad file fails the same way, before any output.
+TEST_P(BadModel, EveryModelReaderFailsAlike) {
+  const fs::path p = dir_ / "bad.safetensors";
+  GetParam().make(GoodModel(), p);
+  ASSERT_FALSE(HasFatalFailure());
+  for (const char *cmd : {"quant", "prune", "hw-run"}) {
+    RunResult r = Run({cmd, "--model", p.string(), "--data", data_.string(), "--out",
+                       out_.string()});
+    EXPECT_TRUE(FailsCleanly(r, kExitRuntime, GetParam().key)) << cmd;
+    EXPECT_FALSE(fs::exists(out_)) << cmd << " created " << out_;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Cli, BadModel, testing::ValuesIn(kModelCases), ModelCaseName);
 
 TEST_F(Cli, EvalOfTheGoodTestModelWorks) {  // the baseline the cases above spoil
