@@ -36,9 +36,9 @@ free_port() {
   die "no free TCP port found"
 }
 
-# Stops the daemons listed in $1/pids: scontrol shutdown first (slurmctld
-# tells slurmd), TERM to whatever is left after 5 s (munged always is), KILL
-# after 5 s more.
+# Stops the daemons listed in $1/pids: cancels the jobs left, scontrol
+# shutdown (slurmctld tells slurmd), TERM to whatever is left after 5 s
+# (munged always is), KILL after 5 s more.
 alive_of() {
   local pid
   for pid in $1; do if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi; done
@@ -48,7 +48,17 @@ stop_cluster() {
   local dir=$1 pids left sig
   [ -f "$dir/pids" ] || return 0
   pids=$(cat "$dir/pids")
-  SLURM_CONF=$dir/slurm.conf timeout 5 scontrol shutdown >/dev/null 2>&1 || true
+  # jobs still running would outlive slurmd (slurmstepd is not its child):
+  # cancel every job of this cluster and give them 10 s to go
+  export SLURM_CONF=$dir/slurm.conf
+  if [ -n "$(timeout 5 squeue -h -o %i 2>/dev/null)" ]; then
+    timeout 5 scancel --user="$(id -un)" >/dev/null 2>&1
+    for _ in $(seq 100); do
+      [ -z "$(timeout 5 squeue -h -o %i 2>/dev/null)" ] && break
+      sleep 0.1
+    done
+  fi
+  timeout 5 scontrol shutdown >/dev/null 2>&1 || true
   for sig in TERM KILL; do
     for _ in $(seq 50); do
       left=$(alive_of "$pids")
