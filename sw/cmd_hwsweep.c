@@ -23,6 +23,7 @@
 #include "cli_model.h"
 #include "cli_opts.h"
 #include "commands.h"
+#include "slurm.h"
 #include "study.h"
 #include "ts_atomic.h"
 #include "ts_hw.h"
@@ -58,7 +59,7 @@ static const char *const USAGE =
     "  --no-resume       recompute points already in OUT/hw_sweep.csv\n"
     "Writes OUT/hw_sweep.csv (resumable), hw_sweep.json, hw_wmem.csv (weight memory\n"
     "of every layer, B = 1..16, sparsity 0..99%, real and random patterns),\n"
-    "hw_crossover.csv and plots hw_*.png (default OUT: out).\n";
+    "hw_crossover.csv and plots hw_*.png (default OUT: out).\n" TS_SLURM_USAGE;
 
 enum { MAX_BITS = 16, MAX_PCT = 64, MAX_SCHEMES = 2 };
 #define HWSWEEP_MAX_THREADS 64 /* one simulation each */
@@ -385,6 +386,7 @@ static ts_status resume(const shared *sh, sweep *w, const char *path, int *reuse
   snprintf(hash, sizeof hash, "%016llx", (unsigned long long)sh->s->hash);
   for (int i = 0; i < w->n; i++) {
     point *p = &w->p[i];
+    if (p->done) continue; /* read from an earlier file (--merge reads several) */
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int found = 0, bad = 0;
@@ -419,6 +421,24 @@ static ts_status resume(const shared *sh, sweep *w, const char *path, int *reuse
   ts_csv_free(t);
   return TS_OK;
 }
+
+/* resume() and the point states for ts_slurm_prepare */
+typedef struct resume_ctx {
+  const shared *sh;
+  sweep *w;
+  const char *cmd;
+} resume_ctx;
+
+static int resume_cb(void *user, const char *path) {
+  const resume_ctx *x = user;
+  ts_error err = {0};
+  int reused;
+  if (!resume(x->sh, x->w, path, &reused, &err)) return 0;
+  fprintf(stderr, "tessera %s: %s\n", x->cmd, err.msg);
+  return 1;
+}
+
+static int done_cb(void *user, int i) { return ((const resume_ctx *)user)->w->p[i].done; }
 
 /* ---- Weight memory over B = 1..16 and a fine sparsity grid ------------- */
 
@@ -861,6 +881,7 @@ int ts_cmd_hwsweep(int argc, char **argv) {
   ts_cli_common cc;
   ts_cli_common_default(&cc);
   cc.threads_max = HWSWEEP_MAX_THREADS;
+  ts_slurm_opts so = {0};
   cfg c = {.rtl_images = 16, .batch = 16, .calib = 256, .rbits = TS_WMEM_RBITS_DEFAULT,
            .resume = 1};
   parse_bits(cmd, "--bits", "2,4,6,8,16", &c);
@@ -873,11 +894,12 @@ int ts_cmd_hwsweep(int argc, char **argv) {
                         TS_OPT_I("batch", &c.batch, 1, 256),
                         TS_OPT_I("calib", &c.calib, 1, 100000),
                         TS_OPT_I("rbits", &c.rbits, TS_WMEM_RBITS_MIN, TS_WMEM_RBITS_MAX),
-                        TS_OPT_SWITCH("no-resume", &c.resume, 0)};
+                        TS_OPT_SWITCH("no-resume", &c.resume, 0), TS_SLURM_OPTS(&so)};
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
                             TS_CLI_OUT, own, TS_OPT_COUNT(own)};
   int code;
   if (ts_cli_parse(&spec, argc, argv, &cc, &code)) return code;
+  if (ts_slurm_check(cmd, &so)) return 2;
   const char *model = cc.model;
   ts_cli_data data = cc.data;
   c.threads = cc.threads;
@@ -923,15 +945,28 @@ int ts_cmd_hwsweep(int argc, char **argv) {
         w.p[w.n++] = (point){.bits = c.bits[bi], .scheme = c.scheme[si], .pct = c.pct[pi]};
   ts_error err = {0};
   int reused = 0;
-  if (c.resume && resume(&sh, &w, csv, &reused, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+  if (so.slice) { /* an array task: only its slice of the points */
+    int k = 0;
+    for (int i = 0; i < w.n; i++)
+      if (ts_slurm_in_slice(&so, i)) w.p[k++] = w.p[i];
+    w.n = k;
+  }
+  const ts_slurm_cmd sc = {cmd, argc, argv, c.threads, c.resume, &so};
+  resume_ctx rx = {&sh, &w, cmd};
+  const ts_slurm_points pts = {w.n, &rx, resume_cb, done_cb};
+  ts_slurm_plan plan; /* --slurm: write the jobs; --slice, --merge: a job */
+  if (ts_slurm_prepare(&sc, &pts, csv, &plan)) goto done;
+  if (plan.stop) {
+    rc = 0;
     goto done;
   }
+  reused = plan.reused;
+  const char *save = plan.csv; /* OUT/hw_sweep.csv, or this task's part */
   printf("hw-sweep: %s on %s (%d test images), %d points (%d bits x %d schemes x %d "
          "sparsities), RTL on %d images (%s mode%s), %d thread%s; %d points resumed from %s\n",
          model, s.dataset, s.n, w.n, c.nbits, c.nschemes, c.npct, c.rtl_images, sh.mode,
          HWSWEEP_HAVE_SPARSE ? "" : ", sparse RTL pending", c.threads, c.threads > 1 ? "s" : "",
-         reused, csv);
+         reused, save);
   /* the points, in parallel: one network copy and one simulation per worker */
   wk = calloc((size_t)c.threads, sizeof *wk);
   if (!wk) goto done;
@@ -957,7 +992,7 @@ int ts_cmd_hwsweep(int argc, char **argv) {
         failed = 1;
       } else {
         p->done = 1;
-        if ((st = ts_atomic_write(csv, write_csv, &w, &e))) {
+        if ((st = ts_atomic_write(save, write_csv, &w, &e))) {
           fprintf(stderr, "tessera %s: %s\n", cmd, e.msg);
           failed = 1;
         }
@@ -970,8 +1005,12 @@ int ts_cmd_hwsweep(int argc, char **argv) {
     }
   }
   if (failed) goto done;
-  if (!todo && ts_atomic_write(csv, write_csv, &w, &err)) {
+  if (!todo && ts_atomic_write(save, write_csv, &w, &err)) {
     fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    goto done;
+  }
+  if (plan.slice_only) { /* the merge job checks the RTL and writes the rest */
+    rc = 0;
     goto done;
   }
   /* weight memory over the whole B x sparsity grid */

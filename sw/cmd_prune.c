@@ -9,6 +9,7 @@
 #include "cli_opts.h"
 #include "ts_atomic.h"
 #include "commands.h"
+#include "slurm.h"
 #include "study.h"
 #include "ts_plot.h"
 #include "ts_prune.h"
@@ -31,7 +32,7 @@ static const char *const USAGE =
     "  --no-resume        recompute points already in OUT/prune.csv for this model\n"
     "Writes OUT/prune.csv (one row per point), OUT/prune_accuracy.png,\n"
     "OUT/prune_macs.png, OUT/prune_layers.png, OUT/prune_grid.png (each with its\n"
-    ".csv and .gp), OUT/prune_observation.txt and OUT/prune_run.csv.\n";
+    ".csv and .gp), OUT/prune_observation.txt and OUT/prune_run.csv.\n" TS_SLURM_USAGE;
 
 enum { MAXP = 64 };
 
@@ -122,6 +123,8 @@ typedef struct prune_args {
   const char *gscheme;       /* --grid-scheme */
   layer_list layers;         /* --layer, default all */
   char f[NFILES][TS_STUDY_PATH_MAX]; /* FILES in OUT */
+  ts_slurm_opts so;                  /* --slurm ... */
+  ts_slurm_cmd job;                  /* this command, for ts_sweep_execute */
 } prune_args;
 
 /* Returns 0 to go on, else 1 with the exit code in *rc. */
@@ -141,9 +144,11 @@ static int parse_args(const char *cmd, int argc, char **argv, prune_args *a, int
                         TS_OPT_CALL("grid-scheme", opt_grid_scheme, &a->gscheme),
                         TS_OPT_SWITCH("no-grid", &a->grid, 0),
                         TS_OPT_SWITCH("no-resume", &a->resume, 0),
-                        TS_OPT_SWITCH("resume", &a->resume, 1)};
+                        TS_OPT_SWITCH("resume", &a->resume, 1), TS_SLURM_OPTS(&a->so)};
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_STUDY_OPTS, own, TS_OPT_COUNT(own)};
   if (ts_cli_parse(&spec, argc, argv, &a->c, rc)) return 1;
+  if (ts_slurm_check(cmd, &a->so)) return (*rc = 2);
+  a->job = (ts_slurm_cmd){cmd, argc, argv, a->c.threads, a->resume, &a->so};
   if (!a->layers.n) { /* every layer; names do not depend on shapes */
     ts_arch any;
     ts_layer_info li[TS_NUM_LAYERS];
@@ -355,7 +360,8 @@ static int sweep(ts_study *s, ts_sweep *w, const void *user) {
     fprintf(stderr, "tessera %s: out of memory\n", cmd);
     return 1;
   }
-  if (ts_sweep_execute(s, w, a->c.out, csv, a->resume, "pruning", "", &st)) return 1;
+  if (ts_sweep_execute(s, w, a->c.out, csv, &a->job, "pruning", "", &st)) return 1;
+  if (st.stop) return 0; /* --slurm, or an array task */
   num_list ps;
   sensitivity sv;
   sorted_percents(&a->pct, &ps);

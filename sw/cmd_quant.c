@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "commands.h"
+#include "slurm.h"
 #include "study.h"
 #include "ts_plot.h"
 #include "ts_profile.h"
@@ -24,7 +25,7 @@ static const char *const USAGE =
     "  --no-resume    recompute points already in OUT/quant.csv for this model\n"
     "Writes OUT/quant.csv (one row per point), OUT/quant_accuracy.png (+ .csv,\n"
     ".gp), OUT/quant_memory.csv (storage at 2/4/8 bits) and OUT/quant_run.csv\n"
-    "(configuration and timing).\n";
+    "(configuration and timing).\n" TS_SLURM_USAGE;
 
 /* bit 0: per-tensor, bit 1: per-channel */
 static int opt_schemes(const char *cmd, const char *flag, const char *arg, void *dst) {
@@ -56,6 +57,8 @@ typedef struct quant_args {
   int bits[2]; /* LO, HI */
   int resume, schemes;
   char f[NFILES][TS_STUDY_PATH_MAX]; /* FILES in OUT */
+  ts_slurm_opts so;                  /* --slurm ... */
+  ts_slurm_cmd job;                  /* this command, for ts_sweep_execute */
 } quant_args;
 
 /* Returns 0 to go on, else 1 with the exit code in *rc. */
@@ -65,12 +68,16 @@ static int parse_args(const char *cmd, int argc, char **argv, quant_args *a, int
   a->bits[1] = TS_QUANT_MAX_BITS;
   a->resume = 1;
   a->schemes = 3;
+  a->so = (ts_slurm_opts){0};
   const ts_opt own[] = {TS_OPT_CALL("bits", opt_bits, a->bits),
                         TS_OPT_CALL("scheme", opt_schemes, &a->schemes),
                         TS_OPT_SWITCH("no-resume", &a->resume, 0),
-                        TS_OPT_SWITCH("resume", &a->resume, 1)};
+                        TS_OPT_SWITCH("resume", &a->resume, 1), TS_SLURM_OPTS(&a->so)};
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_STUDY_OPTS, own, TS_OPT_COUNT(own)};
-  return ts_cli_parse(&spec, argc, argv, &a->c, rc);
+  if (ts_cli_parse(&spec, argc, argv, &a->c, rc)) return 1;
+  if (ts_slurm_check(cmd, &a->so)) return (*rc = 2);
+  a->job = (ts_slurm_cmd){cmd, argc, argv, a->c.threads, a->resume, &a->so};
+  return 0;
 }
 
 /* The FP32 point, then bits LO..HI of each scheme asked for. */
@@ -157,8 +164,9 @@ static int sweep(ts_study *s, ts_sweep *w, const void *user) {
     fprintf(stderr, "tessera %s: out of memory\n", cmd);
     return 1;
   }
-  if (ts_sweep_execute(s, w, a->c.out, a->f[F_CSV], a->resume, "quantization", detail, &st))
+  if (ts_sweep_execute(s, w, a->c.out, a->f[F_CSV], &a->job, "quantization", detail, &st))
     return 1;
+  if (st.stop) return 0; /* --slurm, or an array task */
   print_table(a, w);
   char el[32];
   ts_cli_duration(st.sweep_s, el, sizeof el);

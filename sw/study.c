@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "slurm.h"
 #include "ts_atomic.h"
 #include "ts_profile.h"
 #include "ts_prune.h"
@@ -301,23 +302,24 @@ static void describe(const ts_study_point *p, char *buf, int len) {
 }
 
 int ts_sweep_execute(ts_study *s, ts_sweep *w, const char *out, const char *csv_path,
-                     int resume, const char *kind, const char *detail, ts_sweep_stats *st) {
-  ts_error err = {0};
+                     const ts_slurm_cmd *job, const char *kind, const char *detail,
+                     ts_sweep_stats *st) {
   memset(st, 0, sizeof *st);
   if (ts_cli_mkdirs(s->cmd, out)) return 1;
   w->hash = s->hash;
   w->images = s->n;
-  if (resume && ts_sweep_resume(w, csv_path, &st->reused, &err)) {
-    ts_cli_error(s->cmd, &err);
-    return 1;
-  }
+  ts_slurm_plan plan; /* the resume step, and where the points go */
+  if (ts_slurm_sweep(job, w, csv_path, &plan)) return 1;
+  if ((st->stop = plan.stop)) return 0;
+  st->reused = plan.reused;
   st->evaluations = w->n - st->reused;
   printf("%s sweep: %s on %s (%d test images), %s%d threads; %d of %d points evaluated, "
          "%d reused from %s\n", kind, s->model_path, s->dataset, s->n, detail, s->threads,
-         st->evaluations, w->n, st->reused, csv_path);
+         st->evaluations, w->n, st->reused, plan.csv);
   const double t0 = ts_study_now();
-  if (ts_sweep_run(s, w, csv_path)) return 1;
+  if (ts_sweep_run(s, w, plan.csv)) return 1;
   st->sweep_s = ts_study_now() - t0;
+  st->stop = plan.slice_only; /* a task: the merge job writes the rest */
   return 0;
 }
 

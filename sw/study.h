@@ -112,15 +112,22 @@ int ts_sweep_run(ts_study *s, ts_sweep *w, const char *csv_path);
 typedef struct ts_sweep_stats {
   int evaluations, reused; /* points evaluated now, read back from the CSV */
   double sweep_s;          /* seconds the evaluations took */
+  int stop;                /* Slurm jobs written, or a task's slice saved:
+                              the command ends now with exit code 0 */
 } ts_sweep_stats;
+
+struct ts_slurm_cmd; /* slurm.h */
 
 /* The common course of a sweep command once w holds its points: creates
  * the folder out, ties w to s (hash, images), reads back the points
- * already in csv_path unless resume is 0, prints "KIND sweep: MODEL on
- * DATASET (N test images), DETAIL..." and runs the rest. Prints errors;
- * returns 0 / 1. */
+ * already in csv_path unless job->resume is 0, prints "KIND sweep: MODEL
+ * on DATASET (N test images), DETAIL..." and runs the rest. The Slurm
+ * options in job (slurm.h) write the jobs instead (st->stop), run one
+ * task's slice into its partial CSV (st->stop), or read every point back
+ * from the tasks' CSVs (--merge). Prints errors; returns 0 / 1. */
 int ts_sweep_execute(ts_study *s, ts_sweep *w, const char *out, const char *csv_path,
-                     int resume, const char *kind, const char *detail, ts_sweep_stats *st);
+                     const struct ts_slurm_cmd *job, const char *kind, const char *detail,
+                     ts_sweep_stats *st);
 
 /* A sweep command after parsing: opens the study of c's model and data,
  * runs body (the sweep, its tables and files) with an empty sweep, and
