@@ -1,18 +1,14 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-int ts_cli_no_extra_args(const char *cmd, int argc, char *const *argv) {
-  if (optind >= argc) return 0;
-  fprintf(stderr, "tessera %s: unexpected argument '%s' (see --help)\n", cmd,
-          argv[optind]);
-  return 1;
+const char *ts_cli_dataset(const ts_cli_data *o) {
+  return o->dataset ? o->dataset : TS_CLI_DEFAULT_DATASET;
 }
 
 int ts_cli_dataset_name(const char *cmd, const char *name) {
@@ -65,32 +61,13 @@ int ts_cli_real(const char *cmd, const char *flag, const char *s, double lo,
   return 0;
 }
 
-int ts_cli_bad_option(const char *cmd, int o, char *const *argv) {
-  /* getopt_long has stepped past the word it rejected, except for an
-   * unknown short option inside a cluster (-xv): optopt names that one */
-  const char *arg = argv[optind - 1];
-  if (o == ':')
-    fprintf(stderr, "tessera %s: option '%s' needs a value (see tessera %s --help)\n",
-            cmd, arg, cmd);
-  else if (optopt > 0 && optopt < 256)
-    fprintf(stderr, "tessera %s: unknown option '-%c' (see tessera %s --help)\n", cmd,
-            optopt, cmd);
-  else if (optopt) /* a known long option given "=value" */
-    fprintf(stderr, "tessera %s: option '%s' takes no value (see tessera %s --help)\n",
-            cmd, arg, cmd);
-  else
-    fprintf(stderr, "tessera %s: unknown or ambiguous option '%s' (see tessera %s --help)\n",
-            cmd, arg, cmd);
-  return 2;
-}
-
 #define TS_FASHION_MNIST_DEBIAN "/usr/share/datasets/fashion-mnist"
 
 const char *ts_cli_data_dir(const char *cmd, const ts_cli_data *o) {
   if (o->dir && *o->dir) return o->dir;
   const char *env = getenv(TS_DATA_ENV);
   if (env && *env) return env;
-  const char *name = o->dataset ? o->dataset : "fashion-mnist";
+  const char *name = ts_cli_dataset(o);
   if (!strcmp(name, "fashion-mnist")) return TS_FASHION_MNIST_DEBIAN;
   fprintf(stderr,
           "tessera %s: no data directory for %s: pass --data DIR or set %s\n",
@@ -101,7 +78,7 @@ const char *ts_cli_data_dir(const char *cmd, const ts_cli_data *o) {
 ts_dataset *ts_cli_load(const char *cmd, const ts_cli_data *o, ts_split split) {
   ts_error err = {0};
   ts_dataset_kind kind;
-  if (ts_dataset_kind_parse(o->dataset ? o->dataset : "fashion-mnist", &kind, &err)) {
+  if (ts_dataset_kind_parse(ts_cli_dataset(o), &kind, &err)) {
     fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
     return NULL;
   }

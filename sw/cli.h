@@ -13,10 +13,6 @@
 extern "C" {
 #endif
 
-/* After getopt_long: prints "tessera CMD: unexpected argument 'X'" and
- * returns 1 when a positional argument is left over. */
-int ts_cli_no_extra_args(const char *cmd, int argc, char *const *argv);
-
 /* Parse `s` as a whole number / real number in [lo, hi] for option `flag`
  * of command `cmd`. On error print "tessera CMD: FLAG ..." and return 1. */
 int ts_cli_int(const char *cmd, const char *flag, const char *s, long lo,
@@ -25,20 +21,18 @@ int ts_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int ts_cli_real(const char *cmd, const char *flag, const char *s, double lo,
                 double hi, double *out);
 
-/* One line on stderr for an option getopt_long rejected, instead of
- * getopt's own message and the whole usage text. Call getopt_long with
- * optstring ":" and opterr = 0, long options only (values >= 256), and pass
- * what it returned: ':' (an option missing its value) or '?' (unknown,
- * ambiguous, or "=value" on a flag). Returns 2, the usage-error code. */
-int ts_cli_bad_option(const char *cmd, int o, char *const *argv);
+#define TS_CLI_DEFAULT_DATASET "fashion-mnist"
 
 /* Where the data comes from. */
 typedef struct ts_cli_data {
-  const char *dataset; /* name, e.g. "cifar100"; NULL = fashion-mnist */
+  const char *dataset; /* name, e.g. "cifar100"; NULL = TS_CLI_DEFAULT_DATASET */
   const char *dir;     /* --data; NULL = $TESSERA_DATA, then the default */
   int coarse;          /* CIFAR-100 coarse labels */
   int limit;           /* keep only the first N images of each split (0 all) */
 } ts_cli_data;
+
+/* The dataset's name: o->dataset, else TS_CLI_DEFAULT_DATASET. */
+const char *ts_cli_dataset(const ts_cli_data *o);
 
 /* --dataset NAME: an unknown name is a usage error, found before any file
  * is read. Prints "tessera CMD: --dataset: ..." and returns 1. */
@@ -51,7 +45,8 @@ const char *ts_cli_data_dir(const char *cmd, const ts_cli_data *o);
 /* Loads one split; prints the error and returns NULL on failure. */
 ts_dataset *ts_cli_load(const char *cmd, const ts_cli_data *o, ts_split split);
 
-/* "tessera.norm" metadata: "m0,m1,m2/s0,s1,s2". */
+/* The normalisation as stored in a model (TS_WEIGHTS_NORM_KEY):
+ * "m0,m1,m2/s0,s1,s2". */
 void ts_cli_norm_format(const ts_norm *nm, char *buf, int len);
 int ts_cli_norm_parse(const char *s, ts_norm *nm);
 

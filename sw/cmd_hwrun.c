@@ -3,7 +3,6 @@
  * utilization, and the accuracy table FP32 / fake-quant / integer golden
  * for B = 1..16. docs/hw.md describes the output files. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,8 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_model.h"
+#include "cli_opts.h"
 #include "commands.h"
 #include "study.h"
 #include "ts_atomic.h"
@@ -18,7 +19,6 @@
 #include "ts_hw.h"
 #include "ts_qnet.h"
 #include "ts_quant.h"
-#include "ts_weights.h"
 
 static const char *const USAGE =
     "usage: tessera hw-run [--model FILE] [--dataset NAME] [--data DIR] [--coarse]\n"
@@ -243,61 +243,42 @@ static ts_status write_json(FILE *fp, void *user, ts_error *err) {
 
 /* ---- The command ------------------------------------------------------- */
 
+/* Each thread simulates its own accelerator: more would only share the
+ * same cores. */
+#define HWRUN_MAX_THREADS 64
+
+static int opt_scheme(const char *cmd, const char *flag, const char *arg, void *dst) {
+  ts_error e = {0};
+  if (!ts_quant_scheme_parse(arg, dst, &e)) return 0;
+  fprintf(stderr, "tessera %s: %s: %s\n", cmd, flag, e.msg);
+  return 1;
+}
+
 int ts_cmd_hwrun(int argc, char **argv) {
-  const char *cmd = "hw-run", *model = "out/model.safetensors", *out = "out";
-  ts_cli_data data = {0};
-  int bits = 8, images = 64, batch = 16, calib = 256, acc_images = 0, threads = 2;
+  const char *cmd = "hw-run";
+  ts_cli_common c;
+  ts_cli_common_default(&c);
+  c.threads_max = HWRUN_MAX_THREADS;
+  int bits = 8, images = 64, batch = 16, calib = 256, acc_images = 0;
   int check = 0, table = 1;
   ts_quant_scheme scheme = TS_QUANT_PER_CHANNEL;
-  enum { O_MODEL = 256, O_DATASET, O_DATA, O_COARSE, O_BITS, O_SCHEME, O_IMAGES, O_BATCH,
-         O_CALIB, O_ACC, O_THREADS, O_OUT, O_CHECK, O_NOTABLE, O_HELP };
-  static const struct option opts[] = {
-      {"model", 1, 0, O_MODEL},     {"dataset", 1, 0, O_DATASET}, {"data", 1, 0, O_DATA},
-      {"coarse", 0, 0, O_COARSE},   {"bits", 1, 0, O_BITS},       {"scheme", 1, 0, O_SCHEME},
-      {"images", 1, 0, O_IMAGES},   {"batch", 1, 0, O_BATCH},     {"calib", 1, 0, O_CALIB},
-      {"acc-images", 1, 0, O_ACC},  {"threads", 1, 0, O_THREADS}, {"out", 1, 0, O_OUT},
-      {"check", 0, 0, O_CHECK},     {"no-table", 0, 0, O_NOTABLE}, {"help", 0, 0, O_HELP},
-      {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  opterr = 0;
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    int bad = 0;
-    ts_error e = {0};
-    switch (o) {
-      case O_MODEL: model = optarg; break;
-      case O_DATASET: data.dataset = optarg; bad = ts_cli_dataset_name(cmd, optarg); break;
-      case O_DATA: data.dir = optarg; break;
-      case O_COARSE: data.coarse = 1; break;
-      case O_BITS:
-        bad = ts_cli_int(cmd, "--bits", optarg, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX, &bits);
-        break;
-      case O_SCHEME:
-        if (ts_quant_scheme_parse(optarg, &scheme, &e)) {
-          fprintf(stderr, "tessera hw-run: --scheme: %s\n", e.msg);
-          bad = 1;
-        }
-        break;
-      case O_IMAGES: bad = ts_cli_int(cmd, "--images", optarg, 1, 1 << 24, &images); break;
-      case O_BATCH: bad = ts_cli_int(cmd, "--batch", optarg, 1, 256, &batch); break;
-      case O_CALIB: bad = ts_cli_int(cmd, "--calib", optarg, 1, 100000, &calib); break;
-      case O_ACC: bad = ts_cli_int(cmd, "--acc-images", optarg, 1, 1 << 24, &acc_images); break;
-      case O_THREADS: bad = ts_cli_int(cmd, "--threads", optarg, 1, 64, &threads); break;
-      case O_OUT: out = optarg; break;
-      case O_CHECK: check = 1; break;
-      case O_NOTABLE: table = 0; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
-    }
-    if (bad) return 2;
-  }
-  if (optind < argc) {
-    fprintf(stderr, "tessera hw-run: unexpected argument '%s' (see --help)\n", argv[optind]);
-    return 2;
-  }
+  const ts_opt own[] = {TS_OPT_I("bits", &bits, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX),
+                        TS_OPT_CALL("scheme", opt_scheme, &scheme),
+                        TS_OPT_I("images", &images, 1, 1 << 24),
+                        TS_OPT_I("batch", &batch, 1, 256),
+                        TS_OPT_I("calib", &calib, 1, 100000),
+                        TS_OPT_I("acc-images", &acc_images, 1, 1 << 24),
+                        TS_OPT_SWITCH("check", &check, 1),
+                        TS_OPT_SWITCH("no-table", &table, 0)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
+                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
+  int rc;
+  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  const char *model = c.model, *out = c.out;
+  ts_cli_data data = c.data;
+  const int threads = c.threads;
 
   ts_error err = {0};
-  ts_st_file *f = NULL;
   ts_net *net = NULL;
   ts_dataset *test = NULL, *train = NULL;
   ts_qnet *q = NULL;
@@ -306,35 +287,18 @@ int ts_cmd_hwrun(int argc, char **argv) {
   int *pred = NULL, *gpred = NULL;
   int64_t *lg = NULL, *glg = NULL;
   acc_row rows[2 * TS_HW_WBITS_MAX];
-  int nrows = 0, rc = 1, mismatches = 0;
-  if (ts_st_open(model, &f, &err)) {
-    fprintf(stderr, "tessera hw-run: %s\n", err.msg);
-    return 1;
-  }
-  ts_norm nm;
-  const char *normtxt = ts_st_meta_get(f, "tessera.norm");
-  if (!normtxt || ts_cli_norm_parse(normtxt, &nm)) {
-    fprintf(stderr, "tessera hw-run: '%s' has no valid tessera.norm metadata "
-            "(normalisation of the training data); was it saved by tessera train?\n", model);
-    goto done;
-  }
-  if (!data.dataset) data.dataset = ts_st_meta_get(f, "tessera.dataset");
-  const char *dsname = data.dataset ? data.dataset : "fashion-mnist";
+  int nrows = 0, mismatches = 0;
+  rc = 1;
+  ts_cli_model m;
+  if (ts_cli_model_open(cmd, model, &data, &m)) goto done;
+  const ts_norm nm = m.norm;
+  const char *dsname = m.dataset;
   if (!(test = ts_cli_load(cmd, &data, TS_SPLIT_TEST))) goto done;
   ts_cli_data tdata = data;
   tdata.limit = calib;
-  if (!(train = ts_cli_load(cmd, &tdata, TS_SPLIT_TRAIN))) goto done;
-  if (nm.c != test->c) {
-    fprintf(stderr, "tessera hw-run: '%s' was trained on %d-channel images (tessera.norm), "
-            "the %s images have %d\n", model, nm.c, dsname, test->c);
+  if (!(train = ts_cli_load(cmd, &tdata, TS_SPLIT_TRAIN)) ||
+      ts_cli_model_net(cmd, &m, test, &net))
     goto done;
-  }
-  ts_arch hint;
-  ts_arch_default(&hint, test->c, test->h, test->w, test->classes);
-  if (ts_weights_load(model, &hint, &net, &err)) {
-    fprintf(stderr, "tessera hw-run: %s\n", err.msg);
-    goto done;
-  }
   if (images > test->n) {
     fprintf(stderr, "tessera hw-run: --images %d but the %s test split has %d images\n",
             images, dsname, test->n);
@@ -540,7 +504,7 @@ done:
   free(cal);
   free(saved);
   ts_qnet_destroy(q);
-  ts_st_close(f);
+  ts_cli_model_close(&m);
   ts_net_destroy(net);
   ts_dataset_destroy(test);
   ts_dataset_destroy(train);

@@ -1,11 +1,11 @@
 /* tessera plots: weight histograms of every layer and the training curve. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "commands.h"
 #include "study.h"
 #include "ts_plot.h"
@@ -70,28 +70,16 @@ done:
 }
 
 int ts_cmd_plots(int argc, char **argv) {
-  const char *cmd = "plots", *model = NULL, *log = NULL, *out = "out";
+  const char *cmd = "plots", *log = NULL;
+  ts_cli_common c;
+  ts_cli_common_default(&c);
+  c.model = NULL; /* default: OUT/model.safetensors */
   int bins = 60;
-  enum { O_MODEL = 256, O_LOG, O_BINS, O_OUT, O_HELP };
-  static const struct option opts[] = {
-      {"model", 1, 0, O_MODEL}, {"log", 1, 0, O_LOG}, {"bins", 1, 0, O_BINS},
-      {"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  opterr = 0; /* ts_cli_bad_option says it in one line */
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    int bad = 0;
-    switch (o) {
-      case O_MODEL: model = optarg; break;
-      case O_LOG: log = optarg; break;
-      case O_BINS: bad = ts_cli_int(cmd, "--bins", optarg, 2, 10000, &bins); break;
-      case O_OUT: out = optarg; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
-    }
-    if (bad) return 2;
-  }
-  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
+  const ts_opt own[] = {TS_OPT_S("log", &log), TS_OPT_I("bins", &bins, 2, 10000)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_OUT, own, TS_OPT_COUNT(own)};
+  int rc;
+  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  const char *model = c.model, *out = c.out;
   char mpath[4096], lpath[4096], png[4096];
   if (ts_study_path(mpath, sizeof mpath, out, "model.safetensors") ||
       ts_study_path(lpath, sizeof lpath, out, "train_log.csv")) {
@@ -106,7 +94,7 @@ int ts_cmd_plots(int argc, char **argv) {
     fprintf(stderr, "tessera plots: %s\n", err.msg);
     return 1;
   }
-  int rc = 0;
+  rc = 0;
   if (ts_cli_mkdirs(cmd, out)) {
     ts_net_destroy(net);
     return 1;

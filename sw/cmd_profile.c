@@ -1,11 +1,11 @@
 /* tessera profile: layer table, MACs, inference/training memory and the
  * storage of quantized weights, from the architecture alone. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "commands.h"
 #include "study.h"
 #include "ts_profile.h"
@@ -26,46 +26,22 @@ static const char *const USAGE =
     "(default OUT = out).\n";
 
 int ts_cmd_profile(int argc, char **argv) {
-  const char *cmd = "profile", *model = NULL, *dataset = NULL, *out = "out";
-  int batch = 64, k1 = 5, k2 = 5, c1 = 6, c2 = 16, coarse = 0, arch_opts = 0;
-  enum { O_MODEL = 256, O_DATASET, O_COARSE, O_K1, O_K2, O_CH, O_BATCH, O_OUT, O_HELP };
-  static const struct option opts[] = {
-      {"model", 1, 0, O_MODEL}, {"dataset", 1, 0, O_DATASET}, {"coarse", 0, 0, O_COARSE},
-      {"k1", 1, 0, O_K1}, {"k2", 1, 0, O_K2}, {"channels", 1, 0, O_CH},
-      {"batch", 1, 0, O_BATCH}, {"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  opterr = 0; /* ts_cli_bad_option says it in one line */
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    int bad = 0;
-    switch (o) {
-      case O_MODEL: model = optarg; break;
-      case O_DATASET: dataset = optarg; break;
-      case O_COARSE: coarse = 1; break;
-      case O_K1: bad = ts_cli_int(cmd, "--k1", optarg, 1, 4096, &k1); arch_opts = 1; break;
-      case O_K2: bad = ts_cli_int(cmd, "--k2", optarg, 1, 4096, &k2); arch_opts = 1; break;
-      case O_CH: {
-        const char *comma = strchr(optarg, ',');
-        char first[32];
-        if (!comma || comma - optarg >= (long)sizeof first) {
-          fprintf(stderr, "tessera profile: --channels takes C1,C2 (e.g. 6,16), got '%s'\n", optarg);
-          return 2;
-        }
-        memcpy(first, optarg, comma - optarg);
-        first[comma - optarg] = 0;
-        bad = ts_cli_int(cmd, "--channels", first, 1, 4096, &c1) ||
-              ts_cli_int(cmd, "--channels", comma + 1, 1, 4096, &c2);
-        arch_opts = 1;
-        break;
-      }
-      case O_BATCH: bad = ts_cli_int(cmd, "--batch", optarg, 1, 1 << 20, &batch); break;
-      case O_OUT: out = optarg; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
-    }
-    if (bad) return 2;
-  }
-  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
+  const char *cmd = "profile";
+  ts_cli_common c;
+  ts_cli_common_default(&c);
+  c.model = NULL; /* the architecture comes from --model or --dataset */
+  int batch = 64, k[2] = {5, 5}, ch[2] = {6, 16}, arch_opts = 0;
+  ts_opt own[] = {TS_OPT_I("k1", &k[0], 1, TS_CLI_MAX_DIM),
+                  TS_OPT_I("k2", &k[1], 1, TS_CLI_MAX_DIM),
+                  TS_OPT_CALL("channels", ts_opt_int_pair, ch),
+                  TS_OPT_I("batch", &batch, 1, 1 << 20)};
+  for (int i = 0; i < 3; i++) own[i].seen = &arch_opts;
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATASET | TS_CLI_COARSE |
+                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
+  int rc;
+  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  const char *model = c.model, *dataset = c.data.dataset, *out = c.out;
+  const int coarse = c.data.coarse, k1 = k[0], k2 = k[1], c1 = ch[0], c2 = ch[1];
   if (model && dataset) {
     fprintf(stderr, "tessera profile: give either --model or --dataset, not both\n");
     return 2;
@@ -121,7 +97,7 @@ int ts_cmd_profile(int argc, char **argv) {
     fprintf(stderr, "tessera profile: out of memory\n");
     return 1;
   }
-  int rc = 1;
+  rc = 1;
   ts_quant_mem mem[6];
   const int bits[3] = {2, 4, 8};
   if (ts_profile_compute(&a, batch, p, &err)) goto fail;

@@ -1,12 +1,12 @@
 /* tessera prune: accuracy vs magnitude pruning (all layers, and each layer
  * alone), vs the MACs left, and a weight-bits x pruning grid. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "ts_atomic.h"
 #include "commands.h"
 #include "study.h"
@@ -50,84 +50,101 @@ static ts_status write_line(FILE *fp, void *user, ts_error *err) {
   return TS_OK;
 }
 
-int ts_cmd_prune(int argc, char **argv) {
-  const char *cmd = "prune", *model = "out/model.safetensors", *out = "out";
-  ts_cli_data data = {0};
-  int threads = 2, resume = 1, grid = 1, np = 12, ngb = 6, ngp = 5, nl = 0;
-  double pct[MAXP] = {0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99};
-  double gbits[MAXP] = {2, 3, 4, 6, 8, 16}, gpct[MAXP] = {0, 25, 50, 75, 90};
-  const char *gscheme = "per-channel";
-  char layers[TS_NUM_LAYERS][16];
+/* A comma list of numbers for --percent (0..100), --grid-percent, and
+ * --grid-bits (whole numbers 1..16). */
+typedef struct num_list {
+  double v[MAXP];
+  int n;
+} num_list;
+
+static int opt_percent(const char *cmd, const char *flag, const char *arg, void *dst) {
+  num_list *l = dst;
+  return ts_study_parse_list(cmd, flag, arg, 0, 100, l->v, MAXP, &l->n);
+}
+
+static int opt_grid_bits(const char *cmd, const char *flag, const char *arg, void *dst) {
+  num_list *l = dst;
+  if (ts_study_parse_list(cmd, flag, arg, TS_QUANT_MIN_BITS, TS_QUANT_MAX_BITS, l->v, MAXP,
+                          &l->n))
+    return 1;
+  for (int j = 0; j < l->n; j++)
+    if (l->v[j] != floor(l->v[j])) {
+      fprintf(stderr, "tessera %s: %s takes whole numbers %d..%d, got %g\n", cmd, flag,
+              TS_QUANT_MIN_BITS, TS_QUANT_MAX_BITS, l->v[j]);
+      return 1;
+    }
+  return 0;
+}
+
+static int opt_grid_scheme(const char *cmd, const char *flag, const char *arg, void *dst) {
+  if (strcmp(arg, "per-tensor") && strcmp(arg, "per-channel")) {
+    fprintf(stderr, "tessera %s: %s must be per-tensor or per-channel, got '%s'\n", cmd, flag,
+            arg);
+    return 1;
+  }
+  *(const char **)dst = arg;
+  return 0;
+}
+
+/* The layers of the one-layer-at-a-time sweep, without repeats. */
+typedef struct layer_list {
+  char name[TS_NUM_LAYERS][16];
+  int n;
+} layer_list;
+
+static int opt_layers(const char *cmd, const char *flag, const char *arg, void *dst) {
+  layer_list *l = dst;
   ts_arch any;
   ts_arch_default(&any, 1, 28, 28, 10); /* layer names do not depend on shapes */
-  enum { O_MODEL = 256, O_DATASET, O_DATA, O_COARSE, O_PCT, O_LAYER, O_GB, O_GP, O_GS,
-         O_NOGRID, O_LIMIT, O_THREADS, O_OUT, O_NORESUME, O_RESUME, O_HELP };
-  static const struct option opts[] = {
-      {"model", 1, 0, O_MODEL}, {"dataset", 1, 0, O_DATASET}, {"data", 1, 0, O_DATA},
-      {"coarse", 0, 0, O_COARSE}, {"percent", 1, 0, O_PCT}, {"layer", 1, 0, O_LAYER},
-      {"grid-bits", 1, 0, O_GB}, {"grid-percent", 1, 0, O_GP}, {"grid-scheme", 1, 0, O_GS},
-      {"no-grid", 0, 0, O_NOGRID}, {"limit", 1, 0, O_LIMIT}, {"threads", 1, 0, O_THREADS},
-      {"out", 1, 0, O_OUT}, {"no-resume", 0, 0, O_NORESUME}, {"resume", 0, 0, O_RESUME},
-      {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  opterr = 0; /* ts_cli_bad_option says it in one line */
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    int bad = 0;
-    switch (o) {
-      case O_MODEL: model = optarg; break;
-      case O_DATASET: data.dataset = optarg; break;
-      case O_DATA: data.dir = optarg; break;
-      case O_COARSE: data.coarse = 1; break;
-      case O_PCT: bad = ts_study_parse_list(cmd, "--percent", optarg, 0, 100, pct, MAXP, &np); break;
-      case O_LAYER: {
-        char buf[256];
-        snprintf(buf, sizeof buf, "%s", optarg);
-        for (char *tok = strtok(buf, ","); tok && !bad; tok = strtok(NULL, ",")) {
-          ts_error e = {0};
-          int li;
-          if (ts_prune_layer_index(&any, tok, &li, &e)) {
-            fprintf(stderr, "tessera prune: --layer: %s\n", e.msg);
-            bad = 1;
-          } else if (nl < TS_NUM_LAYERS) {
-            int dup = 0;
-            for (int j = 0; j < nl; j++) dup |= !strcmp(layers[j], tok);
-            if (!dup) snprintf(layers[nl++], sizeof layers[0], "%s", tok);
-          }
-        }
-        if (!bad && !nl) {
-          fprintf(stderr, "tessera prune: --layer needs at least one layer name\n");
-          bad = 1;
-        }
-        break;
-      }
-      case O_GB: bad = ts_study_parse_list(cmd, "--grid-bits", optarg, 1, 16, gbits, MAXP, &ngb);
-        for (int j = 0; j < ngb && !bad; j++)
-          if (gbits[j] != floor(gbits[j])) {
-            fprintf(stderr, "tessera prune: --grid-bits takes whole numbers 1..16, got %g\n", gbits[j]);
-            bad = 1;
-          }
-        break;
-      case O_GP: bad = ts_study_parse_list(cmd, "--grid-percent", optarg, 0, 100, gpct, MAXP, &ngp); break;
-      case O_GS:
-        if (strcmp(optarg, "per-tensor") && strcmp(optarg, "per-channel")) {
-          fprintf(stderr, "tessera prune: --grid-scheme must be per-tensor or per-channel, got '%s'\n", optarg);
-          bad = 1;
-        }
-        gscheme = optarg;
-        break;
-      case O_NOGRID: grid = 0; break;
-      case O_LIMIT: bad = ts_cli_int(cmd, "--limit", optarg, 1, 1 << 30, &data.limit); break;
-      case O_THREADS: bad = ts_cli_int(cmd, "--threads", optarg, 1, 256, &threads); break;
-      case O_OUT: out = optarg; break;
-      case O_NORESUME: resume = 0; break;
-      case O_RESUME: resume = 1; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", arg);
+  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    ts_error e = {0};
+    int li;
+    if (ts_prune_layer_index(&any, tok, &li, &e)) {
+      fprintf(stderr, "tessera %s: %s: %s\n", cmd, flag, e.msg);
+      return 1;
     }
-    if (bad) return 2;
+    int dup = 0;
+    for (int j = 0; j < l->n; j++) dup |= !strcmp(l->name[j], tok);
+    if (!dup && l->n < TS_NUM_LAYERS) snprintf(l->name[l->n++], sizeof l->name[0], "%s", tok);
   }
-  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
+  if (!l->n) {
+    fprintf(stderr, "tessera %s: %s needs at least one layer name\n", cmd, flag);
+    return 1;
+  }
+  return 0;
+}
+
+int ts_cmd_prune(int argc, char **argv) {
+  const char *cmd = "prune";
+  ts_cli_common c;
+  ts_cli_common_default(&c);
+  int resume = 1, grid = 1;
+  num_list P = {{0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99}, 12};
+  num_list GB = {{2, 3, 4, 6, 8, 16}, 6}, GP = {{0, 25, 50, 75, 90}, 5};
+  const char *gscheme = "per-channel";
+  layer_list L = {.n = 0};
+  const ts_opt own[] = {TS_OPT_CALL("percent", opt_percent, &P),
+                        TS_OPT_CALL("layer", opt_layers, &L),
+                        TS_OPT_CALL("grid-bits", opt_grid_bits, &GB),
+                        TS_OPT_CALL("grid-percent", opt_percent, &GP),
+                        TS_OPT_CALL("grid-scheme", opt_grid_scheme, &gscheme),
+                        TS_OPT_SWITCH("no-grid", &grid, 0),
+                        TS_OPT_SWITCH("no-resume", &resume, 0),
+                        TS_OPT_SWITCH("resume", &resume, 1)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
+                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
+  int rc;
+  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  const char *model = c.model, *out = c.out;
+  ts_cli_data data = c.data;
+  const int threads = c.threads, np = P.n, ngb = GB.n, ngp = GP.n;
+  const double *pct = P.v, *gbits = GB.v, *gpct = GP.v;
+  int nl = L.n;
+  char(*layers)[16] = L.name;
+  ts_arch any;
+  ts_arch_default(&any, 1, 28, 28, 10); /* layer names do not depend on shapes */
   if (!nl)
     for (int i = 0; i < TS_NUM_LAYERS; i++) {
       ts_layer_info li[TS_NUM_LAYERS];
@@ -151,7 +168,8 @@ int ts_cmd_prune(int argc, char **argv) {
     ts_study_close(&s);
     return 1;
   }
-  int rc = 1, reused = 0, plot_bad = 0, ok = 1;
+  int reused = 0, plot_bad = 0, ok = 1;
+  rc = 1;
   ts_error err = {0};
   ts_sweep w = {0};
   w.hash = s.hash;

@@ -1,11 +1,11 @@
 /* tessera quant: test accuracy vs weight bits, per-tensor and per-channel,
  * and the storage the quantized model needs. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "commands.h"
 #include "study.h"
 #include "ts_plot.h"
@@ -26,50 +26,42 @@ static const char *const USAGE =
     ".gp), OUT/quant_memory.csv (storage at 2/4/8 bits) and OUT/quant_run.csv\n"
     "(configuration and timing).\n";
 
-int ts_cmd_quant(int argc, char **argv) {
-  const char *cmd = "quant", *model = "out/model.safetensors", *out = "out";
-  ts_cli_data data = {0};
-  int threads = 2, lo = 1, hi = 16, resume = 1, schemes = 3; /* bit 0 tensor, 1 channel */
-  enum { O_MODEL = 256, O_DATASET, O_DATA, O_COARSE, O_BITS, O_SCHEME, O_LIMIT,
-         O_THREADS, O_OUT, O_NORESUME, O_RESUME, O_HELP };
-  static const struct option opts[] = {
-      {"model", 1, 0, O_MODEL}, {"dataset", 1, 0, O_DATASET}, {"data", 1, 0, O_DATA},
-      {"coarse", 0, 0, O_COARSE}, {"bits", 1, 0, O_BITS}, {"scheme", 1, 0, O_SCHEME},
-      {"limit", 1, 0, O_LIMIT}, {"threads", 1, 0, O_THREADS}, {"out", 1, 0, O_OUT},
-      {"no-resume", 0, 0, O_NORESUME}, {"resume", 0, 0, O_RESUME}, {"help", 0, 0, O_HELP},
-      {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  opterr = 0; /* ts_cli_bad_option says it in one line */
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    int bad = 0;
-    switch (o) {
-      case O_MODEL: model = optarg; break;
-      case O_DATASET: data.dataset = optarg; break;
-      case O_DATA: data.dir = optarg; break;
-      case O_COARSE: data.coarse = 1; break;
-      case O_BITS: bad = ts_study_parse_bits(cmd, optarg, &lo, &hi); break;
-      case O_SCHEME:
-        if (!strcmp(optarg, "per-tensor")) schemes = 1;
-        else if (!strcmp(optarg, "per-channel")) schemes = 2;
-        else if (!strcmp(optarg, "both")) schemes = 3;
-        else {
-          fprintf(stderr, "tessera quant: --scheme must be per-tensor, per-channel or both, "
-                  "got '%s'\n", optarg);
-          bad = 1;
-        }
-        break;
-      case O_LIMIT: bad = ts_cli_int(cmd, "--limit", optarg, 1, 1 << 30, &data.limit); break;
-      case O_THREADS: bad = ts_cli_int(cmd, "--threads", optarg, 1, 256, &threads); break;
-      case O_OUT: out = optarg; break;
-      case O_NORESUME: resume = 0; break;
-      case O_RESUME: resume = 1; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
-    }
-    if (bad) return 2;
+/* bit 0: per-tensor, bit 1: per-channel */
+static int opt_schemes(const char *cmd, const char *flag, const char *arg, void *dst) {
+  int *schemes = dst;
+  if (!strcmp(arg, "per-tensor")) *schemes = 1;
+  else if (!strcmp(arg, "per-channel")) *schemes = 2;
+  else if (!strcmp(arg, "both")) *schemes = 3;
+  else {
+    fprintf(stderr, "tessera %s: %s must be per-tensor, per-channel or both, got '%s'\n", cmd,
+            flag, arg);
+    return 1;
   }
-  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
+  return 0;
+}
+
+static int opt_bits(const char *cmd, const char *flag, const char *arg, void *dst) {
+  (void)flag;
+  int *lohi = dst; /* [2] */
+  return ts_study_parse_bits(cmd, arg, &lohi[0], &lohi[1]);
+}
+
+int ts_cmd_quant(int argc, char **argv) {
+  const char *cmd = "quant";
+  ts_cli_common c;
+  ts_cli_common_default(&c);
+  int bits[2] = {TS_QUANT_MIN_BITS, TS_QUANT_MAX_BITS}, resume = 1, schemes = 3;
+  const ts_opt own[] = {TS_OPT_CALL("bits", opt_bits, bits),
+                        TS_OPT_CALL("scheme", opt_schemes, &schemes),
+                        TS_OPT_SWITCH("no-resume", &resume, 0),
+                        TS_OPT_SWITCH("resume", &resume, 1)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
+                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
+  int rc;
+  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  const char *model = c.model, *out = c.out;
+  ts_cli_data data = c.data;
+  const int threads = c.threads, lo = bits[0], hi = bits[1];
   char csv[4096], png[4096], memcsv[4096], runcsv[4096];
   if (ts_study_path(csv, sizeof csv, out, "quant.csv") ||
       ts_study_path(png, sizeof png, out, "quant_accuracy.png") ||
@@ -84,7 +76,8 @@ int ts_cmd_quant(int argc, char **argv) {
     ts_study_close(&s);
     return 1;
   }
-  int rc = 1, reused = 0, plot_bad = 0;
+  int reused = 0, plot_bad = 0;
+  rc = 1;
   ts_error err = {0};
   ts_sweep w = {0};
   w.hash = s.hash;

@@ -1,7 +1,6 @@
 /* tessera report: OUT/report.md from the files the other commands wrote.
  * Every section reads its own inputs; a missing input turns the section
  * into a note saying which command produces it. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "commands.h"
 #include "study.h"
 #include "ts_atomic.h"
@@ -86,8 +86,10 @@ static void section_config(FILE *f, const report *r) {
     ts_st_close(st);
     return;
   }
-  const char *ds = ts_st_meta_get(st, "tessera.dataset"), *ep = ts_st_meta_get(st, "tessera.epochs"),
-             *seed = ts_st_meta_get(st, "tessera.seed"), *norm = ts_st_meta_get(st, "tessera.norm");
+  const char *ds = ts_st_meta_get(st, TS_WEIGHTS_DATASET_KEY),
+             *ep = ts_st_meta_get(st, TS_WEIGHTS_EPOCHS_KEY),
+             *seed = ts_st_meta_get(st, TS_WEIGHTS_SEED_KEY),
+             *norm = ts_st_meta_get(st, TS_WEIGHTS_NORM_KEY);
   char b1[32], b2[32];
   fprintf(f, "| item | value |\n|---|---|\n");
   fprintf(f, "| model | `%s` |\n", p);
@@ -441,20 +443,13 @@ static ts_status write_report(FILE *f, void *user, ts_error *err) {
 }
 
 int ts_cmd_report(int argc, char **argv) {
-  const char *cmd = "report", *out = "out";
-  enum { O_OUT = 256, O_HELP };
-  static const struct option opts[] = {{"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  opterr = 0; /* ts_cli_bad_option says it in one line */
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    switch (o) {
-      case O_OUT: out = optarg; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
-    }
-  }
-  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
+  const char *cmd = "report";
+  ts_cli_common c;
+  ts_cli_common_default(&c);
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_OUT, NULL, 0};
+  int rc;
+  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  const char *out = c.out;
   struct stat sb;
   if (stat(out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
     fprintf(stderr, "tessera report: folder '%s' does not exist; run `tessera run --out %s` "

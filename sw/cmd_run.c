@@ -1,13 +1,13 @@
 /* tessera run: the whole pipeline in one folder -- train (or reuse the
  * model), profile, quant, prune, plots, hw-run, report -- by calling the other
  * commands with the options they need. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "commands.h"
 #include "study.h"
 
@@ -47,40 +47,30 @@ static int stage(int i, const char *name, cmd_fn fn, char **argv) {
 }
 
 int ts_cmd_run(int argc, char **argv) {
-  const char *cmd = "run", *dataset = "fashion-mnist", *data = NULL, *out = "out";
-  const char *epochs = "30", *k1 = "5", *k2 = "5", *seed = "1", *limit = NULL, *threads = "2";
-  int coarse = 0, grid = 1, v;
-  enum { O_DATASET = 256, O_DATA, O_COARSE, O_EPOCHS, O_K1, O_K2, O_SEED, O_LIMIT, O_THREADS,
-         O_OUT, O_NOGRID, O_HELP };
-  static const struct option opts[] = {
-      {"dataset", 1, 0, O_DATASET}, {"data", 1, 0, O_DATA}, {"coarse", 0, 0, O_COARSE},
-      {"epochs", 1, 0, O_EPOCHS}, {"k1", 1, 0, O_K1}, {"k2", 1, 0, O_K2}, {"seed", 1, 0, O_SEED},
-      {"limit", 1, 0, O_LIMIT}, {"threads", 1, 0, O_THREADS}, {"out", 1, 0, O_OUT},
-      {"no-grid", 0, 0, O_NOGRID}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-  int o;
-  uint64_t u;
-  optind = 1;
-  opterr = 0; /* ts_cli_bad_option says it in one line */
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    int bad = 0;
-    switch (o) {
-      case O_DATASET: dataset = optarg; break;
-      case O_DATA: data = optarg; break;
-      case O_COARSE: coarse = 1; break;
-      case O_EPOCHS: bad = ts_cli_int(cmd, "--epochs", optarg, 1, 100000, &v); epochs = optarg; break;
-      case O_K1: bad = ts_cli_int(cmd, "--k1", optarg, 1, 4096, &v); k1 = optarg; break;
-      case O_K2: bad = ts_cli_int(cmd, "--k2", optarg, 1, 4096, &v); k2 = optarg; break;
-      case O_SEED: bad = ts_cli_u64(cmd, "--seed", optarg, &u); seed = optarg; break;
-      case O_LIMIT: bad = ts_cli_int(cmd, "--limit", optarg, 1, 1 << 30, &v); limit = optarg; break;
-      case O_THREADS: bad = ts_cli_int(cmd, "--threads", optarg, 1, 256, &v); threads = optarg; break;
-      case O_OUT: out = optarg; break;
-      case O_NOGRID: grid = 0; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
-    }
-    if (bad) return 2;
-  }
-  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
+  const char *cmd = "run";
+  ts_cli_common c;
+  ts_cli_common_default(&c);
+  int ep = 30, kk[2] = {5, 5}, grid = 1;
+  uint64_t sd = 1;
+  const ts_opt own[] = {TS_OPT_I("epochs", &ep, 1, 100000),
+                        TS_OPT_I("k1", &kk[0], 1, TS_CLI_MAX_DIM),
+                        TS_OPT_I("k2", &kk[1], 1, TS_CLI_MAX_DIM), TS_OPT_U("seed", &sd),
+                        TS_OPT_SWITCH("no-grid", &grid, 0)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_DATA_OPTS | TS_CLI_THREADS | TS_CLI_OUT, own,
+                            TS_OPT_COUNT(own)};
+  int rc;
+  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  const char *dataset = ts_cli_dataset(&c.data), *data = c.data.dir;
+  const char *out = c.out;
+  const int coarse = c.data.coarse;
+  char epochs[16], k1[16], k2[16], seed[32], limit_s[16], threads[16];
+  snprintf(epochs, sizeof epochs, "%d", ep);
+  snprintf(k1, sizeof k1, "%d", kk[0]);
+  snprintf(k2, sizeof k2, "%d", kk[1]);
+  snprintf(seed, sizeof seed, "%llu", (unsigned long long)sd);
+  snprintf(limit_s, sizeof limit_s, "%d", c.data.limit);
+  snprintf(threads, sizeof threads, "%d", c.threads);
+  const char *limit = c.data.limit ? limit_s : NULL;
   char model[4096], stamp[4096];
   if (ts_study_path(model, sizeof model, out, "model.safetensors") ||
       ts_study_path(stamp, sizeof stamp, out, "run_config.csv")) {
@@ -125,9 +115,9 @@ int ts_cmd_run(int argc, char **argv) {
       fprintf(stderr, "tessera run: %s\n", err.msg);
       return 1;
     }
-    char *a[32] = {"train", "--dataset", (char *)dataset, "--epochs", (char *)epochs,
-                   "--k1", (char *)k1, "--k2", (char *)k2, "--seed", (char *)seed,
-                   "--threads", (char *)threads, "--out", (char *)out, "--quiet"};
+    char *a[32] = {"train", "--dataset", (char *)dataset, "--epochs", epochs,
+                   "--k1", k1, "--k2", k2, "--seed", seed,
+                   "--threads", threads, "--out", (char *)out, "--quiet"};
     int n = 16;
     if (data) a[n++] = "--data", a[n++] = (char *)data;
     if (coarse) a[n++] = "--coarse";
@@ -151,7 +141,7 @@ int ts_cmd_run(int argc, char **argv) {
   char *common[16];
   int n = 0;
   common[n++] = "--model", common[n++] = model, common[n++] = "--out", common[n++] = (char *)out;
-  common[n++] = "--threads", common[n++] = (char *)threads;
+  common[n++] = "--threads", common[n++] = threads;
   common[n++] = "--dataset", common[n++] = (char *)dataset;
   if (data) common[n++] = "--data", common[n++] = (char *)data;
   if (coarse) common[n++] = "--coarse";
@@ -178,7 +168,7 @@ int ts_cmd_run(int argc, char **argv) {
     /* the integer network on the RTL: 64 images checked logit by logit
      * against the C golden model, and the accuracy table */
     char *a[24] = {"hw-run", "--model", model, "--out", (char *)out, "--threads",
-                   (char *)threads, "--dataset", (char *)dataset, "--images", "64",
+                   threads, "--dataset", (char *)dataset, "--images", "64",
                    "--check"};
     int m = 12;
     if (data) a[m++] = "--data", a[m++] = (char *)data;

@@ -1,11 +1,11 @@
 /* tessera train: train the CNN on a dataset, log, checkpoint, save. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "commands.h"
 #include "ts_eval.h"
 #include "ts_train.h"
@@ -71,77 +71,40 @@ static void on_progress(const ts_train_progress *p, void *user) {
   }
 }
 
-static int parse_pair(const char *cmd, const char *flag, const char *s, int *a,
-                      int *b) {
-  char buf[64];
-  const char *comma = strchr(s, ',');
-  if (!comma || comma - s >= (long)sizeof buf) {
-    fprintf(stderr, "tessera %s: %s takes two numbers, e.g. 6,16; got '%s'\n", cmd, flag, s);
-    return 1;
-  }
-  memcpy(buf, s, comma - s);
-  buf[comma - s] = 0;
-  return ts_cli_int(cmd, flag, buf, 1, 4096, a) || ts_cli_int(cmd, flag, comma + 1, 1, 4096, b);
-}
-
 int ts_cmd_train(int argc, char **argv) {
   const char *cmd = "train";
-  ts_cli_data data = {0};
+  ts_cli_common c;
+  ts_cli_common_default(&c);
   ts_train_config cfg;
   ts_train_config_default(&cfg);
-  int k1 = 5, k2 = 5, c1 = 6, c2 = 16, quiet = 0, epochs_set = 0;
-  double val_split = 0, d;
-  const char *out = "out", *ids = NULL;
-  enum { O_DATASET = 256, O_DATA, O_COARSE, O_LIMIT, O_VAL, O_K1, O_K2, O_IDS,
-         O_CH, O_EPOCHS, O_BATCH, O_LR, O_MOM, O_WD, O_SEED, O_THREADS, O_LOG,
-         O_OUT, O_RESUME, O_QUIET, O_HELP };
-  static const struct option opts[] = {
-      {"dataset", 1, 0, O_DATASET}, {"data", 1, 0, O_DATA}, {"coarse", 0, 0, O_COARSE},
-      {"limit", 1, 0, O_LIMIT}, {"val-split", 1, 0, O_VAL}, {"k1", 1, 0, O_K1},
-      {"k2", 1, 0, O_K2}, {"ids", 1, 0, O_IDS}, {"channels", 1, 0, O_CH},
-      {"epochs", 1, 0, O_EPOCHS}, {"batch", 1, 0, O_BATCH}, {"lr", 1, 0, O_LR},
-      {"momentum", 1, 0, O_MOM}, {"weight-decay", 1, 0, O_WD}, {"seed", 1, 0, O_SEED},
-      {"threads", 1, 0, O_THREADS}, {"log-every", 1, 0, O_LOG}, {"out", 1, 0, O_OUT},
-      {"resume", 0, 0, O_RESUME}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP},
-      {0, 0, 0, 0}};
-  int o;
-  optind = 1;
-  opterr = 0; /* ts_cli_bad_option says it in one line */
-  while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-    int bad = 0;
-    switch (o) {
-      case O_DATASET: data.dataset = optarg; bad = ts_cli_dataset_name(cmd, optarg); break;
-      case O_DATA: data.dir = optarg; break;
-      case O_COARSE: data.coarse = 1; break;
-      case O_LIMIT: bad = ts_cli_int(cmd, "--limit", optarg, 1, 1 << 30, &data.limit); break;
-      case O_VAL: bad = ts_cli_real(cmd, "--val-split", optarg, 0.0, 0.9, &val_split); break;
-      case O_K1: bad = ts_cli_int(cmd, "--k1", optarg, 1, 4096, &k1); break;
-      case O_K2: bad = ts_cli_int(cmd, "--k2", optarg, 1, 4096, &k2); break;
-      case O_IDS: ids = optarg; break;
-      case O_CH: bad = parse_pair(cmd, "--channels", optarg, &c1, &c2); break;
-      case O_EPOCHS: bad = ts_cli_int(cmd, "--epochs", optarg, 1, 100000, &cfg.epochs); epochs_set = 1; break;
-      case O_BATCH: bad = ts_cli_int(cmd, "--batch", optarg, 1, 65536, &cfg.batch); break;
-      case O_LR: bad = ts_cli_real(cmd, "--lr", optarg, 1e-9, 10.0, &d); cfg.sgd.lr = (float)d; break;
-      case O_MOM: bad = ts_cli_real(cmd, "--momentum", optarg, 0.0, 0.999, &d); cfg.sgd.momentum = (float)d; break;
-      case O_WD: bad = ts_cli_real(cmd, "--weight-decay", optarg, 0.0, 1.0, &d); cfg.sgd.weight_decay = (float)d; break;
-      case O_SEED: bad = ts_cli_u64(cmd, "--seed", optarg, &cfg.seed); break;
-      case O_THREADS: bad = ts_cli_int(cmd, "--threads", optarg, 1, 256, &cfg.threads); break;
-      case O_LOG: bad = ts_cli_int(cmd, "--log-every", optarg, 0, 1 << 30, &cfg.log_every); break;
-      case O_OUT:
-        out = optarg;
-        if (!*out) {
-          fprintf(stderr, "tessera train: --out needs a folder name, got ''\n");
-          bad = 1;
-        }
-        break;
-      case O_RESUME: cfg.resume = 1; break;
-      case O_QUIET: quiet = 1; break;
-      case O_HELP: fputs(USAGE, stdout); return 0;
-      default: return ts_cli_bad_option(cmd, o, argv);
-    }
-    if (bad) return 2;
-  }
-  if (ts_cli_no_extra_args(cmd, argc, argv)) return 2;
+  int k[2] = {5, 5}, ch[2] = {6, 16}, quiet = 0, epochs_set = 0;
+  double val_split = 0;
+  const char *ids = NULL;
+  ts_opt own[] = {
+      TS_OPT_R("val-split", &val_split, 0.0, 0.9),
+      TS_OPT_I("k1", &k[0], 1, TS_CLI_MAX_DIM),
+      TS_OPT_I("k2", &k[1], 1, TS_CLI_MAX_DIM),
+      TS_OPT_S("ids", &ids),
+      TS_OPT_CALL("channels", ts_opt_int_pair, ch),
+      TS_OPT_I("epochs", &cfg.epochs, 1, 100000),
+      TS_OPT_I("batch", &cfg.batch, 1, 65536),
+      TS_OPT_F("lr", &cfg.sgd.lr, 1e-9, 10.0),
+      TS_OPT_F("momentum", &cfg.sgd.momentum, 0.0, 0.999),
+      TS_OPT_F("weight-decay", &cfg.sgd.weight_decay, 0.0, 1.0),
+      TS_OPT_U("seed", &cfg.seed),
+      TS_OPT_I("log-every", &cfg.log_every, 0, 1 << 30),
+      TS_OPT_SWITCH("resume", &cfg.resume, 1),
+      TS_OPT_SWITCH("quiet", &quiet, 1)};
+  own[5].seen = &epochs_set;
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_DATA_OPTS | TS_CLI_THREADS | TS_CLI_OUT, own,
+                            TS_OPT_COUNT(own)};
+  int rc;
+  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
+  cfg.threads = c.threads;
+  const ts_cli_data data = c.data;
+  const char *out = c.out;
+  int k1 = k[0], k2 = k[1];
+  const int c1 = ch[0], c2 = ch[1];
   if (ids) {
     char id1[64], id2[64];
     const char *comma = strchr(ids, ',');
@@ -165,7 +128,7 @@ int ts_cmd_train(int argc, char **argv) {
 
   ts_dataset *train = ts_cli_load(cmd, &data, TS_SPLIT_TRAIN), *val = NULL, *held = NULL;
   if (!train) return 1;
-  int rc = 1;
+  rc = 1;
   ts_net *net = NULL;
   ts_error err = {0};
   if (val_split > 0) {
@@ -218,11 +181,11 @@ int ts_cmd_train(int argc, char **argv) {
   ts_cli_norm_format(&nm, normbuf, sizeof normbuf);
   snprintf(epochs_s, sizeof epochs_s, "%d", cfg.epochs);
   snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)cfg.seed);
-  const char *dsname = data.dataset ? data.dataset : "fashion-mnist";
-  ts_st_meta meta[] = {{"tessera.dataset", dsname},
-                       {"tessera.norm", normbuf},
-                       {"tessera.epochs", epochs_s},
-                       {"tessera.seed", seed_s}};
+  const char *dsname = ts_cli_dataset(&data);
+  ts_st_meta meta[] = {{TS_WEIGHTS_DATASET_KEY, dsname},
+                       {TS_WEIGHTS_NORM_KEY, normbuf},
+                       {TS_WEIGHTS_EPOCHS_KEY, epochs_s},
+                       {TS_WEIGHTS_SEED_KEY, seed_s}};
   cfg.log_path = log_path;
   cfg.checkpoint_path = ckpt;
   cfg.meta = meta;

@@ -9,8 +9,7 @@
 
 #include "ts_atomic.h"
 #include "ts_prune.h"
-#include "ts_safetensors.h"
-#include "ts_weights.h"
+#include "cli_model.h"
 
 /* Images per inference call: enough for every thread to get work. */
 #define TS_STUDY_BLOCK 1024
@@ -37,39 +36,18 @@ int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
   s->cmd = cmd;
   s->threads = threads;
   snprintf(s->model_path, sizeof s->model_path, "%s", model);
-  strcpy(s->meta_epochs, "?");
-  strcpy(s->meta_seed, "?");
+  ts_cli_model m;
   ts_error err = {0};
-  ts_st_file *f = NULL;
   ts_dataset *ds = NULL;
   float *x = NULL;
   int rc = 1;
-  if (ts_st_open(model, &f, &err)) {
-    fprintf(stderr, "tessera %s: %s%s\n", cmd, err.msg,
-            err.status == TS_E_IO ? " (train one with `tessera train`, or pass --model FILE)" : "");
-    return 1;
-  }
-  ts_norm nm;
-  const char *normtxt = ts_st_meta_get(f, "tessera.norm");
-  if (!normtxt || ts_cli_norm_parse(normtxt, &nm)) {
-    fprintf(stderr, "tessera %s: '%s' has no valid tessera.norm metadata "
-            "(normalisation of the training data); was it saved by tessera train?\n",
-            cmd, model);
+  if (ts_cli_model_open(cmd, model, data, &m)) goto done;
+  snprintf(s->meta_epochs, sizeof s->meta_epochs, "%s", m.epochs);
+  snprintf(s->meta_seed, sizeof s->meta_seed, "%s", m.seed);
+  snprintf(s->dataset, sizeof s->dataset, "%s", m.dataset);
+  data->dataset = s->dataset; /* m is closed below */
+  if (!(ds = ts_cli_load(cmd, data, TS_SPLIT_TEST)) || ts_cli_model_net(cmd, &m, ds, &s->net))
     goto done;
-  }
-  const char *m;
-  if ((m = ts_st_meta_get(f, "tessera.epochs"))) snprintf(s->meta_epochs, sizeof s->meta_epochs, "%s", m);
-  if ((m = ts_st_meta_get(f, "tessera.seed"))) snprintf(s->meta_seed, sizeof s->meta_seed, "%s", m);
-  if (!data->dataset) data->dataset = ts_st_meta_get(f, "tessera.dataset");
-  snprintf(s->dataset, sizeof s->dataset, "%s", data->dataset ? data->dataset : "fashion-mnist");
-  data->dataset = s->dataset; /* f is closed below */
-  if (!(ds = ts_cli_load(cmd, data, TS_SPLIT_TEST))) goto done;
-  ts_arch hint;
-  ts_arch_default(&hint, ds->c, ds->h, ds->w, ds->classes);
-  if (ts_weights_load(model, &hint, &s->net, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
-    goto done;
-  }
   s->nparams = ts_net_num_params(s->net);
   const long img = (long)ds->c * ds->h * ds->w;
   s->fp32 = malloc(sizeof(float) * s->nparams);
@@ -82,7 +60,7 @@ int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
     goto done;
   }
   for (int i = 0; i < ds->n; i++) idx[i] = i;
-  ts_status st = ts_dataset_batch(ds, &nm, idx, ds->n, x, s->y, &err);
+  ts_status st = ts_dataset_batch(ds, &m.norm, idx, ds->n, x, s->y, &err);
   free(idx);
   if (st || ts_infer_create(s->net, threads, &s->infer, &err)) {
     fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
@@ -101,7 +79,7 @@ int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
 done:
   free(x);
   ts_dataset_destroy(ds);
-  ts_st_close(f);
+  ts_cli_model_close(&m);
   return rc;
 }
 

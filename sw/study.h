@@ -41,8 +41,7 @@ typedef struct ts_study {
   char meta_epochs[32], meta_seed[32]; /* training metadata ("?" unknown) */
 } ts_study;
 
-/* Loads `model` (its "tessera.norm" and, unless data->dataset is set, its
- * "tessera.dataset"), the test split (data->limit images), and an inference
+/* Loads `model` (with its metadata, see cli_model.h), the test split (data->limit images), and an inference
  * context for `threads` threads. Prints the error and returns 1 on
  * failure (s is then safe to pass to ts_study_close). */
 int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,

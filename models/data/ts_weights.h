@@ -29,6 +29,11 @@ extern "C" {
 #endif
 
 #define TS_WEIGHTS_ARCH_KEY "tessera.arch"
+/* Keys `tessera train` adds to a model file and its checkpoint. */
+#define TS_WEIGHTS_DATASET_KEY "tessera.dataset" /* dataset name, e.g. "cifar100" */
+#define TS_WEIGHTS_NORM_KEY "tessera.norm"       /* "m0,m1,m2/s0,s1,s2" per channel */
+#define TS_WEIGHTS_EPOCHS_KEY "tessera.epochs"   /* epochs trained */
+#define TS_WEIGHTS_SEED_KEY "tessera.seed"       /* shuffling and init seed */
 #define TS_WEIGHTS_MOMENTUM_PREFIX "momentum."
 #define TS_WEIGHTS_MAX_NAME 32 /* longest tensor name + NUL, with prefix */
 

@@ -16,6 +16,10 @@
 extern "C" {
 #endif
 
+/* Most worker threads any call here accepts (per-thread arrays are sized
+ * by it); the CLI's --threads limit. */
+#define TS_MAX_THREADS 256
+
 typedef struct ts_net ts_net;
 
 ts_status ts_net_create(const ts_arch *a, ts_net **out, ts_error *err);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -299,6 +300,64 @@ const UsageCase kEvalUsage[] = {
     {"stray_argument", {"extra.safetensors"}, "unexpected argument 'extra.safetensors'"},
 };
 INSTANTIATE_TEST_SUITE_P(Cli, EvalUsage, testing::ValuesIn(kEvalUsage), CaseName);
+
+// ---- shared options: one table (sw/cli_opts.c), the same checks everywhere ---
+
+// Every command that takes a shared option rejects the same bad value the
+// same way: exit 2 and one line, before anything is read or written.
+TEST_F(Cli, SharedOptionsAreValidatedAlikeByEveryCommand) {
+  struct Command {
+    std::string name;
+    std::vector<std::string> shared;  // the shared options it accepts
+  };
+  const std::vector<Command> commands = {
+      {"train", {"dataset", "limit", "threads", "out"}},
+      {"eval", {"dataset", "limit", "threads"}},
+      {"quant", {"dataset", "limit", "threads", "out"}},
+      {"prune", {"dataset", "limit", "threads", "out"}},
+      {"profile", {"dataset", "out"}},
+      {"plots", {"out"}},
+      {"report", {"out"}},
+      {"hw-run", {"dataset", "limit", "threads", "out"}},
+      {"run", {"dataset", "limit", "threads", "out"}},
+  };
+  struct Bad {
+    std::string option, value, key;
+  };
+  const std::vector<Bad> bad = {
+      {"dataset", "imagenet", "--dataset: unknown dataset 'imagenet'"},
+      {"limit", "0", "--limit must be a whole number in [1, 1073741824]"},
+      {"threads", "0", "--threads must be a whole number in [1, "},
+      {"out", "", "--out needs a folder name, got ''"},
+  };
+  int runs = 0;
+  for (const auto &c : commands)
+    for (const auto &b : bad) {
+      if (std::find(c.shared.begin(), c.shared.end(), b.option) == c.shared.end()) continue;
+      std::vector<std::string> args = {c.name, "--data", data_.string()};
+      if (c.name == "profile" || c.name == "plots" || c.name == "report") args = {c.name};
+      if (b.option != "out" && c.name != "eval") args.insert(args.end(), {"--out", out_.string()});
+      args.insert(args.end(), {"--" + b.option, b.value});
+      RunResult r = Run(args);
+      EXPECT_TRUE(FailsCleanly(r, kExitUsage, b.key));
+      EXPECT_FALSE(fs::exists(out_)) << "a usage error created " << out_ << ":\n"
+                                     << r.Describe();
+      runs++;
+    }
+  EXPECT_EQ(runs, 4 * 5 + 3 + 2 + 1 + 1) << "cases run";
+}
+
+// An option a command does not share is unknown to it, like any other.
+TEST_F(Cli, SharedOptionsOnlyWhereTheyApply) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"report", "--threads", "2"}, "unknown or ambiguous option '--threads'"},
+      {{"plots", "--dataset", "mnist"}, "unknown or ambiguous option '--dataset'"},
+      {{"profile", "--limit", "5"}, "unknown or ambiguous option '--limit'"},
+      {{"eval", "--out", "x"}, "unknown or ambiguous option '--out'"},
+      {{"train", "--model", "x"}, "unknown or ambiguous option '--model'"},
+  };
+  for (const auto &c : cases) EXPECT_TRUE(FailsCleanly(Run(c.first), kExitUsage, c.second));
+}
 
 // ---- bad data directories: exit 1 for train and eval, outputs untouched -----
 
@@ -701,6 +760,20 @@ TEST_P(BadModel, EvalFailsWithOneLine) {
   ASSERT_FALSE(HasFatalFailure());
   RunResult r = Run(EvalArgs(p));  // the dataset comes from the model's metadata
   EXPECT_TRUE(FailsCleanly(r, kExitRuntime, GetParam().key));
+}
+
+// quant, prune and hw-run read a model through the same loader as eval
+// (sw/cli_model.c): the same bad file fails the same way, before any output.
+TEST_P(BadModel, EveryModelReaderFailsAlike) {
+  const fs::path p = dir_ / "bad.safetensors";
+  GetParam().make(GoodModel(), p);
+  ASSERT_FALSE(HasFatalFailure());
+  for (const char *cmd : {"quant", "prune", "hw-run"}) {
+    RunResult r = Run({cmd, "--model", p.string(), "--data", data_.string(), "--out",
+                       out_.string()});
+    EXPECT_TRUE(FailsCleanly(r, kExitRuntime, GetParam().key)) << cmd;
+    EXPECT_FALSE(fs::exists(out_)) << cmd << " created " << out_;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cli, BadModel, testing::ValuesIn(kModelCases), ModelCaseName);
