@@ -74,6 +74,8 @@ enum {
   TS_CLI_OUT = 1 << 6      /* --out DIR (not empty) */
 };
 #define TS_CLI_DATA_OPTS (TS_CLI_DATASET | TS_CLI_DATA | TS_CLI_COARSE | TS_CLI_LIMIT)
+/* A command that studies a model on data and writes to OUT. */
+#define TS_CLI_STUDY_OPTS (TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS | TS_CLI_OUT)
 
 #define TS_CLI_DEFAULT_MODEL "out/model.safetensors"
 #define TS_CLI_DEFAULT_OUT "out"

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "cli_model.h"
@@ -45,27 +44,24 @@ typedef struct hw_ctx {
   layer_cnt cnt;
 } hw_ctx;
 
+static void counters_add(ts_hw_counters *t, const ts_hw_counters *c) {
+  t->cycles += c->cycles;
+  t->macs += c->macs;
+  t->wport_cycles += c->wport_cycles;
+  t->lane_run += c->lane_run;
+  t->lane_load += c->lane_load;
+  t->lane_stall += c->lane_stall;
+  t->host_cycles += c->host_cycles;
+  t->runs += c->runs;
+}
+
 static ts_status hw_exec(void *ctx, int layer, const ts_int_gemm *g,
                          const uint8_t *x, int64_t *y, ts_error *err) {
   hw_ctx *h = ctx;
   ts_hw_counters c = {0};
   ts_status st = ts_hw_gemm(h->hw, g, x, y, &c, err);
-  ts_hw_counters *t = &h->cnt.c[layer];
-  t->cycles += c.cycles;
-  t->macs += c.macs;
-  t->wport_cycles += c.wport_cycles;
-  t->lane_run += c.lane_run;
-  t->lane_load += c.lane_load;
-  t->lane_stall += c.lane_stall;
-  t->host_cycles += c.host_cycles;
-  t->runs += c.runs;
+  counters_add(&h->cnt.c[layer], &c);
   return st;
-}
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* Integer predictions of images [first, first + n) of ds, in chunks of
@@ -246,6 +242,7 @@ static ts_status write_json(FILE *fp, void *user, ts_error *err) {
 /* Each thread simulates its own accelerator: more would only share the
  * same cores. */
 #define HWRUN_MAX_THREADS 64
+#define HWRUN_TABLE_BATCH 64 /* images per chunk of the accuracy table */
 
 static int opt_scheme(const char *cmd, const char *flag, const char *arg, void *dst) {
   ts_error e = {0};
@@ -254,200 +251,228 @@ static int opt_scheme(const char *cmd, const char *flag, const char *arg, void *
   return 1;
 }
 
-int ts_cmd_hwrun(int argc, char **argv) {
-  const char *cmd = "hw-run";
+typedef struct hwrun_args {
   ts_cli_common c;
-  ts_cli_common_default(&c);
-  c.threads_max = HWRUN_MAX_THREADS;
-  int bits = 8, images = 64, batch = 16, calib = 256, acc_images = 0;
-  int check = 0, table = 1;
-  ts_quant_scheme scheme = TS_QUANT_PER_CHANNEL;
-  const ts_opt own[] = {TS_OPT_I("bits", &bits, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX),
-                        TS_OPT_CALL("scheme", opt_scheme, &scheme),
-                        TS_OPT_I("images", &images, 1, 1 << 24),
-                        TS_OPT_I("batch", &batch, 1, 256),
-                        TS_OPT_I("calib", &calib, 1, 100000),
-                        TS_OPT_I("acc-images", &acc_images, 1, 1 << 24),
-                        TS_OPT_SWITCH("check", &check, 1),
-                        TS_OPT_SWITCH("no-table", &table, 0)};
-  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
-                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
-  int rc;
-  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
-  const char *model = c.model, *out = c.out;
-  ts_cli_data data = c.data;
-  const int threads = c.threads;
+  int bits, images, batch, calib, acc_images, check, table;
+  ts_quant_scheme scheme;
+} hwrun_args;
 
-  ts_error err = {0};
-  ts_net *net = NULL;
-  ts_dataset *test = NULL, *train = NULL;
-  ts_qnet *q = NULL;
-  hw_ctx *hws = NULL;
-  float *cal = NULL, *saved = NULL;
-  int *pred = NULL, *gpred = NULL;
-  int64_t *lg = NULL, *glg = NULL;
-  acc_row rows[2 * TS_HW_WBITS_MAX];
-  int nrows = 0, mismatches = 0;
-  rc = 1;
+/* Returns 0 to go on, else 1 with the exit code in *rc. */
+static int parse_args(const char *cmd, int argc, char **argv, hwrun_args *a, int *rc) {
+  *a = (hwrun_args){.bits = 8, .images = 64, .batch = 16, .calib = 256, .table = 1,
+                    .scheme = TS_QUANT_PER_CHANNEL};
+  ts_cli_common_default(&a->c);
+  a->c.threads_max = HWRUN_MAX_THREADS;
+  const ts_opt own[] = {TS_OPT_I("bits", &a->bits, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX),
+                        TS_OPT_CALL("scheme", opt_scheme, &a->scheme),
+                        TS_OPT_I("images", &a->images, 1, 1 << 24),
+                        TS_OPT_I("batch", &a->batch, 1, 256),
+                        TS_OPT_I("calib", &a->calib, 1, 100000),
+                        TS_OPT_I("acc-images", &a->acc_images, 1, 1 << 24),
+                        TS_OPT_SWITCH("check", &a->check, 1),
+                        TS_OPT_SWITCH("no-table", &a->table, 0)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_STUDY_OPTS, own, TS_OPT_COUNT(own)};
+  return ts_cli_parse(&spec, argc, argv, &a->c, rc);
+}
+
+/* What the run reads. */
+typedef struct hw_inputs {
   ts_cli_model m;
-  if (ts_cli_model_open(cmd, model, &data, &m)) goto done;
-  const ts_norm nm = m.norm;
-  const char *dsname = m.dataset;
-  if (!(test = ts_cli_load(cmd, &data, TS_SPLIT_TEST))) goto done;
-  ts_cli_data tdata = data;
-  tdata.limit = calib;
-  if (!(train = ts_cli_load(cmd, &tdata, TS_SPLIT_TRAIN)) ||
-      ts_cli_model_net(cmd, &m, test, &net))
-    goto done;
-  if (images > test->n) {
-    fprintf(stderr, "tessera hw-run: --images %d but the %s test split has %d images\n",
-            images, dsname, test->n);
-    rc = 2;
-    goto done;
+  ts_net *net;
+  ts_dataset *test, *train;
+  float *cal; /* [calib][c][h][w] normalised calibration images */
+} hw_inputs;
+
+static void free_inputs(hw_inputs *in) {
+  ts_cli_model_close(&in->m);
+  ts_net_destroy(in->net);
+  ts_dataset_destroy(in->test);
+  ts_dataset_destroy(in->train);
+  free(in->cal);
+}
+
+/* The model, the test split and the first --calib training images, which
+ * calibrate the activation scales. Clamps a->calib and a->acc_images to
+ * the images there are. Returns an exit code. */
+static int load_inputs(const char *cmd, hwrun_args *a, hw_inputs *in) {
+  ts_cli_data tdata;
+  if (ts_cli_model_open(cmd, a->c.model, &a->c.data, &in->m) ||
+      !(in->test = ts_cli_load(cmd, &a->c.data, TS_SPLIT_TEST)))
+    return 1;
+  tdata = a->c.data;
+  tdata.limit = a->calib;
+  if (!(in->train = ts_cli_load(cmd, &tdata, TS_SPLIT_TRAIN)) ||
+      ts_cli_model_net(cmd, &in->m, in->test, &in->net))
+    return 1;
+  const ts_dataset *test = in->test;
+  if (a->images > test->n) {
+    fprintf(stderr, "tessera %s: --images %d but the %s test split has %d images\n", cmd,
+            a->images, in->m.dataset, test->n);
+    return 2;
   }
-  if (acc_images == 0 || acc_images > test->n) acc_images = test->n;
-  if (calib > train->n) calib = train->n;
+  if (a->acc_images == 0 || a->acc_images > test->n) a->acc_images = test->n;
+  if (a->calib > in->train->n) a->calib = in->train->n;
   const size_t px = (size_t)test->c * test->h * test->w;
-  cal = malloc(sizeof *cal * px * calib);
-  int *cidx = malloc(sizeof *cidx * calib);
-  if (!cal || !cidx) {
-    free(cidx);
-    fprintf(stderr, "tessera hw-run: no memory for %d calibration images\n", calib);
-    goto done;
+  in->cal = malloc(sizeof *in->cal * px * a->calib);
+  int *idx = malloc(sizeof *idx * a->calib);
+  ts_error err = {0};
+  ts_status st = in->cal && idx ? TS_OK
+                                : ts_fail(&err, TS_E_NOMEM, "no memory for %d calibration "
+                                          "images", a->calib);
+  for (int i = 0; !st && i < a->calib; i++) idx[i] = i;
+  if (!st) st = ts_dataset_batch(in->train, &in->m.norm, idx, a->calib, in->cal, NULL, &err);
+  free(idx);
+  if (st) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
   }
-  for (int i = 0; i < calib; i++) cidx[i] = i;
-  ts_status cst = ts_dataset_batch(train, &nm, cidx, calib, cal, NULL, &err);
-  free(cidx);
-  if (cst) {
-    fprintf(stderr, "tessera hw-run: %s\n", err.msg);
-    goto done;
-  }
-  printf("hw-run: %s on %s, %d test images on the RTL at B=%d %s, calibration on %d "
-         "training images, batch %d, %d thread%s\n", model, dsname, images, bits,
-         ts_quant_scheme_name(scheme), calib, batch, threads, threads > 1 ? "s" : "");
+  return 0;
+}
 
-  /* ---- Accuracy table: pure C, fast ---- */
-  if (table) {
-    const double t0 = now_s();
-    double fp32;
-    const size_t np = ts_net_num_params(net);
-    saved = malloc(sizeof *saved * np);
-    gpred = malloc(sizeof *gpred * acc_images);
-    if (!saved || !gpred) {
-      fprintf(stderr, "tessera hw-run: no memory for the accuracy table\n");
-      goto done;
-    }
-    memcpy(saved, ts_net_params_const(net), sizeof *saved * np);
-    if (ts_evaluate(net, test, &nm, acc_images, threads, &fp32, NULL, &err)) {
-      fprintf(stderr, "tessera hw-run: %s\n", err.msg);
-      goto done;
-    }
-    printf("\naccuracy on %d %s test images (FP32 %.2f%%)\n", acc_images, dsname, 100 * fp32);
-    printf("%4s  %-11s  %9s  %9s  %9s\n", "B", "scheme", "FP32", "fake-q", "int");
-    for (int b = TS_HW_WBITS_MIN; b <= TS_HW_WBITS_MAX; b++)
-      for (int s = 0; s < 2; s++) {
-        acc_row *r = &rows[nrows++];
-        r->bits = b;
-        r->scheme = (ts_quant_scheme)s;
-        r->fp32 = fp32;
-        ts_qnet *tq = NULL;
-        run_args ra = {NULL, test, &nm, acc_images, 64, threads, NULL, gpred, NULL};
-        /* the integer net from the FP32 weights (quantizing the
-         * fake-quantized ones again would give other codes), then the
-         * fake-quantized float net */
-        if (ts_qnet_create(net, b, r->scheme, cal, calib, &tq, &err) ||
-            ts_quant_net(net, b, r->scheme, &err) ||
-            ts_evaluate(net, test, &nm, acc_images, threads, &r->fake, NULL, &err)) {
-          ts_qnet_destroy(tq);
-          memcpy(ts_net_params(net), saved, sizeof *saved * np);
-          fprintf(stderr, "tessera hw-run: B=%d %s: %s\n", b, ts_quant_scheme_name(r->scheme),
-                  err.msg);
-          goto done;
-        }
-        memcpy(ts_net_params(net), saved, sizeof *saved * np);
-        ra.q = tq;
-        ts_status st = run_images(&ra, &err);
-        ts_qnet_destroy(tq);
-        if (st) {
-          fprintf(stderr, "tessera hw-run: B=%d: %s\n", b, err.msg);
-          goto done;
-        }
-        r->golden = accuracy(gpred, test->labels, acc_images);
-        printf("%4d  %-11s  %8.2f%%  %8.2f%%  %8.2f%%\n", b, ts_quant_scheme_name(r->scheme),
-               100 * r->fp32, 100 * r->fake, 100 * r->golden);
+/* One row of the accuracy table: the fake-quantized float net and the
+ * integer net at b bits. saved: the FP32 weights, restored after. */
+static ts_status table_row(const hwrun_args *a, hw_inputs *in, const float *saved,
+                           int *pred, acc_row *r, ts_error *err) {
+  ts_net *net = in->net;
+  const size_t np = ts_net_num_params(net);
+  ts_qnet *q = NULL;
+  /* the integer net from the FP32 weights (quantizing the fake-quantized
+   * ones again would give other codes), then the fake-quantized float net */
+  ts_status st = ts_qnet_create(net, r->bits, r->scheme, in->cal, a->calib, &q, err);
+  if (!st) st = ts_quant_net(net, r->bits, r->scheme, err);
+  if (!st) st = ts_evaluate(net, in->test, &in->m.norm, a->acc_images, a->c.threads, &r->fake,
+                            NULL, err);
+  memcpy(ts_net_params(net), saved, sizeof *saved * np);
+  if (!st) {
+    run_args ra = {q, in->test, &in->m.norm, a->acc_images, HWRUN_TABLE_BATCH,
+                   a->c.threads, NULL, pred, NULL};
+    st = run_images(&ra, err);
+  }
+  ts_qnet_destroy(q);
+  if (!st) r->golden = accuracy(pred, in->test->labels, a->acc_images);
+  return st;
+}
+
+/* FP32, fake-quant and integer golden accuracy for every B, both schemes
+ * (pure C, fast). Returns 0 / 1. */
+static int accuracy_table(const char *cmd, const hwrun_args *a, hw_inputs *in, acc_row *rows,
+                          int *nrows) {
+  const double t0 = ts_study_now();
+  const size_t np = ts_net_num_params(in->net);
+  float *saved = malloc(sizeof *saved * np);
+  int *pred = malloc(sizeof *pred * a->acc_images);
+  ts_error err = {0};
+  double fp32;
+  int rc = 1;
+  if (!saved || !pred) {
+    fprintf(stderr, "tessera %s: no memory for the accuracy table\n", cmd);
+    goto done;
+  }
+  memcpy(saved, ts_net_params_const(in->net), sizeof *saved * np);
+  if (ts_evaluate(in->net, in->test, &in->m.norm, a->acc_images, a->c.threads, &fp32, NULL,
+                  &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    goto done;
+  }
+  printf("\naccuracy on %d %s test images (FP32 %.2f%%)\n", a->acc_images, in->m.dataset,
+         100 * fp32);
+  printf("%4s  %-11s  %9s  %9s  %9s\n", "B", "scheme", "FP32", "fake-q", "int");
+  for (int b = TS_HW_WBITS_MIN; b <= TS_HW_WBITS_MAX; b++)
+    for (int sc = 0; sc < 2; sc++) {
+      acc_row *r = &rows[(*nrows)++];
+      *r = (acc_row){b, (ts_quant_scheme)sc, fp32, 0, 0};
+      if (table_row(a, in, saved, pred, r, &err)) {
+        fprintf(stderr, "tessera %s: B=%d %s: %s\n", cmd, b, ts_quant_scheme_name(r->scheme),
+                err.msg);
+        goto done;
       }
-    printf("(table: %.1f s)\n", now_s() - t0);
-  }
+      printf("%4d  %-11s  %8.2f%%  %8.2f%%  %8.2f%%\n", b, ts_quant_scheme_name(r->scheme),
+             100 * r->fp32, 100 * r->fake, 100 * r->golden);
+    }
+  printf("(table: %.1f s)\n", ts_study_now() - t0);
+  rc = 0;
+done:
+  free(saved);
+  free(pred);
+  return rc;
+}
 
-  /* ---- The RTL, layer by layer ---- */
-  if (ts_qnet_create(net, bits, scheme, cal, calib, &q, &err)) {
-    fprintf(stderr, "tessera hw-run: %s\n", err.msg);
-    goto done;
+/* The RTL run and its comparison with the golden model. */
+typedef struct rtl_result {
+  layer_cnt tot;       /* counters summed over threads */
+  uint64_t sim_cycles;
+  double sim_s, rtl_acc, golden_acc; /* golden_acc: -1 without --check */
+  int mismatches;
+  int64_t *lg;         /* [images][classes] RTL logits */
+} rtl_result;
+
+/* Runs the images through the integer CNN on the simulated array, one
+ * simulator per thread. Returns 0 / 1. */
+static int run_rtl(const char *cmd, const hwrun_args *a, const hw_inputs *in, const ts_qnet *q,
+                   rtl_result *r) {
+  const int T = a->c.threads;
+  hw_ctx *hws = calloc((size_t)T, sizeof *hws);
+  int *pred = malloc(sizeof *pred * a->images);
+  r->lg = malloc(sizeof *r->lg * (size_t)a->images * in->test->classes);
+  ts_error err = {0};
+  ts_status st = hws && pred && r->lg ? TS_OK : ts_fail(&err, TS_E_NOMEM, "no memory");
+  for (int t = 0; !st && t < T; t++) st = ts_hw_create(NULL, &hws[t].hw, &err);
+  const double t0 = ts_study_now();
+  if (!st) {
+    run_args ra = {q, in->test, &in->m.norm, a->images, a->batch, T, hws, pred, r->lg};
+    if ((st = run_images(&ra, &err))) fprintf(stderr, "tessera %s: RTL: %s\n", cmd, err.msg);
+  } else {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
   }
-  hws = calloc((size_t)threads, sizeof *hws);
-  pred = malloc(sizeof *pred * images);
-  lg = malloc(sizeof *lg * (size_t)images * test->classes);
-  if (!hws || !pred || !lg) {
-    fprintf(stderr, "tessera hw-run: no memory\n");
-    goto done;
+  r->sim_s = ts_study_now() - t0;
+  for (int t = 0; hws && t < T; t++) {
+    if (!st) r->sim_cycles += ts_hw_sim_cycles(hws[t].hw);
+    for (int l = 0; l < TS_NUM_LAYERS; l++) counters_add(&r->tot.c[l], &hws[t].cnt.c[l]);
+    ts_hw_destroy(hws[t].hw);
   }
-  for (int t = 0; t < threads; t++)
-    if (ts_hw_create(NULL, &hws[t].hw, &err)) {
-      fprintf(stderr, "tessera hw-run: %s\n", err.msg);
-      goto done;
-    }
-  const double t0 = now_s();
-  run_args ra = {q, test, &nm, images, batch, threads, hws, pred, lg};
-  if (run_images(&ra, &err)) {
-    fprintf(stderr, "tessera hw-run: RTL: %s\n", err.msg);
-    goto done;
-  }
-  const double sim_s = now_s() - t0;
-  layer_cnt tot = {0};
-  uint64_t sim_cycles = 0;
-  for (int t = 0; t < threads; t++) {
-    sim_cycles += ts_hw_sim_cycles(hws[t].hw);
-    for (int l = 0; l < TS_NUM_LAYERS; l++) {
-      const ts_hw_counters *c = &hws[t].cnt.c[l];
-      ts_hw_counters *d = &tot.c[l];
-      d->cycles += c->cycles, d->macs += c->macs, d->wport_cycles += c->wport_cycles;
-      d->lane_run += c->lane_run, d->lane_load += c->lane_load;
-      d->lane_stall += c->lane_stall, d->host_cycles += c->host_cycles, d->runs += c->runs;
-    }
-  }
-  const double rtl_acc = accuracy(pred, test->labels, images);
-  double golden_acc = -1;
-  if (check) {
-    glg = malloc(sizeof *glg * (size_t)images * test->classes);
-    int *gp = malloc(sizeof *gp * images);
-    run_args ga = {q, test, &nm, images, batch, threads, NULL, gp, glg};
-    if (!glg || !gp || run_images(&ga, &err)) {
-      free(gp);
-      fprintf(stderr, "tessera hw-run: golden: %s\n", glg && gp ? err.msg : "no memory");
-      goto done;
-    }
-    golden_acc = accuracy(gp, test->labels, images);
+  if (!st) r->rtl_acc = accuracy(pred, in->test->labels, a->images);
+  free(hws);
+  free(pred);
+  return st != TS_OK;
+}
+
+/* --check: the golden model on the same images, logit by logit. */
+static int check_golden(const char *cmd, const hwrun_args *a, const hw_inputs *in,
+                        const ts_qnet *q, rtl_result *r) {
+  const int C = in->test->classes;
+  int64_t *glg = malloc(sizeof *glg * (size_t)a->images * C);
+  int *gp = malloc(sizeof *gp * a->images);
+  ts_error err = {0};
+  run_args ga = {q, in->test, &in->m.norm, a->images, a->batch, a->c.threads, NULL, gp, glg};
+  if (!glg || !gp || run_images(&ga, &err)) {
+    fprintf(stderr, "tessera %s: golden: %s\n", cmd, glg && gp ? err.msg : "no memory");
+    free(glg);
     free(gp);
-    const int C = test->classes;
-    for (size_t i = 0; i < (size_t)images * C; i++)
-      if (lg[i] != glg[i]) {
-        if (mismatches < 10)
-          fprintf(stderr, "tessera hw-run: MISMATCH image %zu logit %zu: RTL %lld, golden "
-                  "%lld (diff %lld)\n", i / C, i % C, (long long)lg[i], (long long)glg[i],
-                  (long long)(lg[i] - glg[i]));
-        mismatches++;
-      }
+    return 1;
   }
-  ts_layer_info info[TS_NUM_LAYERS];
-  for (int l = 0; l < TS_NUM_LAYERS; l++) info[l] = *ts_net_layer(net, l);
+  r->golden_acc = accuracy(gp, in->test->labels, a->images);
+  for (size_t i = 0; i < (size_t)a->images * C; i++)
+    if (r->lg[i] != glg[i]) {
+      if (r->mismatches < 10)
+        fprintf(stderr, "tessera %s: MISMATCH image %zu logit %zu: RTL %lld, golden "
+                "%lld (diff %lld)\n", cmd, i / C, i % C, (long long)r->lg[i],
+                (long long)glg[i], (long long)(r->lg[i] - glg[i]));
+      r->mismatches++;
+    }
+  free(glg);
+  free(gp);
+  return 0;
+}
+
+static void print_layers(const hwrun_args *a, const ts_layer_info *info, const rtl_result *r) {
   printf("\nRTL, %d images, B=%d %s, batch %d (util = MACs / (cycles x %d PEs); wport = "
-         "weight-port busy / cycles)\n", images, bits, ts_quant_scheme_name(scheme), batch,
-         ts_hw_rows() * ts_hw_cols());
+         "weight-port busy / cycles)\n", a->images, a->bits, ts_quant_scheme_name(a->scheme),
+         a->batch, ts_hw_rows() * ts_hw_cols());
   printf("%-6s %5s %5s %6s %12s %11s %7s %6s %8s\n", "layer", "M", "K", "N", "MACs", "cycles",
          "util", "wport", "bound");
   uint64_t all_c = 0, all_m = 0;
   for (int l = 0; l < TS_NUM_LAYERS; l++) {
-    const ts_hw_counters *c = &tot.c[l];
+    const ts_hw_counters *c = &r->tot.c[l];
     all_c += c->cycles, all_m += c->macs;
     printf("%-6s %5d %5d %6d %12llu %11llu %6.1f%% %5.1f%% %8s\n", info[l].name,
            info[l].gemm_m, info[l].gemm_k, info[l].gemm_n, (unsigned long long)c->macs,
@@ -457,56 +482,90 @@ int ts_cmd_hwrun(int argc, char **argv) {
   printf("%-6s %5s %5s %6s %12llu %11llu %6.1f%%\n", "total", "", "", "",
          (unsigned long long)all_m, (unsigned long long)all_c,
          all_c ? 100.0 * all_m / ((double)all_c * ts_hw_rows() * ts_hw_cols()) : 0.0);
-  printf("RTL accuracy on %d images: %.2f%%", images, 100 * rtl_acc);
-  if (check) printf(" (golden %.2f%%)", 100 * golden_acc);
+  printf("RTL accuracy on %d images: %.2f%%", a->images, 100 * r->rtl_acc);
+  if (a->check) printf(" (golden %.2f%%)", 100 * r->golden_acc);
   /* Weights and activations are backdoor loads (docs/hw.md): these cycles
    * are compute cycles plus the host-port writes of parameters and jobs. */
+  const int T = a->c.threads;
   printf("\nsimulated %llu cycles (compute + host-port writes) in %.2f s wall: %.2f M cycles/s "
-         "over %d thread%s, %.1f images/s\n", (unsigned long long)sim_cycles, sim_s,
-         sim_s > 0 ? sim_cycles / sim_s / 1e6 : 0.0, threads, threads > 1 ? "s" : "",
-         sim_s > 0 ? images / sim_s : 0.0);
+         "over %d thread%s, %.1f images/s\n", (unsigned long long)r->sim_cycles, r->sim_s,
+         r->sim_s > 0 ? r->sim_cycles / r->sim_s / 1e6 : 0.0, T, T > 1 ? "s" : "",
+         r->sim_s > 0 ? a->images / r->sim_s : 0.0);
+}
 
-  if (ts_cli_mkdirs(cmd, out)) goto done;
-  outputs op = {info, &tot, bits, images, batch, threads, scheme, rtl_acc, golden_acc, sim_s,
-                check, mismatches, sim_cycles, rows, nrows, acc_images, model, dsname};
-  char p1[4096], p2[4096], p3[4096];
-  if (ts_study_path(p1, sizeof p1, out, "hw.csv") ||
-      ts_study_path(p2, sizeof p2, out, "hw_accuracy.csv") ||
-      ts_study_path(p3, sizeof p3, out, "hw.json")) {
-    fprintf(stderr, "tessera hw-run: --out '%s' is too long\n", out);
+enum { F_HW, F_ACC, F_JSON, NFILES };
+static const char *const FILES[NFILES] = {"hw.csv", "hw_accuracy.csv", "hw.json"};
+
+static int write_outputs(const char *cmd, const hwrun_args *a, const hw_inputs *in,
+                         const ts_layer_info *info, const rtl_result *r, const acc_row *rows,
+                         int nrows, char (*f)[TS_STUDY_PATH_MAX]) {
+  const outputs op = {info, &r->tot, a->bits, a->images, a->batch, a->c.threads, a->scheme,
+                      r->rtl_acc, r->golden_acc, r->sim_s, a->check, r->mismatches,
+                      r->sim_cycles, rows, nrows, a->acc_images, a->c.model, in->m.dataset};
+  ts_error err = {0};
+  if (ts_cli_mkdirs(cmd, a->c.out)) return 1;
+  if (ts_atomic_write(f[F_HW], write_hw_csv, (void *)&op, &err) ||
+      (a->table && ts_atomic_write(f[F_ACC], write_acc_csv, (void *)&op, &err)) ||
+      ts_atomic_write(f[F_JSON], write_json, (void *)&op, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
+  }
+  printf("wrote %s%s%s, %s\n", f[F_HW], a->table ? ", " : "", a->table ? f[F_ACC] : "",
+         f[F_JSON]);
+  return 0;
+}
+
+/* The RTL part, its report and files; returns the exit code. */
+static int rtl(const char *cmd, const hwrun_args *a, const hw_inputs *in, const acc_row *rows,
+               int nrows, char (*f)[TS_STUDY_PATH_MAX]) {
+  ts_qnet *q = NULL;
+  ts_error err = {0};
+  rtl_result r = {.golden_acc = -1};
+  int rc = 1;
+  if (ts_qnet_create(in->net, a->bits, a->scheme, in->cal, a->calib, &q, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
     goto done;
   }
-  if (ts_atomic_write(p1, write_hw_csv, &op, &err) ||
-      (table && ts_atomic_write(p2, write_acc_csv, &op, &err)) ||
-      ts_atomic_write(p3, write_json, &op, &err)) {
-    fprintf(stderr, "tessera hw-run: %s\n", err.msg);
+  if (run_rtl(cmd, a, in, q, &r) || (a->check && check_golden(cmd, a, in, q, &r))) goto done;
+  ts_layer_info info[TS_NUM_LAYERS];
+  for (int l = 0; l < TS_NUM_LAYERS; l++) info[l] = *ts_net_layer(in->net, l);
+  print_layers(a, info, &r);
+  if (write_outputs(cmd, a, in, info, &r, rows, nrows, f)) goto done;
+  const long long logits = (long long)a->images * in->test->classes;
+  if (a->check && r.mismatches) {
+    fprintf(stderr, "tessera %s: --check FAILED: %d of %lld logits differ between the "
+            "RTL and the golden model\n", cmd, r.mismatches, logits);
     goto done;
   }
-  printf("wrote %s%s%s, %s\n", p1, table ? ", " : "", table ? p2 : "", p3);
-  if (check) {
-    if (mismatches) {
-      fprintf(stderr, "tessera hw-run: --check FAILED: %d of %lld logits differ between the "
-              "RTL and the golden model\n", mismatches, (long long)images * test->classes);
-      goto done;
-    }
-    printf("--check: all %lld logits of %d images equal the golden model's\n",
-           (long long)images * test->classes, images);
-  }
+  if (a->check)
+    printf("--check: all %lld logits of %d images equal the golden model's\n", logits,
+           a->images);
   rc = 0;
 done:
-  if (hws)
-    for (int t = 0; t < threads; t++) ts_hw_destroy(hws[t].hw);
-  free(hws);
-  free(pred);
-  free(gpred);
-  free(lg);
-  free(glg);
-  free(cal);
-  free(saved);
   ts_qnet_destroy(q);
-  ts_cli_model_close(&m);
-  ts_net_destroy(net);
-  ts_dataset_destroy(test);
-  ts_dataset_destroy(train);
+  free(r.lg);
+  return rc;
+}
+
+int ts_cmd_hwrun(int argc, char **argv) {
+  const char *cmd = "hw-run";
+  hwrun_args a;
+  char f[NFILES][TS_STUDY_PATH_MAX];
+  int rc;
+  if (parse_args(cmd, argc, argv, &a, &rc)) return rc;
+  if (ts_study_paths(cmd, a.c.out, FILES, NFILES, f)) return 2;
+  hw_inputs in = {0};
+  acc_row rows[2 * (TS_HW_WBITS_MAX - TS_HW_WBITS_MIN + 1)];
+  int nrows = 0;
+  if (!(rc = load_inputs(cmd, &a, &in))) {
+    printf("hw-run: %s on %s, %d test images on the RTL at B=%d %s, calibration on %d "
+           "training images, batch %d, %d thread%s\n", a.c.model, in.m.dataset, a.images,
+           a.bits, ts_quant_scheme_name(a.scheme), a.calib, a.batch, a.c.threads,
+           a.c.threads > 1 ? "s" : "");
+    rc = (a.table && accuracy_table(cmd, &a, &in, rows, &nrows)) ? 1
+                                                                   : rtl(cmd, &a, &in, rows,
+                                                                         nrows, f);
+  }
+  free_inputs(&in);
   return rc;
 }

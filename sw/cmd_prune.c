@@ -44,16 +44,10 @@ static int find(const ts_sweep *w, const char *exp, const char *layer, int bits,
   return -1;
 }
 
-static ts_status write_line(FILE *fp, void *user, ts_error *err) {
-  (void)err;
-  fprintf(fp, "%s\n", (const char *)user);
-  return TS_OK;
-}
-
 /* A comma list of numbers for --percent (0..100), --grid-percent, and
  * --grid-bits (whole numbers 1..16). */
 typedef struct num_list {
-  double v[MAXP];
+  double v[MAXP + 1]; /* + 1: the sorted percentages add 0 */
   int n;
 } num_list;
 
@@ -116,236 +110,275 @@ static int opt_layers(const char *cmd, const char *flag, const char *arg, void *
   return 0;
 }
 
-int ts_cmd_prune(int argc, char **argv) {
-  const char *cmd = "prune";
-  ts_cli_common c;
-  ts_cli_common_default(&c);
-  int resume = 1, grid = 1;
-  num_list P = {{0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99}, 12};
-  num_list GB = {{2, 3, 4, 6, 8, 16}, 6}, GP = {{0, 25, 50, 75, 90}, 5};
-  const char *gscheme = "per-channel";
-  layer_list L = {.n = 0};
-  const ts_opt own[] = {TS_OPT_CALL("percent", opt_percent, &P),
-                        TS_OPT_CALL("layer", opt_layers, &L),
-                        TS_OPT_CALL("grid-bits", opt_grid_bits, &GB),
-                        TS_OPT_CALL("grid-percent", opt_percent, &GP),
-                        TS_OPT_CALL("grid-scheme", opt_grid_scheme, &gscheme),
-                        TS_OPT_SWITCH("no-grid", &grid, 0),
-                        TS_OPT_SWITCH("no-resume", &resume, 0),
-                        TS_OPT_SWITCH("resume", &resume, 1)};
-  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
-                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
-  int rc;
-  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
-  const char *model = c.model, *out = c.out;
-  ts_cli_data data = c.data;
-  const int threads = c.threads, np = P.n, ngb = GB.n, ngp = GP.n;
-  const double *pct = P.v, *gbits = GB.v, *gpct = GP.v;
-  int nl = L.n;
-  char(*layers)[16] = L.name;
-  ts_arch any;
-  ts_arch_default(&any, 1, 28, 28, 10); /* layer names do not depend on shapes */
-  if (!nl)
-    for (int i = 0; i < TS_NUM_LAYERS; i++) {
-      ts_layer_info li[TS_NUM_LAYERS];
-      ts_arch_layers(&any, li, NULL);
-      snprintf(layers[nl++], sizeof layers[0], "%s", li[i].name);
-    }
-  char csv[4096], p_acc[4096], p_macs[4096], p_layers[4096], p_grid[4096], obs[4096], runcsv[4096];
-  if (ts_study_path(csv, sizeof csv, out, "prune.csv") ||
-      ts_study_path(p_acc, sizeof p_acc, out, "prune_accuracy.png") ||
-      ts_study_path(p_macs, sizeof p_macs, out, "prune_macs.png") ||
-      ts_study_path(p_layers, sizeof p_layers, out, "prune_layers.png") ||
-      ts_study_path(p_grid, sizeof p_grid, out, "prune_grid.png") ||
-      ts_study_path(obs, sizeof obs, out, "prune_observation.txt") ||
-      ts_study_path(runcsv, sizeof runcsv, out, "prune_run.csv")) {
-    fprintf(stderr, "tessera prune: --out path too long\n");
-    return 2;
-  }
-  const double t0 = ts_study_now();
-  ts_study s;
-  if (ts_study_open(cmd, model, &data, threads, &s)) {
-    ts_study_close(&s);
-    return 1;
-  }
-  int reused = 0, plot_bad = 0, ok = 1;
-  rc = 1;
-  ts_error err = {0};
-  ts_sweep w = {0};
-  w.hash = s.hash;
-  w.images = s.n;
-  double *buf = NULL;
-  if (ts_cli_mkdirs(cmd, out)) goto done;
-  /* the unpruned model is the baseline of every curve */
-  ok = ts_sweep_add(&w, "prune", "-", "all", TS_STUDY_FP32_BITS, 0) >= 0;
-  for (int i = 0; i < np && ok; i++)
-    if (pct[i] > 0) ok = ts_sweep_add(&w, "prune", "-", "all", TS_STUDY_FP32_BITS, pct[i]) >= 0;
-  for (int l = 0; l < nl && ok; l++)
-    for (int i = 0; i < np && ok; i++)
-      if (pct[i] > 0) ok = ts_sweep_add(&w, "layer", "-", layers[l], TS_STUDY_FP32_BITS, pct[i]) >= 0;
-  for (int b = 0; b < ngb && grid && ok; b++)
-    for (int i = 0; i < ngp && ok; i++)
-      ok = ts_sweep_add(&w, "grid", gscheme, "all", (int)gbits[b], gpct[i]) >= 0;
-  if (!ok) {
-    fprintf(stderr, "tessera prune: out of memory\n");
-    goto done;
-  }
-  if (resume && ts_sweep_resume(&w, csv, &reused, &err)) {
-    fprintf(stderr, "tessera prune: %s\n", err.msg);
-    goto done;
-  }
-  printf("pruning sweep: %s on %s (%d test images), %d threads; %d of %d points "
-         "evaluated, %d reused from %s\n", model, s.dataset, s.n, threads, w.n - reused,
-         w.n, reused, csv);
-  const double t1 = ts_study_now();
-  if (ts_sweep_run(&s, &w, csv)) goto done;
-  const double sweep_s = ts_study_now() - t1;
-  const ts_study_point *base = &w.p[0];
+enum { F_CSV, F_ACC, F_MACS, F_LAYERS, F_GRID, F_OBS, F_RUN, NFILES };
+static const char *const FILES[NFILES] = {
+    "prune.csv", "prune_accuracy.png", "prune_macs.png", "prune_layers.png",
+    "prune_grid.png", "prune_observation.txt", "prune_run.csv"};
 
-  /* sorted percentages with 0 first, for the curves */
-  double ps[MAXP + 1];
-  int nps = 0;
-  ps[nps++] = 0;
-  for (int i = 0; i < np; i++) {
+typedef struct prune_args {
+  ts_cli_common c;
+  int resume, grid;
+  num_list pct, gbits, gpct; /* --percent, --grid-bits, --grid-percent */
+  const char *gscheme;       /* --grid-scheme */
+  layer_list layers;         /* --layer, default all */
+  char f[NFILES][TS_STUDY_PATH_MAX]; /* FILES in OUT */
+} prune_args;
+
+/* Returns 0 to go on, else 1 with the exit code in *rc. */
+static int parse_args(const char *cmd, int argc, char **argv, prune_args *a, int *rc) {
+  const prune_args dflt = {.resume = 1,
+                           .grid = 1,
+                           .pct = {{0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99}, 12},
+                           .gbits = {{2, 3, 4, 6, 8, 16}, 6},
+                           .gpct = {{0, 25, 50, 75, 90}, 5},
+                           .gscheme = "per-channel"};
+  *a = dflt;
+  ts_cli_common_default(&a->c);
+  const ts_opt own[] = {TS_OPT_CALL("percent", opt_percent, &a->pct),
+                        TS_OPT_CALL("layer", opt_layers, &a->layers),
+                        TS_OPT_CALL("grid-bits", opt_grid_bits, &a->gbits),
+                        TS_OPT_CALL("grid-percent", opt_percent, &a->gpct),
+                        TS_OPT_CALL("grid-scheme", opt_grid_scheme, &a->gscheme),
+                        TS_OPT_SWITCH("no-grid", &a->grid, 0),
+                        TS_OPT_SWITCH("no-resume", &a->resume, 0),
+                        TS_OPT_SWITCH("resume", &a->resume, 1)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_STUDY_OPTS, own, TS_OPT_COUNT(own)};
+  if (ts_cli_parse(&spec, argc, argv, &a->c, rc)) return 1;
+  if (!a->layers.n) { /* every layer; names do not depend on shapes */
+    ts_arch any;
+    ts_layer_info li[TS_NUM_LAYERS];
+    ts_arch_default(&any, 1, 28, 28, 10);
+    ts_arch_layers(&any, li, NULL);
+    for (int i = 0; i < TS_NUM_LAYERS; i++)
+      snprintf(a->layers.name[a->layers.n++], sizeof a->layers.name[0], "%s", li[i].name);
+  }
+  return 0;
+}
+
+static int add_points(const prune_args *a, ts_sweep *w) {
+  const num_list *P = &a->pct;
+  /* the unpruned model is the baseline of every curve */
+  int ok = ts_sweep_add(w, "prune", "-", "all", TS_STUDY_FP32_BITS, 0) >= 0;
+  for (int i = 0; i < P->n && ok; i++)
+    if (P->v[i] > 0) ok = ts_sweep_add(w, "prune", "-", "all", TS_STUDY_FP32_BITS, P->v[i]) >= 0;
+  for (int l = 0; l < a->layers.n && ok; l++)
+    for (int i = 0; i < P->n && ok; i++)
+      if (P->v[i] > 0)
+        ok = ts_sweep_add(w, "layer", "-", a->layers.name[l], TS_STUDY_FP32_BITS, P->v[i]) >= 0;
+  for (int b = 0; b < a->gbits.n && a->grid && ok; b++)
+    for (int i = 0; i < a->gpct.n && ok; i++)
+      ok = ts_sweep_add(w, "grid", a->gscheme, "all", (int)a->gbits.v[b], a->gpct.v[i]) >= 0;
+  return !ok;
+}
+
+/* The swept percentages without repeats, sorted, with 0 first. */
+static void sorted_percents(const num_list *P, num_list *ps) {
+  ps->n = 0;
+  ps->v[ps->n++] = 0;
+  for (int i = 0; i < P->n; i++) {
     int dup = 0;
-    for (int j = 0; j < nps; j++) dup |= fabs(ps[j] - pct[i]) < 1e-9;
-    if (!dup) ps[nps++] = pct[i];
+    for (int j = 0; j < ps->n; j++) dup |= fabs(ps->v[j] - P->v[i]) < 1e-9;
+    if (!dup) ps->v[ps->n++] = P->v[i];
   }
-  for (int i = 1; i < nps; i++) /* insertion sort */
-    for (int j = i; j > 0 && ps[j] < ps[j - 1]; j--) {
-      const double t = ps[j]; ps[j] = ps[j - 1]; ps[j - 1] = t;
+  for (int i = 1; i < ps->n; i++) /* insertion sort */
+    for (int j = i; j > 0 && ps->v[j] < ps->v[j - 1]; j--) {
+      const double t = ps->v[j];
+      ps->v[j] = ps->v[j - 1];
+      ps->v[j - 1] = t;
     }
-  buf = malloc(sizeof(double) * (MAXP + 1) * 2 * (TS_NUM_LAYERS + 3) + sizeof(double) * MAXP * MAXP);
-  if (!buf) {
-    fprintf(stderr, "tessera prune: out of memory\n");
-    goto done;
-  }
-  double *ax = buf, *ay = ax + nps, *mx = ay + nps, *bx = mx + nps, *by = bx + 2;
+}
+
+/* The point of experiment exp ("prune", "layer", "grid") at pct percent. */
+static const ts_study_point *at(const ts_sweep *w, const char *exp, const char *layer,
+                                int bits, double pct) {
+  return &w->p[find(w, exp, layer, bits, pct)];
+}
+
+/* All layers pruned by p: table, accuracy and MACs plots. Returns 1 if a
+ * plot failed. */
+static int report_all(const char *cmd, const ts_study *s, const ts_sweep *w,
+                      const num_list *ps, const char *acc_png, const char *macs_png) {
+  double ay[MAXP + 1], mx[MAXP + 1];
+  int plot_bad = 0;
   printf("\n  all layers pruned by p (local, per layer):\n"
          "  %7s  %9s  %14s  %9s\n", "p (%)", "accuracy", "non-zero MACs", "of dense");
-  for (int i = 0; i < nps; i++) {
-    const ts_study_point *p = &w.p[find(&w, "prune", "all", TS_STUDY_FP32_BITS, ps[i])];
-    ax[i] = ps[i];
+  for (int i = 0; i < ps->n; i++) {
+    const ts_study_point *p = at(w, "prune", "all", TS_STUDY_FP32_BITS, ps->v[i]);
     ay[i] = 100 * p->accuracy;
     mx[i] = (double)p->nonzero_macs;
-    printf("  %7g  %8.2f%%  %14lld  %8.1f%%\n", ps[i], 100 * p->accuracy, p->nonzero_macs,
+    printf("  %7g  %8.2f%%  %14lld  %8.1f%%\n", ps->v[i], 100 * p->accuracy, p->nonzero_macs,
            100.0 * p->nonzero_macs / p->macs);
   }
-  bx[0] = ps[0];
-  bx[1] = ps[nps - 1];
-  by[0] = by[1] = 100 * base->accuracy;
-  char title[256];
-  ts_plot_series s1[2] = {{"all layers (local magnitude pruning)", ax, ay, nps},
+  const double bx[2] = {ps->v[0], ps->v[ps->n - 1]};
+  const double by[2] = {100 * w->p[0].accuracy, 100 * w->p[0].accuracy};
+  ts_plot_series s1[2] = {{"all layers (local magnitude pruning)", ps->v, ay, ps->n},
                           {"unpruned FP32", bx, by, 2}};
+  char title[256];
   snprintf(title, sizeof title, "Magnitude pruning, no fine-tuning (%s, %d test images)",
-           s.dataset, s.n);
+           s->dataset, s->n);
   ts_plot_opts po = {.title = title, .xlabel = "weights pruned in every layer (%)",
                      .ylabel = "test accuracy (%)"};
-  if (ts_plot_lines(p_acc, &po, s1, 2, &err)) plot_bad |= ts_study_plot_failed(cmd, &err);
-  ts_plot_series s2[1] = {{"all layers pruned by 0..99%", mx, ay, nps}};
+  ts_error err = {0};
+  if (ts_plot_lines(acc_png, &po, s1, 2, &err)) plot_bad |= ts_study_plot_failed(cmd, &err);
+  ts_plot_series s2[1] = {{"all layers pruned by 0..99%", mx, ay, ps->n}};
   snprintf(title, sizeof title, "Accuracy vs work left: non-zero MACs of the whole model (%s)",
-           s.dataset);
+           s->dataset);
   po.xlabel = "non-zero MACs per image (whole model)";
-  if (ts_plot_lines(p_macs, &po, s2, 1, &err)) plot_bad |= ts_study_plot_failed(cmd, &err);
+  if (ts_plot_lines(macs_png, &po, s2, 1, &err)) plot_bad |= ts_study_plot_failed(cmd, &err);
+  return plot_bad;
+}
 
-  /* each layer alone: curves and sensitivity */
-  ts_plot_series sl[TS_NUM_LAYERS];
-  double *lx = by + 2, *ly = lx + (size_t)TS_NUM_LAYERS * nps;
-  double worst_mean = -1e9, best_mean = 1e9, worst_top = 0;
-  int worst = 0, best = 0;
-  printf("\n  one layer pruned, the others intact (accuracy %%; drop = mean loss vs unpruned):\n"
-         "  %-6s", "layer");
-  for (int i = 1; i < nps; i++) printf(" %6g%%", ps[i]);
-  printf("  %8s\n", "drop");
-  for (int l = 0; l < nl; l++) {
-    double sum = 0;
-    printf("  %-6s", layers[l]);
-    for (int i = 0; i < nps; i++) {
-      const ts_study_point *p =
-          i == 0 ? base : &w.p[find(&w, "layer", layers[l], TS_STUDY_FP32_BITS, ps[i])];
-      lx[l * nps + i] = (double)p->nonzero_macs;
-      ly[l * nps + i] = 100 * p->accuracy;
-      if (i) {
-        sum += base->accuracy - p->accuracy;
-        printf(" %6.2f ", 100 * p->accuracy);
-      }
-    }
-    const double mean = nps > 1 ? 100 * sum / (nps - 1) : 0;
-    printf("  %7.2f\n", mean);
-    if (mean > worst_mean) worst_mean = mean, worst = l,
-        worst_top = 100 * (base->accuracy - w.p[find(&w, "layer", layers[l], TS_STUDY_FP32_BITS, ps[nps - 1])].accuracy);
-    if (mean < best_mean) best_mean = mean, best = l;
-    sl[l] = (ts_plot_series){layers[l], lx + l * nps, ly + l * nps, nps};
-  }
-  snprintf(title, sizeof title, "One layer pruned at a time, 0..%g%% (%s)", ps[nps - 1], s.dataset);
-  if (nps > 1 && ts_plot_lines(p_layers, &po, sl, nl, &err))
-    plot_bad |= ts_study_plot_failed(cmd, &err);
+/* Sensitivity of each layer pruned alone: mean accuracy drop vs the
+ * unpruned model over the percentages, and the drop at the largest. */
+typedef struct sensitivity {
+  int worst, best;
+  double worst_mean, best_mean, worst_top;
+} sensitivity;
+
+static ts_status write_line(FILE *fp, void *user, ts_error *err) {
+  (void)err;
+  fprintf(fp, "%s\n", (const char *)user);
+  return TS_OK;
+}
+
+/* The observation (most and least sensitive layer) on stdout and in
+ * OUT/prune_observation.txt (empty when only p = 0 was swept). */
+static int write_observation(const char *cmd, const prune_args *a, const num_list *ps,
+                             const sensitivity *sv, const char *path) {
   char line[1024] = "";
-  if (nps > 1) {
+  if (ps->n > 1) {
     char least[128] = " (the only layer swept).";
-    if (nl > 1)
+    if (a->layers.n > 1)
       snprintf(least, sizeof least, "; least sensitive: %s (%.2f points on average).",
-               layers[best], best_mean);
+               a->layers.name[sv->best], sv->best_mean);
     snprintf(line, sizeof line,
              "Most sensitive layer: %s (pruned alone, it loses %.2f accuracy points on average over "
              "p = %g..%g%%, %.2f points at %g%%)%s Sensitivity = mean accuracy drop vs the "
              "unpruned model when only that layer is pruned, at the same percentages for every "
              "layer.",
-             layers[worst], worst_mean, ps[1], ps[nps - 1], worst_top, ps[nps - 1], least);
+             a->layers.name[sv->worst], sv->worst_mean, ps->v[1], ps->v[ps->n - 1],
+             sv->worst_top, ps->v[ps->n - 1], least);
     printf("\n%s\n", line);
   }
-  if (ts_atomic_write(obs, write_line, line, &err)) {
-    fprintf(stderr, "tessera prune: %s\n", err.msg);
-    goto done;
+  ts_error err = {0};
+  if (ts_atomic_write(path, write_line, line, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
   }
+  return 0;
+}
 
-  /* bits x pruning grid */
-  if (grid) {
-    double *z = ly + (size_t)TS_NUM_LAYERS * nps, gy[MAXP];
-    printf("\n  grid: accuracy (%%) with %s B-bit weights after pruning p%% of every layer\n  %5s",
-           gscheme, "B\\p");
-    for (int i = 0; i < ngp; i++) printf(" %6g%%", gpct[i]);
-    printf("\n");
-    for (int b = 0; b < ngb; b++) {
-      gy[b] = gbits[b];
-      printf("  %5d", (int)gbits[b]);
-      for (int i = 0; i < ngp; i++) {
-        z[b * ngp + i] = 100 * w.p[find(&w, "grid", "all", (int)gbits[b], gpct[i])].accuracy;
-        printf(" %6.2f ", z[b * ngp + i]);
+/* One layer pruned at a time: table, plot, sensitivity. Returns 1 if the
+ * plot failed. */
+static int report_layers(const char *cmd, const prune_args *a, const ts_study *s,
+                         const ts_sweep *w, const num_list *ps, const char *png,
+                         sensitivity *sv) {
+  const int nl = a->layers.n, n = ps->n;
+  double lx[TS_NUM_LAYERS][MAXP + 1], ly[TS_NUM_LAYERS][MAXP + 1];
+  ts_plot_series sl[TS_NUM_LAYERS];
+  const ts_study_point *base = &w->p[0];
+  *sv = (sensitivity){0, 0, -1e9, 1e9, 0};
+  printf("\n  one layer pruned, the others intact (accuracy %%; drop = mean loss vs unpruned):\n"
+         "  %-6s", "layer");
+  for (int i = 1; i < n; i++) printf(" %6g%%", ps->v[i]);
+  printf("  %8s\n", "drop");
+  for (int l = 0; l < nl; l++) {
+    const char *name = a->layers.name[l];
+    double sum = 0;
+    printf("  %-6s", name);
+    for (int i = 0; i < n; i++) {
+      const ts_study_point *p = i == 0 ? base : at(w, "layer", name, TS_STUDY_FP32_BITS, ps->v[i]);
+      lx[l][i] = (double)p->nonzero_macs;
+      ly[l][i] = 100 * p->accuracy;
+      if (i) {
+        sum += base->accuracy - p->accuracy;
+        printf(" %6.2f ", 100 * p->accuracy);
       }
-      printf("\n");
     }
-    snprintf(title, sizeof title, "Test accuracy (%%): %s B-bit weights x pruning (%s)", gscheme,
-             s.dataset);
-    ts_plot_opts ph = {.title = title, .xlabel = "weights pruned in every layer (%)",
-                       .ylabel = "weight bits B", .zlabel = "test accuracy (%)"};
-    if (ts_plot_heatmap(p_grid, &ph, gpct, ngp, gy, ngb, z, "%.1f", &err))
-      plot_bad |= ts_study_plot_failed(cmd, &err);
+    const double mean = n > 1 ? 100 * sum / (n - 1) : 0;
+    printf("  %7.2f\n", mean);
+    if (mean > sv->worst_mean) {
+      const ts_study_point *top = at(w, "layer", name, TS_STUDY_FP32_BITS, ps->v[n - 1]);
+      *sv = (sensitivity){l, sv->best, mean, sv->best_mean,
+                          100 * (base->accuracy - top->accuracy)};
+    }
+    if (mean < sv->best_mean) sv->best = l, sv->best_mean = mean;
+    sl[l] = (ts_plot_series){name, lx[l], ly[l], n};
   }
-  char el[32], v_images[32], v_threads[32], v_sweep[32], v_total[32], v_evals[32], v_reused[32];
-  ts_cli_duration(sweep_s, el, sizeof el);
-  printf("\nsweep time: %s for %d evaluations of %d images\n", el, w.n - reused, s.n);
-  snprintf(v_images, sizeof v_images, "%d", s.n);
-  snprintf(v_threads, sizeof v_threads, "%d", threads);
-  snprintf(v_sweep, sizeof v_sweep, "%.3f", sweep_s);
-  snprintf(v_total, sizeof v_total, "%.3f", ts_study_now() - t0);
-  snprintf(v_evals, sizeof v_evals, "%d", w.n - reused);
-  snprintf(v_reused, sizeof v_reused, "%d", reused);
-  const char *kv[] = {"model", s.model_path, "dataset", s.dataset, "test_images", v_images,
-                      "threads", v_threads, "grid_scheme", grid ? gscheme : "none",
-                      "most_sensitive", nps > 1 ? layers[worst] : "-",
-                      "evaluations", v_evals, "reused", v_reused, "sweep_seconds", v_sweep,
-                      "total_seconds", v_total};
-  if (ts_study_write_kv(runcsv, kv, sizeof kv / sizeof kv[0] / 2, &err)) {
-    fprintf(stderr, "tessera prune: %s\n", err.msg);
-    goto done;
+  char title[256];
+  snprintf(title, sizeof title, "One layer pruned at a time, 0..%g%% (%s)", ps->v[n - 1],
+           s->dataset);
+  ts_plot_opts po = {.title = title, .xlabel = "weights pruned in every layer (%)",
+                     .ylabel = "test accuracy (%)"};
+  ts_error err = {0};
+  int plot_bad = 0;
+  if (n > 1 && ts_plot_lines(png, &po, sl, nl, &err))
+    plot_bad = ts_study_plot_failed(cmd, &err);
+  return plot_bad;
+}
+
+/* The bits x pruning grid: table and heat map. Returns 1 if the plot failed. */
+static int report_grid(const char *cmd, const prune_args *a, const ts_study *s,
+                       const ts_sweep *w, const char *png) {
+  const num_list *B = &a->gbits, *P = &a->gpct;
+  double z[MAXP * MAXP];
+  printf("\n  grid: accuracy (%%) with %s B-bit weights after pruning p%% of every layer\n  %5s",
+         a->gscheme, "B\\p");
+  for (int i = 0; i < P->n; i++) printf(" %6g%%", P->v[i]);
+  printf("\n");
+  for (int b = 0; b < B->n; b++) {
+    printf("  %5d", (int)B->v[b]);
+    for (int i = 0; i < P->n; i++) {
+      z[b * P->n + i] = 100 * at(w, "grid", "all", (int)B->v[b], P->v[i])->accuracy;
+      printf(" %6.2f ", z[b * P->n + i]);
+    }
+    printf("\n");
   }
+  char title[256];
+  snprintf(title, sizeof title, "Test accuracy (%%): %s B-bit weights x pruning (%s)",
+           a->gscheme, s->dataset);
+  ts_plot_opts ph = {.title = title, .xlabel = "weights pruned in every layer (%)",
+                     .ylabel = "weight bits B", .zlabel = "test accuracy (%)"};
+  ts_error err = {0};
+  if (ts_plot_heatmap(png, &ph, P->v, P->n, B->v, B->n, z, "%.1f", &err))
+    return ts_study_plot_failed(cmd, &err);
+  return 0;
+}
+
+/* The sweep and everything written from it; returns the exit code. */
+static int sweep(ts_study *s, ts_sweep *w, const void *user) {
+  const prune_args *a = user;
+  const char *cmd = s->cmd;
+  const char *csv = a->f[F_CSV];
+  ts_sweep_stats st;
+  if (add_points(a, w)) {
+    fprintf(stderr, "tessera %s: out of memory\n", cmd);
+    return 1;
+  }
+  if (ts_sweep_execute(s, w, a->c.out, csv, a->resume, "pruning", "", &st)) return 1;
+  num_list ps;
+  sensitivity sv;
+  sorted_percents(&a->pct, &ps);
+  int plot_bad = report_all(cmd, s, w, &ps, a->f[F_ACC], a->f[F_MACS]);
+  plot_bad |= report_layers(cmd, a, s, w, &ps, a->f[F_LAYERS], &sv);
+  if (write_observation(cmd, a, &ps, &sv, a->f[F_OBS])) return 1;
+  if (a->grid) plot_bad |= report_grid(cmd, a, s, w, a->f[F_GRID]);
+  char el[32];
+  ts_cli_duration(st.sweep_s, el, sizeof el);
+  printf("\nsweep time: %s for %d evaluations of %d images\n", el, st.evaluations, s->n);
+  const char *extra[] = {"grid_scheme", a->grid ? a->gscheme : "none", "most_sensitive",
+                         ps.n > 1 ? a->layers.name[sv.worst] : "-"};
+  if (ts_study_write_run(s, a->f[F_RUN], extra, 2, &st)) return 1;
   printf("wrote %s and the plots prune_{accuracy,macs,layers%s}.png in %s\n", csv,
-         grid ? ",grid" : "", out);
-  rc = plot_bad;
-done:
-  free(buf);
-  ts_sweep_free(&w);
-  ts_study_close(&s);
-  return rc;
+         a->grid ? ",grid" : "", a->c.out);
+  return plot_bad;
+}
+
+int ts_cmd_prune(int argc, char **argv) {
+  const char *cmd = "prune";
+  prune_args a;
+  int rc;
+  if (parse_args(cmd, argc, argv, &a, &rc)) return rc;
+  if (ts_study_paths(cmd, a.c.out, FILES, NFILES, a.f)) return 2;
+  return ts_sweep_command(cmd, &a.c, sweep, &a);
 }

@@ -46,149 +46,140 @@ static int opt_bits(const char *cmd, const char *flag, const char *arg, void *ds
   return ts_study_parse_bits(cmd, arg, &lohi[0], &lohi[1]);
 }
 
-int ts_cmd_quant(int argc, char **argv) {
-  const char *cmd = "quant";
+static const char *const SCHEME_NAMES[2] = {"per-tensor", "per-channel"};
+enum { F_CSV, F_PNG, F_MEM, F_RUN, NFILES };
+static const char *const FILES[NFILES] = {"quant.csv", "quant_accuracy.png",
+                                          "quant_memory.csv", "quant_run.csv"};
+
+typedef struct quant_args {
   ts_cli_common c;
-  ts_cli_common_default(&c);
-  int bits[2] = {TS_QUANT_MIN_BITS, TS_QUANT_MAX_BITS}, resume = 1, schemes = 3;
-  const ts_opt own[] = {TS_OPT_CALL("bits", opt_bits, bits),
-                        TS_OPT_CALL("scheme", opt_schemes, &schemes),
-                        TS_OPT_SWITCH("no-resume", &resume, 0),
-                        TS_OPT_SWITCH("resume", &resume, 1)};
-  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
-                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
-  int rc;
-  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
-  const char *model = c.model, *out = c.out;
-  ts_cli_data data = c.data;
-  const int threads = c.threads, lo = bits[0], hi = bits[1];
-  char csv[4096], png[4096], memcsv[4096], runcsv[4096];
-  if (ts_study_path(csv, sizeof csv, out, "quant.csv") ||
-      ts_study_path(png, sizeof png, out, "quant_accuracy.png") ||
-      ts_study_path(memcsv, sizeof memcsv, out, "quant_memory.csv") ||
-      ts_study_path(runcsv, sizeof runcsv, out, "quant_run.csv")) {
-    fprintf(stderr, "tessera quant: --out path too long\n");
-    return 2;
-  }
-  const double t0 = ts_study_now();
-  ts_study s;
-  if (ts_study_open(cmd, model, &data, threads, &s)) {
-    ts_study_close(&s);
-    return 1;
-  }
-  int reused = 0, plot_bad = 0;
-  rc = 1;
-  ts_error err = {0};
-  ts_sweep w = {0};
-  w.hash = s.hash;
-  w.images = s.n;
-  double *x = NULL, *y = NULL;
-  if (ts_cli_mkdirs(cmd, out)) goto done;
-  const char *names[2] = {"per-tensor", "per-channel"};
-  int ok = ts_sweep_add(&w, "fp32", "-", "all", TS_STUDY_FP32_BITS, 0) >= 0;
+  int bits[2]; /* LO, HI */
+  int resume, schemes;
+  char f[NFILES][TS_STUDY_PATH_MAX]; /* FILES in OUT */
+} quant_args;
+
+/* Returns 0 to go on, else 1 with the exit code in *rc. */
+static int parse_args(const char *cmd, int argc, char **argv, quant_args *a, int *rc) {
+  ts_cli_common_default(&a->c);
+  a->bits[0] = TS_QUANT_MIN_BITS;
+  a->bits[1] = TS_QUANT_MAX_BITS;
+  a->resume = 1;
+  a->schemes = 3;
+  const ts_opt own[] = {TS_OPT_CALL("bits", opt_bits, a->bits),
+                        TS_OPT_CALL("scheme", opt_schemes, &a->schemes),
+                        TS_OPT_SWITCH("no-resume", &a->resume, 0),
+                        TS_OPT_SWITCH("resume", &a->resume, 1)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_STUDY_OPTS, own, TS_OPT_COUNT(own)};
+  return ts_cli_parse(&spec, argc, argv, &a->c, rc);
+}
+
+/* The FP32 point, then bits LO..HI of each scheme asked for. */
+static int add_points(const quant_args *a, ts_sweep *w) {
+  int ok = ts_sweep_add(w, "fp32", "-", "all", TS_STUDY_FP32_BITS, 0) >= 0;
   for (int sc = 0; sc < 2; sc++)
-    for (int b = lo; b <= hi && ok; b++)
-      if (schemes >> sc & 1) ok = ts_sweep_add(&w, "quant", names[sc], "all", b, 0) >= 0;
-  if (!ok) {
-    fprintf(stderr, "tessera quant: out of memory\n");
-    goto done;
-  }
-  if (resume && ts_sweep_resume(&w, csv, &reused, &err)) {
-    fprintf(stderr, "tessera quant: %s\n", err.msg);
-    goto done;
-  }
-  printf("quantization sweep: %s on %s (%d test images), B = %d..%d, %d threads; "
-         "%d of %d points evaluated, %d reused from %s\n",
-         model, s.dataset, s.n, lo, hi, threads, w.n - reused, w.n, reused, csv);
-  const double t1 = ts_study_now();
-  if (ts_sweep_run(&s, &w, csv)) goto done;
-  const double sweep_s = ts_study_now() - t1;
-  const double fp32 = w.p[0].accuracy;
-  printf("\n  bits  per-tensor  per-channel   (FP32 %.2f%%)\n", 100 * fp32);
-  const int nb = hi - lo + 1;
-  for (int b = lo; b <= hi; b++) {
+    for (int b = a->bits[0]; b <= a->bits[1] && ok; b++)
+      if (a->schemes >> sc & 1) ok = ts_sweep_add(w, "quant", SCHEME_NAMES[sc], "all", b, 0) >= 0;
+  return !ok;
+}
+
+/* Index in the sweep of scheme sc's point at `bits` bits. */
+static int point(const quant_args *a, int sc, int bits) {
+  const int nb = a->bits[1] - a->bits[0] + 1;
+  return 1 + (a->schemes == 3 ? sc * nb : 0) + (bits - a->bits[0]);
+}
+
+static void print_table(const quant_args *a, const ts_sweep *w) {
+  printf("\n  bits  per-tensor  per-channel   (FP32 %.2f%%)\n", 100 * w->p[0].accuracy);
+  for (int b = a->bits[0]; b <= a->bits[1]; b++) {
     printf("  %4d", b);
     for (int sc = 0; sc < 2; sc++) {
-      const int i = 1 + (schemes == 3 ? sc * nb : 0) + (b - lo);
-      if (schemes >> sc & 1) printf("  %9.2f%%", 100 * w.p[i].accuracy);
+      if (a->schemes >> sc & 1) printf("  %9.2f%%", 100 * w->p[point(a, sc, b)].accuracy);
       else printf("  %10s", "-");
     }
     printf("\n");
   }
-  char el[32];
-  ts_cli_duration(sweep_s, el, sizeof el);
-  printf("sweep time: %s for %d evaluations of %d images (%.3f s/evaluation)\n", el,
-         w.n - reused, s.n, (w.n - reused) ? sweep_s / (w.n - reused) : 0.0);
+}
 
-  /* the plot: one curve per scheme + the FP32 line */
-  x = malloc(sizeof(double) * 2 * nb);
-  y = malloc(sizeof(double) * 2 * nb);
-  if (!x || !y) {
-    fprintf(stderr, "tessera quant: out of memory\n");
-    goto done;
-  }
+/* One curve per scheme and the FP32 line. Returns 1 if the plot failed. */
+static int plot_accuracy(const char *cmd, const quant_args *a, const ts_study *s,
+                         const ts_sweep *w, const char *png) {
+  enum { MAXB = TS_QUANT_MAX_BITS - TS_QUANT_MIN_BITS + 1 };
+  const int nb = a->bits[1] - a->bits[0] + 1;
+  double x[2][MAXB], y[2][MAXB];
   ts_plot_series ser[3];
   int ns = 0;
   for (int sc = 0; sc < 2; sc++) {
-    if (!(schemes >> sc & 1)) continue;
-    const int first = 1 + (schemes == 3 ? sc * nb : 0);
+    if (!(a->schemes >> sc & 1)) continue;
     for (int j = 0; j < nb; j++) {
-      x[sc * nb + j] = w.p[first + j].bits;
-      y[sc * nb + j] = 100 * w.p[first + j].accuracy;
+      const ts_study_point *p = &w->p[point(a, sc, a->bits[0] + j)];
+      x[sc][j] = p->bits;
+      y[sc][j] = 100 * p->accuracy;
     }
-    ser[ns++] = (ts_plot_series){names[sc], x + sc * nb, y + sc * nb, nb};
+    ser[ns++] = (ts_plot_series){SCHEME_NAMES[sc], x[sc], y[sc], nb};
   }
-  const double bx[2] = {lo, hi}, by[2] = {100 * fp32, 100 * fp32};
+  const double fp32 = 100 * w->p[0].accuracy;
+  const double bx[2] = {a->bits[0], a->bits[1]}, by[2] = {fp32, fp32};
   ser[ns++] = (ts_plot_series){"FP32 baseline", bx, by, 2};
   char title[256];
   snprintf(title, sizeof title, "Post-training weight quantization (%s, %d test images)",
-           s.dataset, s.n);
+           s->dataset, s->n);
   ts_plot_opts po = {.title = title, .xlabel = "weight bits B",
                      .ylabel = "test accuracy (%)"};
-  if (ts_plot_lines(png, &po, ser, ns, &err)) plot_bad |= ts_study_plot_failed(cmd, &err);
-  else printf("wrote %s\n", png);
+  ts_error err = {0};
+  if (ts_plot_lines(png, &po, ser, ns, &err)) return ts_study_plot_failed(cmd, &err);
+  printf("wrote %s\n", png);
+  return 0;
+}
 
-  /* storage at 2/4/8 bits vs FP32 */
-  ts_quant_mem mem[6];
-  const int bits3[3] = {2, 4, 8};
-  for (int sc = 0; sc < 2; sc++)
-    for (int k = 0; k < 3; k++)
-      if (ts_profile_quant_mem(ts_net_arch(s.net), bits3[k], (ts_quant_scheme)sc,
-                               &mem[sc * 3 + k], &err)) {
-        fprintf(stderr, "tessera quant: %s\n", err.msg);
-        goto done;
-      }
+/* Storage at 2/4/8 bits vs FP32: printed and written to path. */
+static int write_memory(const char *cmd, const ts_study *s, const char *path) {
+  ts_quant_mem mem[TS_STUDY_MEM_ROWS];
+  ts_error err = {0};
+  if (ts_study_quant_mem(cmd, ts_net_arch(s->net), mem)) return 1;
   printf("\nmodel storage with B-bit weights (packed codes + FP32 scales + FP32 biases;\n"
          "activations stay FP32):\n");
-  if (ts_quant_mem_print(stdout, mem, 6, &err) ||
-      ts_quant_mem_write_csv(memcsv, mem, 6, &err)) {
-    fprintf(stderr, "tessera quant: %s\n", err.msg);
-    goto done;
+  if (ts_quant_mem_print(stdout, mem, TS_STUDY_MEM_ROWS, &err) ||
+      ts_quant_mem_write_csv(path, mem, TS_STUDY_MEM_ROWS, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
   }
-  char v_images[32], v_threads[32], v_sweep[32], v_total[32], v_evals[32], v_bits[32],
-      v_reused[32], v_fp32[32];
-  snprintf(v_images, sizeof v_images, "%d", s.n);
-  snprintf(v_threads, sizeof v_threads, "%d", threads);
-  snprintf(v_sweep, sizeof v_sweep, "%.3f", sweep_s);
-  snprintf(v_total, sizeof v_total, "%.3f", ts_study_now() - t0);
-  snprintf(v_evals, sizeof v_evals, "%d", w.n - reused);
-  snprintf(v_reused, sizeof v_reused, "%d", reused);
-  snprintf(v_bits, sizeof v_bits, "%d-%d", lo, hi);
-  snprintf(v_fp32, sizeof v_fp32, "%.6f", fp32);
-  const char *kv[] = {"model", s.model_path, "dataset", s.dataset, "test_images", v_images,
-                      "threads", v_threads, "bits", v_bits, "fp32_accuracy", v_fp32,
-                      "evaluations", v_evals, "reused", v_reused, "sweep_seconds", v_sweep,
-                      "total_seconds", v_total};
-  if (ts_study_write_kv(runcsv, kv, sizeof kv / sizeof kv[0] / 2, &err)) {
-    fprintf(stderr, "tessera quant: %s\n", err.msg);
-    goto done;
+  return 0;
+}
+
+/* The sweep and everything written from it; returns the exit code. */
+static int sweep(ts_study *s, ts_sweep *w, const void *user) {
+  const quant_args *a = user;
+  const char *cmd = s->cmd;
+  ts_sweep_stats st;
+  char detail[64];
+  snprintf(detail, sizeof detail, "B = %d..%d, ", a->bits[0], a->bits[1]);
+  if (add_points(a, w)) {
+    fprintf(stderr, "tessera %s: out of memory\n", cmd);
+    return 1;
   }
-  printf("wrote %s, %s, %s\n", csv, memcsv, runcsv);
-  rc = plot_bad;
-done:
-  free(x);
-  free(y);
-  ts_sweep_free(&w);
-  ts_study_close(&s);
-  return rc;
+  if (ts_sweep_execute(s, w, a->c.out, a->f[F_CSV], a->resume, "quantization", detail, &st))
+    return 1;
+  print_table(a, w);
+  char el[32];
+  ts_cli_duration(st.sweep_s, el, sizeof el);
+  printf("sweep time: %s for %d evaluations of %d images (%.3f s/evaluation)\n", el,
+         st.evaluations, s->n, st.evaluations ? st.sweep_s / st.evaluations : 0.0);
+  const int plot_bad = plot_accuracy(cmd, a, s, w, a->f[F_PNG]);
+  if (write_memory(cmd, s, a->f[F_MEM])) return 1;
+  char bits[32], fp32[32];
+  snprintf(bits, sizeof bits, "%d-%d", a->bits[0], a->bits[1]);
+  snprintf(fp32, sizeof fp32, "%.6f", w->p[0].accuracy);
+  const char *extra[] = {"bits", bits, "fp32_accuracy", fp32};
+  if (ts_study_write_run(s, a->f[F_RUN], extra, 2, &st)) return 1;
+  printf("wrote %s, %s, %s\n", a->f[F_CSV], a->f[F_MEM], a->f[F_RUN]);
+  return plot_bad;
+}
+
+int ts_cmd_quant(int argc, char **argv) {
+  const char *cmd = "quant";
+  quant_args a;
+  int rc;
+  if (parse_args(cmd, argc, argv, &a, &rc)) return rc;
+  if (ts_study_paths(cmd, a.c.out, FILES, NFILES, a.f)) return 2;
+  return ts_sweep_command(cmd, &a.c, sweep, &a);
 }

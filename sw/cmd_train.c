@@ -71,159 +71,229 @@ static void on_progress(const ts_train_progress *p, void *user) {
   }
 }
 
-int ts_cmd_train(int argc, char **argv) {
-  const char *cmd = "train";
+/* What the command line asked for. */
+typedef struct train_args {
   ts_cli_common c;
-  ts_cli_common_default(&c);
   ts_train_config cfg;
-  ts_train_config_default(&cfg);
-  int k[2] = {5, 5}, ch[2] = {6, 16}, quiet = 0, epochs_set = 0;
-  double val_split = 0;
+  int k[2], ch[2];  /* kernel sizes k1, k2; conv channels c1, c2 */
+  int quiet, epochs_set;
+  double val_split; /* fraction of the training set held out, 0 = none */
+} train_args;
+
+/* --ids ID1,ID2: kernel sizes and (unless --epochs) epochs from two IDs. */
+static int apply_ids(const char *cmd, const char *ids, train_args *a) {
+  char id1[64], id2[64];
+  const char *comma = strchr(ids, ',');
+  ts_error err = {0};
+  int ep;
+  if (!comma || comma - ids >= 64 || strlen(comma + 1) >= 64) {
+    fprintf(stderr, "tessera %s: --ids takes ID1,ID2, got '%s'\n", cmd, ids);
+    return 1;
+  }
+  memcpy(id1, ids, comma - ids);
+  id1[comma - ids] = 0;
+  strcpy(id2, comma + 1);
+  if (ts_arch_from_ids(id1, id2, &a->k[0], &a->k[1], &ep, &err)) {
+    fprintf(stderr, "tessera %s: --ids: %s\n", cmd, err.msg);
+    return 1;
+  }
+  if (!a->epochs_set) a->cfg.epochs = ep;
+  printf("IDs %s, %s -> k1 = %d (max digit of ID1), k2 = %d (9 - min digit of ID2), "
+         "epochs = %d%s\n", id1, id2, a->k[0], a->k[1], ep,
+         a->epochs_set ? " (overridden by --epochs)" : "");
+  return 0;
+}
+
+/* Returns 0 to go on, else 1 with the exit code in *rc. */
+static int parse_args(const char *cmd, int argc, char **argv, train_args *a, int *rc) {
+  memset(a, 0, sizeof *a);
+  ts_cli_common_default(&a->c);
+  ts_train_config_default(&a->cfg);
+  a->k[0] = a->k[1] = 5;
+  a->ch[0] = 6;
+  a->ch[1] = 16;
   const char *ids = NULL;
+  ts_train_config *cfg = &a->cfg;
   ts_opt own[] = {
-      TS_OPT_R("val-split", &val_split, 0.0, 0.9),
-      TS_OPT_I("k1", &k[0], 1, TS_CLI_MAX_DIM),
-      TS_OPT_I("k2", &k[1], 1, TS_CLI_MAX_DIM),
+      TS_OPT_R("val-split", &a->val_split, 0.0, 0.9),
+      TS_OPT_I("k1", &a->k[0], 1, TS_CLI_MAX_DIM),
+      TS_OPT_I("k2", &a->k[1], 1, TS_CLI_MAX_DIM),
       TS_OPT_S("ids", &ids),
-      TS_OPT_CALL("channels", ts_opt_int_pair, ch),
-      TS_OPT_I("epochs", &cfg.epochs, 1, 100000),
-      TS_OPT_I("batch", &cfg.batch, 1, 65536),
-      TS_OPT_F("lr", &cfg.sgd.lr, 1e-9, 10.0),
-      TS_OPT_F("momentum", &cfg.sgd.momentum, 0.0, 0.999),
-      TS_OPT_F("weight-decay", &cfg.sgd.weight_decay, 0.0, 1.0),
-      TS_OPT_U("seed", &cfg.seed),
-      TS_OPT_I("log-every", &cfg.log_every, 0, 1 << 30),
-      TS_OPT_SWITCH("resume", &cfg.resume, 1),
-      TS_OPT_SWITCH("quiet", &quiet, 1)};
-  own[5].seen = &epochs_set;
+      TS_OPT_CALL("channels", ts_opt_int_pair, a->ch),
+      TS_OPT_I("epochs", &cfg->epochs, 1, 100000),
+      TS_OPT_I("batch", &cfg->batch, 1, 65536),
+      TS_OPT_F("lr", &cfg->sgd.lr, 1e-9, 10.0),
+      TS_OPT_F("momentum", &cfg->sgd.momentum, 0.0, 0.999),
+      TS_OPT_F("weight-decay", &cfg->sgd.weight_decay, 0.0, 1.0),
+      TS_OPT_U("seed", &cfg->seed),
+      TS_OPT_I("log-every", &cfg->log_every, 0, 1 << 30),
+      TS_OPT_SWITCH("resume", &cfg->resume, 1),
+      TS_OPT_SWITCH("quiet", &a->quiet, 1)};
+  own[5].seen = &a->epochs_set;
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_DATA_OPTS | TS_CLI_THREADS | TS_CLI_OUT, own,
                             TS_OPT_COUNT(own)};
-  int rc;
-  if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
-  cfg.threads = c.threads;
-  const ts_cli_data data = c.data;
-  const char *out = c.out;
-  int k1 = k[0], k2 = k[1];
-  const int c1 = ch[0], c2 = ch[1];
-  if (ids) {
-    char id1[64], id2[64];
-    const char *comma = strchr(ids, ',');
-    ts_error err = {0};
-    int ep;
-    if (!comma || comma - ids >= 64 || strlen(comma + 1) >= 64) {
-      fprintf(stderr, "tessera train: --ids takes ID1,ID2, got '%s'\n", ids);
-      return 2;
-    }
-    memcpy(id1, ids, comma - ids);
-    id1[comma - ids] = 0;
-    strcpy(id2, comma + 1);
-    if (ts_arch_from_ids(id1, id2, &k1, &k2, &ep, &err)) {
-      fprintf(stderr, "tessera train: --ids: %s\n", err.msg);
-      return 2;
-    }
-    if (!epochs_set) cfg.epochs = ep;
-    printf("IDs %s, %s -> k1 = %d (max digit of ID1), k2 = %d (9 - min digit of ID2), "
-           "epochs = %d%s\n", id1, id2, k1, k2, ep, epochs_set ? " (overridden by --epochs)" : "");
-  }
+  if (ts_cli_parse(&spec, argc, argv, &a->c, rc)) return 1;
+  cfg->threads = a->c.threads;
+  *rc = 2;
+  return ids && apply_ids(cmd, ids, a);
+}
 
-  ts_dataset *train = ts_cli_load(cmd, &data, TS_SPLIT_TRAIN), *val = NULL, *held = NULL;
-  if (!train) return 1;
-  rc = 1;
-  ts_net *net = NULL;
+/* The training images and the validation images: the last val_split of
+ * the training set, or the test split. Returns an exit code. */
+static int load_data(const char *cmd, const train_args *a, ts_dataset **train,
+                     ts_dataset **val) {
+  *val = NULL;
+  if (!(*train = ts_cli_load(cmd, &a->c.data, TS_SPLIT_TRAIN))) return 1;
+  if (a->val_split <= 0)
+    return (*val = ts_cli_load(cmd, &a->c.data, TS_SPLIT_TEST)) ? 0 : 1;
+  const int n = (*train)->n, nval = (int)(n * a->val_split);
+  if (nval < 1 || nval >= n) {
+    fprintf(stderr, "tessera %s: --val-split %g leaves no images on one side of %d\n", cmd,
+            a->val_split, n);
+    return 2;
+  }
+  ts_dataset *rest = NULL;
   ts_error err = {0};
-  if (val_split > 0) {
-    const int nval = (int)(train->n * val_split);
-    if (nval < 1 || nval >= train->n) {
-      fprintf(stderr, "tessera train: --val-split %g leaves no images on one side of %d\n",
-              val_split, train->n);
-      rc = 2;
-      goto done;
-    }
-    ts_dataset *rest = NULL;
-    if (ts_dataset_split(train, train->n - nval, nval, &held, &err) ||
-        ts_dataset_split(train, 0, train->n - nval, &rest, &err)) {
-      fprintf(stderr, "tessera train: %s\n", err.msg);
-      goto done;
-    }
-    ts_dataset_destroy(train);
-    train = rest;
-    val = held;
-  } else if (!(val = ts_cli_load(cmd, &data, TS_SPLIT_TEST))) {
-    goto done;
+  if (ts_dataset_split(*train, n - nval, nval, val, &err) ||
+      ts_dataset_split(*train, 0, n - nval, &rest, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
   }
-  ts_arch a;
-  ts_arch_default(&a, train->c, train->h, train->w, train->classes);
-  a.k1 = k1;
-  a.k2 = k2;
-  a.c1 = c1;
-  a.c2 = c2;
-  /* kernels that do not fit the images are a usage error (exit 2) */
-  if (ts_arch_validate(&a, &err)) {
-    fprintf(stderr, "tessera train: --k1/--k2/--channels: %s\n", err.msg);
-    rc = 2;
-    goto done;
+  ts_dataset_destroy(*train);
+  *train = rest;
+  return 0;
+}
+
+/* A freshly initialised network for the training images. Returns an exit
+ * code: kernels that do not fit the images are a usage error. */
+static int make_net(const char *cmd, const train_args *a, const ts_dataset *train,
+                    ts_net **net) {
+  ts_arch arch;
+  ts_error err = {0};
+  ts_arch_default(&arch, train->c, train->h, train->w, train->classes);
+  arch.k1 = a->k[0];
+  arch.k2 = a->k[1];
+  arch.c1 = a->ch[0];
+  arch.c2 = a->ch[1];
+  if (ts_arch_validate(&arch, &err)) {
+    fprintf(stderr, "tessera %s: --k1/--k2/--channels: %s\n", cmd, err.msg);
+    return 2;
   }
-  if (ts_net_create(&a, &net, &err)) {
-    fprintf(stderr, "tessera train: %s\n", err.msg);
-    goto done;
+  if (ts_net_create(&arch, net, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
   }
-  ts_net_init(net, cfg.seed);
-  ts_norm nm;
-  if (ts_dataset_norm(train, &nm, &err)) {
-    fprintf(stderr, "tessera train: %s\n", err.msg);
-    goto done;
+  ts_net_init(*net, a->cfg.seed);
+  return 0;
+}
+
+/* Output files and the metadata stored in the model and the checkpoint. */
+typedef struct train_files {
+  char log[4096], ckpt[4096], model[4096];
+  char norm[256], epochs[32], seed[32];
+  ts_st_meta meta[4];
+} train_files;
+
+static int name_files(const char *cmd, const train_args *a, const ts_norm *nm,
+                      train_files *f) {
+  const char *out = a->c.out;
+  if (snprintf(f->log, sizeof f->log, "%s/train_log.csv", out) >= (int)sizeof f->log ||
+      snprintf(f->ckpt, sizeof f->ckpt, "%s/checkpoint.safetensors", out) >=
+          (int)sizeof f->ckpt ||
+      snprintf(f->model, sizeof f->model, "%s/model.safetensors", out) >= (int)sizeof f->model) {
+    fprintf(stderr, "tessera %s: --out path too long\n", cmd);
+    return 1;
   }
-  if (ts_cli_mkdirs(cmd, out)) goto done;
-  char log_path[4096], ckpt[4096], model[4096], normbuf[256], epochs_s[32], seed_s[32];
-  snprintf(log_path, sizeof log_path, "%s/train_log.csv", out);
-  snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", out);
-  snprintf(model, sizeof model, "%s/model.safetensors", out);
-  ts_cli_norm_format(&nm, normbuf, sizeof normbuf);
-  snprintf(epochs_s, sizeof epochs_s, "%d", cfg.epochs);
-  snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)cfg.seed);
-  const char *dsname = ts_cli_dataset(&data);
-  ts_st_meta meta[] = {{TS_WEIGHTS_DATASET_KEY, dsname},
-                       {TS_WEIGHTS_NORM_KEY, normbuf},
-                       {TS_WEIGHTS_EPOCHS_KEY, epochs_s},
-                       {TS_WEIGHTS_SEED_KEY, seed_s}};
-  cfg.log_path = log_path;
-  cfg.checkpoint_path = ckpt;
-  cfg.meta = meta;
-  cfg.nmeta = 4;
+  ts_cli_norm_format(nm, f->norm, sizeof f->norm);
+  snprintf(f->epochs, sizeof f->epochs, "%d", a->cfg.epochs);
+  snprintf(f->seed, sizeof f->seed, "%llu", (unsigned long long)a->cfg.seed);
+  const ts_st_meta meta[] = {{TS_WEIGHTS_DATASET_KEY, ts_cli_dataset(&a->c.data)},
+                             {TS_WEIGHTS_NORM_KEY, f->norm},
+                             {TS_WEIGHTS_EPOCHS_KEY, f->epochs},
+                             {TS_WEIGHTS_SEED_KEY, f->seed}};
+  memcpy(f->meta, meta, sizeof meta);
+  return 0;
+}
+
+static void print_plan(const train_args *a, const ts_dataset *train, const ts_dataset *val,
+                       const ts_net *net) {
+  const ts_arch *arch = ts_net_arch(net);
+  const ts_train_config *cfg = &a->cfg;
   printf("training on %s: %d images %dx%dx%d, %d classes; validating on %d %s images\n",
-         dsname, train->n, train->c, train->h, train->w, train->classes, val->n,
-         held ? "held-out" : "test");
+         ts_cli_dataset(&a->c.data), train->n, train->c, train->h, train->w, train->classes,
+         val->n, a->val_split > 0 ? "held-out" : "test");
   printf("architecture: k1=%d k2=%d channels=%d,%d, %zu parameters, %lld MACs/image\n",
-         a.k1, a.k2, a.c1, a.c2, ts_net_num_params(net), ts_arch_macs(&a));
-  printf("recipe: %d epochs, batch %d, lr %g, momentum %g, weight decay %g, seed %llu, %d threads\n",
-         cfg.epochs, cfg.batch, cfg.sgd.lr, cfg.sgd.momentum, cfg.sgd.weight_decay,
-         (unsigned long long)cfg.seed, cfg.threads);
-  progress_ctx pc = {isatty(2), quiet, -1, -1};
-  ts_train_result res;
-  if (ts_train(net, train, val, &nm, &cfg, on_progress, &pc, &res, &err)) {
-    fprintf(stderr, "%stessera train: %s\n", pc.tty ? "\n" : "", err.msg);
-    goto done;
-  }
-  if (res.start_epoch >= res.epochs_done) /* no epoch ran: no val error */
+         arch->k1, arch->k2, arch->c1, arch->c2, ts_net_num_params(net), ts_arch_macs(arch));
+  printf("recipe: %d epochs, batch %d, lr %g, momentum %g, weight decay %g, seed %llu, "
+         "%d threads\n", cfg->epochs, cfg->batch, cfg->sgd.lr, cfg->sgd.momentum,
+         cfg->sgd.weight_decay, (unsigned long long)cfg->seed, cfg->threads);
+}
+
+static void print_result(const ts_train_config *cfg, const ts_train_result *res,
+                         const train_files *f) {
+  if (res->start_epoch >= res->epochs_done) /* no epoch ran: no val error */
     printf("nothing to train: the checkpoint already holds %d epochs (asked for %d)\n",
-           res.start_epoch, cfg.epochs);
-  else if (res.start_epoch > 0)
-    printf("resumed from the checkpoint after epoch %d\n", res.start_epoch);
-  if (ts_weights_save(net, model, meta, 4, &err)) {
-    fprintf(stderr, "tessera train: %s\n", err.msg);
+           res->start_epoch, cfg->epochs);
+  else if (res->start_epoch > 0)
+    printf("resumed from the checkpoint after epoch %d\n", res->start_epoch);
+  char el[32];
+  ts_cli_duration(res->seconds, el, sizeof el);
+  if (res->val_error >= 0)
+    printf("done: %d epochs in %s (%.0f images/s); final val error %.2f%% (accuracy %.2f%%)\n",
+           res->epochs_done, el, res->images_per_s, 100 * res->val_error,
+           100 * (1 - res->val_error));
+  else
+    printf("done: %d epochs\n", res->epochs_done);
+  printf("wrote %s, %s, %s\n", f->model, f->log, f->ckpt);
+}
+
+/* Trains net and writes the model, the log and the checkpoint. */
+static int train_and_save(const char *cmd, train_args *a, ts_net *net,
+                          const ts_dataset *train, const ts_dataset *val) {
+  ts_error err = {0};
+  ts_norm nm;
+  train_files *f = calloc(1, sizeof *f);
+  int rc = 1;
+  if (!f) {
+    fprintf(stderr, "tessera %s: out of memory\n", cmd);
+    return 1;
+  }
+  if (ts_dataset_norm(train, &nm, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
     goto done;
   }
-  char el[32];
-  ts_cli_duration(res.seconds, el, sizeof el);
-  if (res.val_error >= 0)
-    printf("done: %d epochs in %s (%.0f images/s); final val error %.2f%% (accuracy %.2f%%)\n",
-           res.epochs_done, el, res.images_per_s, 100 * res.val_error,
-           100 * (1 - res.val_error));
-  else
-    printf("done: %d epochs\n", res.epochs_done);
-  printf("wrote %s, %s, %s\n", model, log_path, ckpt);
+  if (name_files(cmd, a, &nm, f) || ts_cli_mkdirs(cmd, a->c.out)) goto done;
+  a->cfg.log_path = f->log;
+  a->cfg.checkpoint_path = f->ckpt;
+  a->cfg.meta = f->meta;
+  a->cfg.nmeta = TS_OPT_COUNT(f->meta);
+  print_plan(a, train, val, net);
+  progress_ctx pc = {isatty(2), a->quiet, -1, -1};
+  ts_train_result res;
+  if (ts_train(net, train, val, &nm, &a->cfg, on_progress, &pc, &res, &err)) {
+    fprintf(stderr, "%stessera %s: %s\n", pc.tty ? "\n" : "", cmd, err.msg);
+    goto done;
+  }
+  if (ts_weights_save(net, f->model, f->meta, a->cfg.nmeta, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    goto done;
+  }
+  print_result(&a->cfg, &res, f);
   rc = 0;
 done:
+  free(f);
+  return rc;
+}
+
+int ts_cmd_train(int argc, char **argv) {
+  const char *cmd = "train";
+  train_args a;
+  int rc;
+  if (parse_args(cmd, argc, argv, &a, &rc)) return rc;
+  ts_dataset *train = NULL, *val = NULL;
+  ts_net *net = NULL;
+  if (!(rc = load_data(cmd, &a, &train, &val)) && !(rc = make_net(cmd, &a, train, &net)))
+    rc = train_and_save(cmd, &a, net, train, val);
   ts_net_destroy(net);
   ts_dataset_destroy(train);
   ts_dataset_destroy(val);

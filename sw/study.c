@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ts_atomic.h"
+#include "ts_profile.h"
 #include "ts_prune.h"
 #include "cli_model.h"
 
@@ -24,6 +25,28 @@ int ts_study_path(char *buf, int len, const char *dir, const char *name) {
   return snprintf(buf, len, "%s/%s", dir, name) >= len;
 }
 
+int ts_study_paths(const char *cmd, const char *out, const char *const *names, int n,
+                   char (*paths)[TS_STUDY_PATH_MAX]) {
+  for (int i = 0; i < n; i++)
+    if (ts_study_path(paths[i], TS_STUDY_PATH_MAX, out, names[i])) {
+      fprintf(stderr, "tessera %s: --out path too long\n", cmd);
+      return 1;
+    }
+  return 0;
+}
+
+int ts_study_quant_mem(const char *cmd, const ts_arch *a, ts_quant_mem *mem) {
+  static const int bits[TS_STUDY_MEM_ROWS / 2] = {2, 4, 8};
+  ts_error err = {0};
+  for (int sc = 0; sc < 2; sc++)
+    for (int k = 0; k < TS_STUDY_MEM_ROWS / 2; k++)
+      if (ts_profile_quant_mem(a, bits[k], (ts_quant_scheme)sc, &mem[sc * 3 + k], &err)) {
+        fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+        return 1;
+      }
+  return 0;
+}
+
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
   for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
@@ -33,6 +56,7 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
 int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
                   int threads, ts_study *s) {
   memset(s, 0, sizeof *s);
+  s->t_open = ts_study_now();
   s->cmd = cmd;
   s->threads = threads;
   snprintf(s->model_path, sizeof s->model_path, "%s", model);
@@ -249,6 +273,65 @@ static void describe(const ts_study_point *p, char *buf, int len) {
     u += snprintf(buf + u, len - u, " %s %g%%", p->layer, p->percent);
   if (p->bits != TS_STUDY_FP32_BITS)
     snprintf(buf + u, len - u, " %s B=%d", p->scheme, p->bits);
+}
+
+int ts_sweep_execute(ts_study *s, ts_sweep *w, const char *out, const char *csv_path,
+                     int resume, const char *kind, const char *detail, ts_sweep_stats *st) {
+  ts_error err = {0};
+  memset(st, 0, sizeof *st);
+  if (ts_cli_mkdirs(s->cmd, out)) return 1;
+  w->hash = s->hash;
+  w->images = s->n;
+  if (resume && ts_sweep_resume(w, csv_path, &st->reused, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", s->cmd, err.msg);
+    return 1;
+  }
+  st->evaluations = w->n - st->reused;
+  printf("%s sweep: %s on %s (%d test images), %s%d threads; %d of %d points evaluated, "
+         "%d reused from %s\n", kind, s->model_path, s->dataset, s->n, detail, s->threads,
+         st->evaluations, w->n, st->reused, csv_path);
+  const double t0 = ts_study_now();
+  if (ts_sweep_run(s, w, csv_path)) return 1;
+  st->sweep_s = ts_study_now() - t0;
+  return 0;
+}
+
+int ts_sweep_command(const char *cmd, ts_cli_common *c, ts_sweep_body body,
+                     const void *user) {
+  ts_study s;
+  ts_sweep w = {0};
+  const int rc = ts_study_open(cmd, c->model, &c->data, c->threads, &s) ? 1 : body(&s, &w, user);
+  ts_sweep_free(&w);
+  ts_study_close(&s);
+  return rc;
+}
+
+int ts_study_write_run(const ts_study *s, const char *path, const char *const *extra,
+                       int nextra, const ts_sweep_stats *st) {
+  enum { MAX_EXTRA = 8 };
+  char images[32], threads[32], evals[32], reused[32], sweep[32], total[32];
+  snprintf(images, sizeof images, "%d", s->n);
+  snprintf(threads, sizeof threads, "%d", s->threads);
+  snprintf(evals, sizeof evals, "%d", st->evaluations);
+  snprintf(reused, sizeof reused, "%d", st->reused);
+  snprintf(sweep, sizeof sweep, "%.3f", st->sweep_s);
+  snprintf(total, sizeof total, "%.3f", ts_study_now() - s->t_open);
+  const char *head[] = {"model", s->model_path, "dataset", s->dataset,
+                        "test_images", images, "threads", threads};
+  const char *tail[] = {"evaluations", evals, "reused", reused, "sweep_seconds", sweep,
+                        "total_seconds", total};
+  const char *kv[sizeof head / sizeof *head + 2 * MAX_EXTRA + sizeof tail / sizeof *tail];
+  int n = 0;
+  if (nextra > MAX_EXTRA) nextra = MAX_EXTRA;
+  for (size_t i = 0; i < sizeof head / sizeof *head; i++) kv[n++] = head[i];
+  for (int i = 0; i < 2 * nextra; i++) kv[n++] = extra[i];
+  for (size_t i = 0; i < sizeof tail / sizeof *tail; i++) kv[n++] = tail[i];
+  ts_error err = {0};
+  if (ts_study_write_kv(path, kv, n / 2, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", s->cmd, err.msg);
+    return 1;
+  }
+  return 0;
 }
 
 int ts_sweep_run(ts_study *s, ts_sweep *w, const char *csv_path) {

@@ -13,9 +13,11 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "ts_arch.h"
 #include "ts_dataset.h"
 #include "ts_net.h"
+#include "ts_profile.h"
 #include "ts_quant.h"
 #include "ts_status.h"
 
@@ -39,6 +41,7 @@ typedef struct ts_study {
   uint64_t hash;    /* FNV-1a of the FP32 weights, image count and dataset:
                        which results a CSV may be resumed from */
   char meta_epochs[32], meta_seed[32]; /* training metadata ("?" unknown) */
+  double t_open;    /* ts_study_now() when ts_study_open started */
 } ts_study;
 
 /* Loads `model` (with its metadata, see cli_model.h), the test split (data->limit images), and an inference
@@ -105,6 +108,34 @@ ts_status ts_sweep_write(const ts_sweep *w, const char *path, ts_error *err);
  * each. Prints errors; returns 0 / 1. */
 int ts_sweep_run(ts_study *s, ts_sweep *w, const char *csv_path);
 
+/* What a sweep command did, for its OUT/<cmd>_run.csv. */
+typedef struct ts_sweep_stats {
+  int evaluations, reused; /* points evaluated now, read back from the CSV */
+  double sweep_s;          /* seconds the evaluations took */
+} ts_sweep_stats;
+
+/* The common course of a sweep command once w holds its points: creates
+ * the folder out, ties w to s (hash, images), reads back the points
+ * already in csv_path unless resume is 0, prints "KIND sweep: MODEL on
+ * DATASET (N test images), DETAIL..." and runs the rest. Prints errors;
+ * returns 0 / 1. */
+int ts_sweep_execute(ts_study *s, ts_sweep *w, const char *out, const char *csv_path,
+                     int resume, const char *kind, const char *detail, ts_sweep_stats *st);
+
+/* A sweep command after parsing: opens the study of c's model and data,
+ * runs body (the sweep, its tables and files) with an empty sweep, and
+ * closes both. Returns body's exit code, 1 if the study cannot be opened. */
+typedef int (*ts_sweep_body)(ts_study *s, ts_sweep *w, const void *user);
+int ts_sweep_command(const char *cmd, ts_cli_common *c, ts_sweep_body body,
+                     const void *user);
+
+/* Writes the run file of a sweep command: model, dataset, test_images,
+ * threads, then the command's own nextra {key, value} pairs, then
+ * evaluations, reused, sweep_seconds, total_seconds (since the study was
+ * opened). Prints errors; returns 0 / 1. */
+int ts_study_write_run(const ts_study *s, const char *path, const char *const *extra,
+                       int nextra, const ts_sweep_stats *st);
+
 /* ---- Reading CSV files back ------------------------------------------ */
 
 /* A small CSV table: header row, then rows of plain fields (no quoting;
@@ -151,6 +182,18 @@ double ts_study_now(void);
 
 /* Joins dir and name into buf (len bytes); 1 if it does not fit. */
 int ts_study_path(char *buf, int len, const char *dir, const char *name);
+
+#define TS_STUDY_PATH_MAX 4096
+/* Joins out and each of the n names into paths[i]; prints "tessera CMD:
+ * --out path too long" and returns 1 if one does not fit. */
+int ts_study_paths(const char *cmd, const char *out, const char *const *names, int n,
+                   char (*paths)[TS_STUDY_PATH_MAX]);
+
+/* Model storage with 2, 4 and 8-bit weights, per-tensor then per-channel
+ * (TS_STUDY_MEM_ROWS rows), for the quant and profile tables. Prints
+ * errors; returns 0 / 1. */
+#define TS_STUDY_MEM_ROWS 6
+int ts_study_quant_mem(const char *cmd, const ts_arch *a, ts_quant_mem *mem);
 
 #ifdef __cplusplus
 }
