@@ -79,7 +79,7 @@ ts_dataset *ts_cli_load(const char *cmd, const ts_cli_data *o, ts_split split) {
   ts_error err = {0};
   ts_dataset_kind kind;
   if (ts_dataset_kind_parse(ts_cli_dataset(o), &kind, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return NULL;
   }
   const char *dir = ts_cli_data_dir(cmd, o);
@@ -95,7 +95,7 @@ ts_dataset *ts_cli_load(const char *cmd, const ts_cli_data *o, ts_split split) {
   }
   ts_dataset *ds = NULL;
   if (ts_dataset_load_n(kind, dir, split, o->coarse, o->limit, &ds, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return NULL;
   }
   return ds;
@@ -177,6 +177,10 @@ void ts_cli_select_blas(void) {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) setenv("BLIS_ARCH_TYPE", "0", 0);
   else if (__builtin_cpu_supports("avx2")) setenv("BLIS_ARCH_TYPE", "3", 0);
+}
+
+void ts_cli_error(const char *cmd, const ts_error *err) {
+  fprintf(stderr, "tessera %s: %s\n", cmd, err->msg[0] ? err->msg : ts_status_str(err->status));
 }
 
 void ts_cli_duration(double s, char *buf, int len) {

@@ -59,6 +59,10 @@ int ts_cli_mkdirs(const char *cmd, const char *dir);
  * user. Call before any BLAS work. */
 void ts_cli_select_blas(void);
 
+/* "tessera CMD: MESSAGE" on stderr for a failed library call: err's
+ * message, or the name of its status when the message is empty. */
+void ts_cli_error(const char *cmd, const ts_error *err);
+
 /* Seconds as "1h02m", "3m20s", "12.3s". */
 void ts_cli_duration(double s, char *buf, int len);
 

@@ -55,7 +55,7 @@ int ts_cli_model_net(const char *cmd, const ts_cli_model *m, const ts_dataset *d
   if (st) {
     ts_net_destroy(*net);
     *net = NULL;
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 1;
   }
   return 0;

@@ -46,7 +46,7 @@ int ts_cmd_eval(int argc, char **argv) {
       !(ds = ts_cli_load(cmd, &c.data, split)) || ts_cli_model_net(cmd, &m, ds, &net))
     goto done;
   if (ts_evaluate(net, ds, &m.norm, 0, c.threads, &acc, NULL, &err)) {
-    fprintf(stderr, "tessera eval: %s\n", err.msg);
+    ts_cli_error("eval", &err);
     goto done;
   }
   printf("%s on %s %s (%d images): accuracy %.2f%% (error %.2f%%)\n", c.model, m.dataset,

@@ -323,7 +323,7 @@ static int load_inputs(const char *cmd, hwrun_args *a, hw_inputs *in) {
   if (!st) st = ts_dataset_batch(in->train, &in->m.norm, idx, a->calib, in->cal, NULL, &err);
   free(idx);
   if (st) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 1;
   }
   return 0;
@@ -371,7 +371,7 @@ static int accuracy_table(const char *cmd, const hwrun_args *a, hw_inputs *in, a
   memcpy(saved, ts_net_params_const(in->net), sizeof *saved * np);
   if (ts_evaluate(in->net, in->test, &in->m.norm, a->acc_images, a->c.threads, &fp32, NULL,
                   &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     goto done;
   }
   printf("\naccuracy on %d %s test images (FP32 %.2f%%)\n", a->acc_images, in->m.dataset,
@@ -422,7 +422,7 @@ static int run_rtl(const char *cmd, const hwrun_args *a, const hw_inputs *in, co
     run_args ra = {q, in->test, &in->m.norm, a->images, a->batch, T, hws, pred, r->lg};
     if ((st = run_images(&ra, &err))) fprintf(stderr, "tessera %s: RTL: %s\n", cmd, err.msg);
   } else {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
   }
   r->sim_s = ts_study_now() - t0;
   for (int t = 0; hws && t < T; t++) {
@@ -507,7 +507,7 @@ static int write_outputs(const char *cmd, const hwrun_args *a, const hw_inputs *
   if (ts_atomic_write(f[F_HW], write_hw_csv, (void *)&op, &err) ||
       (a->table && ts_atomic_write(f[F_ACC], write_acc_csv, (void *)&op, &err)) ||
       ts_atomic_write(f[F_JSON], write_json, (void *)&op, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 1;
   }
   printf("wrote %s%s%s, %s\n", f[F_HW], a->table ? ", " : "", a->table ? f[F_ACC] : "",
@@ -523,7 +523,7 @@ static int rtl(const char *cmd, const hwrun_args *a, const hw_inputs *in, const 
   rtl_result r = {.golden_acc = -1};
   int rc = 1;
   if (ts_qnet_create(in->net, a->bits, a->scheme, in->cal, a->calib, &q, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     goto done;
   }
   if (run_rtl(cmd, a, in, q, &r) || (a->check && check_golden(cmd, a, in, q, &r))) goto done;

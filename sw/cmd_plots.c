@@ -91,7 +91,7 @@ int ts_cmd_plots(int argc, char **argv) {
   ts_error err = {0};
   ts_net *net = NULL;
   if (ts_weights_load(model, NULL, &net, &err)) {
-    fprintf(stderr, "tessera plots: %s\n", err.msg);
+    ts_cli_error("plots", &err);
     return 1;
   }
   rc = 0;

@@ -75,7 +75,7 @@ static int arch_of_dataset(const char *cmd, const profile_args *a, ts_arch *arch
     st = ts_arch_validate(arch, &err);
   }
   if (st) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 2;
   }
   snprintf(source, len, "dataset %s", dataset);
@@ -123,7 +123,7 @@ static int report(const char *cmd, const profile_args *a, const ts_arch *arch,
   printf("\nwrote %s, %s, %s\n", f[F_CSV], f[F_JSON], f[F_MEM]);
   return 0;
 fail:
-  fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+  ts_cli_error(cmd, &err);
   return 1;
 }
 

@@ -288,7 +288,7 @@ static int write_observation(const char *cmd, const prune_args *a, const num_lis
   }
   ts_error err = {0};
   if (ts_atomic_write(path, write_line, line, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 1;
   }
   return 0;

@@ -140,7 +140,7 @@ static int write_memory(const char *cmd, const ts_study *s, const char *path) {
          "activations stay FP32):\n");
   if (ts_quant_mem_print(stdout, mem, TS_STUDY_MEM_ROWS, &err) ||
       ts_quant_mem_write_csv(path, mem, TS_STUDY_MEM_ROWS, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 1;
   }
   return 0;

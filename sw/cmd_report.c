@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "study.h"
 #include "ts_atomic.h"
+#include "ts_fmt.h"
 #include "ts_safetensors.h"
 #include "ts_weights.h"
 
@@ -46,19 +47,6 @@ static void missing(FILE *f, const char *what, const char *cmd) {
 static void image(FILE *f, const report *r, const char *png, const char *alt, const char *cmd) {
   if (exists(r->out, png)) fprintf(f, "![%s](%s)\n\n", alt, png);
   else fprintf(f, "*Plot %s is missing (run `tessera %s`; it needs gnuplot).*\n\n", png, cmd);
-}
-
-/* thousands separators */
-static const char *num(long long v, char *buf) {
-  char t[32];
-  int n = snprintf(t, sizeof t, "%lld", v < 0 ? -v : v), o = 0;
-  if (v < 0) buf[o++] = '-';
-  for (int i = 0; i < n; i++) {
-    buf[o++] = t[i];
-    if ((n - i - 1) % 3 == 0 && i < n - 1) buf[o++] = ',';
-  }
-  buf[o] = 0;
-  return buf;
 }
 
 /* First row of a sweep CSV matching the key, -1 if none. */
@@ -97,14 +85,14 @@ static void section_config(FILE *f, const report *r) {
   fprintf(f, "| input | %dx%dx%d, %d classes |\n", a.in_c, a.in_h, a.in_w, a.classes);
   fprintf(f, "| architecture | conv1 %dx%d (%d ch) - pool - conv2 %dx%d (%d ch) - pool - fc %d - fc %d - fc %d |\n",
           a.k1, a.k1, a.c1, a.k2, a.k2, a.c2, a.f1, a.f2, a.classes);
-  fprintf(f, "| parameters | %s |\n", num((long long)ts_arch_num_params(&a), b1));
-  fprintf(f, "| MACs per image | %s |\n", num(ts_arch_macs(&a), b2));
+  fprintf(f, "| parameters | %s |\n", ts_fmt_thousands(b1, (long long)ts_arch_num_params(&a)));
+  fprintf(f, "| MACs per image | %s |\n", ts_fmt_thousands(b2, ts_arch_macs(&a)));
   fprintf(f, "| training | %s epochs, seed %s (SGD with momentum; see `tessera train --help`) |\n",
           ep ? ep : "?", seed ? seed : "?");
   fprintf(f, "| normalisation (mean/std) | %s |\n", norm ? norm : "?");
   ts_csv *q = load(r->out, "quant_run.csv");
   if (q) {
-    const char *n = ts_study_kv(q, "test_images"), *th = ts_study_kv(q, "threads");
+    const char *n = ts_csv_kv(q, "test_images"), *th = ts_csv_kv(q, "threads");
     fprintf(f, "| evaluation | %s test images, %s threads |\n", n ? n : "?", th ? th : "?");
   }
   ts_csv_free(q);
@@ -154,15 +142,15 @@ static void section_profile(FILE *f, const report *r) {
     fprintf(f, "| %s | %s | %sx%sx%s | %sx%sx%s | %s | %s | %s | %s |\n", name, type,
             ts_csv_get(t, i, "in_c"), ts_csv_get(t, i, "in_h"), ts_csv_get(t, i, "in_w"),
             ts_csv_get(t, i, "out_c"), ts_csv_get(t, i, "out_h"), ts_csv_get(t, i, "out_w"), kern,
-            num((long long)ts_csv_num(t, i, "weights"), b[0]),
-            num((long long)ts_csv_num(t, i, "biases"), b[1]),
-            num((long long)ts_csv_num(t, i, "macs"), b[2]));
+            ts_fmt_thousands(b[0], (long long)ts_csv_num(t, i, "weights")),
+            ts_fmt_thousands(b[1], (long long)ts_csv_num(t, i, "biases")),
+            ts_fmt_thousands(b[2], (long long)ts_csv_num(t, i, "macs")));
   }
   if (total >= 0) {
     fprintf(f, "| **total** | | | | | %s | %s | %s |\n\n",
-            num((long long)ts_csv_num(t, total, "weights"), b[0]),
-            num((long long)ts_csv_num(t, total, "biases"), b[1]),
-            num((long long)ts_csv_num(t, total, "macs"), b[2]));
+            ts_fmt_thousands(b[0], (long long)ts_csv_num(t, total, "weights")),
+            ts_fmt_thousands(b[1], (long long)ts_csv_num(t, total, "biases")),
+            ts_fmt_thousands(b[2], (long long)ts_csv_num(t, total, "macs")));
     const long long par = (long long)ts_csv_num(t, total, "param_bytes"),
                     peak = (long long)ts_csv_num(t, total, "live_bytes"),
                     saved = (long long)ts_csv_num(t, total, "saved_bytes"),
@@ -171,11 +159,11 @@ static void section_profile(FILE *f, const report *r) {
                     mom = (long long)ts_csv_num(t, total, "momentum_bytes");
     fprintf(f, "Memory (bytes, FP32; rules in docs/study.md section 4):\n\n"
             "- **Inference, one image:** parameters %s + peak live activations %s = **%s**.\n",
-            num(par, b[0]), num(peak, b[1]), num(par + peak, b[2]));
+            ts_fmt_thousands(b[0], par), ts_fmt_thousands(b[1], peak), ts_fmt_thousands(b[2], par + peak));
     fprintf(f, "- **Training, batch %s (backprop):** parameters %s + weight gradients %s + momentum %s "
             "+ saved activations %s + peak activation gradients %s = **%s**.\n\n",
-            ts_csv_get(t, total, "batch"), num(par, b[0]), num(gw, b[1]), num(mom, b[2]),
-            num(saved, b[3]), num(gpeak, b[4]), num(par + gw + mom + saved + gpeak, b[5]));
+            ts_csv_get(t, total, "batch"), ts_fmt_thousands(b[0], par), ts_fmt_thousands(b[1], gw), ts_fmt_thousands(b[2], mom),
+            ts_fmt_thousands(b[3], saved), ts_fmt_thousands(b[4], gpeak), ts_fmt_thousands(b[5], par + gw + mom + saved + gpeak));
   }
   ts_csv_free(t);
   fprintf(f, "Full per-operation figures: `profile.csv`, `profile.json`.\n\n");
@@ -205,14 +193,14 @@ static void memory_table(FILE *f, const ts_csv *m) {
     char w[16];
     snprintf(w, sizeof w, bits == 32 ? "FP32" : "%d-bit", bits);
     fprintf(f, "| %s | %s | %s | %s | %s | %s | %.2fx |\n", w, ts_csv_get(m, i, "scheme"),
-            num((long long)ts_csv_num(m, i, "weight_bytes"), b[0]),
-            num((long long)ts_csv_num(m, i, "scale_bytes"), b[1]),
-            num((long long)ts_csv_num(m, i, "bias_bytes"), b[2]),
-            num((long long)ts_csv_num(m, i, "model_bytes"), b[3]), ts_csv_num(m, i, "compression"));
+            ts_fmt_thousands(b[0], (long long)ts_csv_num(m, i, "weight_bytes")),
+            ts_fmt_thousands(b[1], (long long)ts_csv_num(m, i, "scale_bytes")),
+            ts_fmt_thousands(b[2], (long long)ts_csv_num(m, i, "bias_bytes")),
+            ts_fmt_thousands(b[3], (long long)ts_csv_num(m, i, "model_bytes")), ts_csv_num(m, i, "compression"));
   }
   if (m->rows)
     fprintf(f, "\nActivations stay FP32 (weights-only quantization): peak %s bytes per image at "
-            "every bit width.\n\n", num((long long)ts_csv_num(m, 0, "act_peak_bytes"), b[0]));
+            "every bit width.\n\n", ts_fmt_thousands(b[0], (long long)ts_csv_num(m, 0, "act_peak_bytes")));
 }
 
 static void section_quant(FILE *f, const report *r) {
@@ -254,8 +242,8 @@ static void section_quant(FILE *f, const report *r) {
     if (b1 >= 0) {
       char n1[32], n2[32];
       fprintf(f, "  Measured at B = 1: accuracy %.2f%%, non-zero MACs %s of %s.\n",
-              100 * ts_csv_num(t, b1, "accuracy"), num((long long)ts_csv_num(t, b1, "nonzero_macs"), n1),
-              num((long long)ts_csv_num(t, b1, "macs"), n2));
+              100 * ts_csv_num(t, b1, "accuracy"), ts_fmt_thousands(n1, (long long)ts_csv_num(t, b1, "nonzero_macs")),
+              ts_fmt_thousands(n2, (long long)ts_csv_num(t, b1, "macs")));
     }
     fprintf(f, "- Per-channel scales follow each output channel's own range, so small-range "
             "channels keep more levels: it matters most at 2-3 bits.\n\n");
@@ -292,9 +280,9 @@ static void section_prune(FILE *f, const report *r) {
     if (fabs(p - 90) < 1e-9) r90 = i;
     if (last < 0 || p > ts_csv_num(t, last, "percent")) last = i;
     fprintf(f, "| %g%% | %.2f%% | %s | %.1f%% | %s |\n", p, 100 * ts_csv_num(t, i, "accuracy"),
-            num((long long)ts_csv_num(t, i, "nonzero_macs"), b[0]),
+            ts_fmt_thousands(b[0], (long long)ts_csv_num(t, i, "nonzero_macs")),
             100 * ts_csv_num(t, i, "nonzero_macs") / ts_csv_num(t, i, "macs"),
-            num((long long)ts_csv_num(t, i, "nonzero_weights"), b[1]));
+            ts_fmt_thousands(b[1], (long long)ts_csv_num(t, i, "nonzero_weights")));
   }
   fprintf(f, "\n");
   image(f, r, "prune_accuracy.png", "accuracy vs pruning", "prune");
@@ -325,9 +313,9 @@ static void section_prune(FILE *f, const report *r) {
             "blocks and so shrinks the dense GEMMs) could turn the %.1fx reduction in useful "
             "MACs into speed. What a dense engine can gain is storage: a compressed sparse "
             "format, paid for with index bits. See the hardware section, docs/hw.md.\n\n",
-            ts_csv_num(t, pick, "percent"), num((long long)nz, b[0]), num((long long)dense, b[1]),
+            ts_csv_num(t, pick, "percent"), ts_fmt_thousands(b[0], (long long)nz), ts_fmt_thousands(b[1], (long long)dense),
             100 * nz / dense, 100 * ts_csv_num(t, pick, "accuracy"),
-            100 * ts_csv_num(t, r0, "accuracy"), num((long long)dense, b[2]),
+            100 * ts_csv_num(t, r0, "accuracy"), ts_fmt_thousands(b[2], (long long)dense),
             nz > 0 ? dense / nz : INFINITY);
     /* the most pruning that costs at most one accuracy point */
     int keep = r0;
@@ -341,10 +329,10 @@ static void section_prune(FILE *f, const report *r) {
     fprintf(f, "The largest pruning in the sweep that costs at most 1 accuracy point is p = %g%% "
             "(%.2f%%): %s non-zero MACs of %s (%.1f%%). Even there a dense engine does all %s.\n\n",
             ts_csv_num(t, keep, "percent"), 100 * ts_csv_num(t, keep, "accuracy"),
-            num((long long)ts_csv_num(t, keep, "nonzero_macs"), b[0]),
-            num((long long)ts_csv_num(t, keep, "macs"), b[1]),
+            ts_fmt_thousands(b[0], (long long)ts_csv_num(t, keep, "nonzero_macs")),
+            ts_fmt_thousands(b[1], (long long)ts_csv_num(t, keep, "macs")),
             100 * ts_csv_num(t, keep, "nonzero_macs") / ts_csv_num(t, keep, "macs"),
-            num((long long)ts_csv_num(t, keep, "macs"), b[2]));
+            ts_fmt_thousands(b[2], (long long)ts_csv_num(t, keep, "macs")));
   } else {
     fprintf(f, "*No all-layer pruning points with p = 0 found in prune.csv.*\n\n");
   }
@@ -363,9 +351,9 @@ static void section_timing(FILE *f, const report *r) {
     ts_csv *t = load(r->out, files[i]);
     if (!t) continue;
     any = 1;
-    const char *e = ts_study_kv(t, "evaluations"), *n = ts_study_kv(t, "test_images"),
-               *th = ts_study_kv(t, "threads"), *s = ts_study_kv(t, "sweep_seconds"),
-               *tt = ts_study_kv(t, "total_seconds"), *re = ts_study_kv(t, "reused");
+    const char *e = ts_csv_kv(t, "evaluations"), *n = ts_csv_kv(t, "test_images"),
+               *th = ts_csv_kv(t, "threads"), *s = ts_csv_kv(t, "sweep_seconds"),
+               *tt = ts_csv_kv(t, "total_seconds"), *re = ts_csv_kv(t, "reused");
     double sum = 0;
     ts_csv *pts = load(r->out, csvs[i]);
     for (int k = 0; pts && k < pts->rows; k++) sum += ts_csv_num(pts, k, "seconds");
@@ -411,8 +399,8 @@ static void section_hw(FILE *f, const report *r) {
     for (int i = 0; i < hw->rows; i++)
       fprintf(f, "| %s | %s | %s | %s | %s | %s | %.1f%% | %.1f%% | %s |\n",
               ts_csv_get(hw, i, "layer"), ts_csv_get(hw, i, "m"), ts_csv_get(hw, i, "k"),
-              ts_csv_get(hw, i, "n"), num((long long)ts_csv_num(hw, i, "macs"), b1),
-              num((long long)ts_csv_num(hw, i, "cycles"), b2),
+              ts_csv_get(hw, i, "n"), ts_fmt_thousands(b1, (long long)ts_csv_num(hw, i, "macs")),
+              ts_fmt_thousands(b2, (long long)ts_csv_num(hw, i, "cycles")),
               100 * ts_csv_num(hw, i, "utilization"), 100 * ts_csv_num(hw, i, "wport_busy"),
               ts_csv_get(hw, i, "bound"));
     fprintf(f, "\nThe array is dense: it performs every MAC of a pruned model, zeros included "
@@ -464,7 +452,7 @@ int ts_cmd_report(int argc, char **argv) {
   report r = {out};
   ts_error err = {0};
   if (ts_atomic_write(path, write_report, &r, &err)) {
-    fprintf(stderr, "tessera report: %s\n", err.msg);
+    ts_cli_error("report", &err);
     return 1;
   }
   printf("wrote %s\n", path);

@@ -25,7 +25,8 @@ static const char *const USAGE =
     "             against the golden model, plus the integer accuracy table\n"
     "  7 report   OUT/report.md\n"
     "quant and prune skip points already in their CSVs for the same model.\n"
-    "  --limit N  first N images of each split (quick runs; also the test images)\n"
+    "  --limit N  first N images of each split (quick runs; also the test images\n"
+    "             and hw-run's calibration images)\n"
     "Other options as in `tessera train`; defaults: fashion-mnist, 30 epochs.\n";
 
 /* What the command line asked for, as the text the stages are given. */
@@ -133,6 +134,7 @@ static void hwrun_argv(const run_args *a, argv_buf *b) {
   push(b, "hw-run", "--model", a->model, "--out", a->c.out, "--threads", a->threads,
        "--dataset", a->dataset, "--images", "64", "--check", NULL);
   push_data(b, a, "--acc-images");
+  if (a->c.data.limit) push(b, "--calib", a->limit, NULL); /* calibration images too */
 }
 
 static void report_argv(const run_args *a, argv_buf *b) {
@@ -196,10 +198,10 @@ static void read_stamp(run_args *a) {
   if (ts_csv_read(a->stamp, &t, NULL)) return; /* no stamp: train from scratch */
   int same = 1;
   for (int i = 0; i < NCFG; i++) {
-    const char *val = ts_study_kv(t, cfg[2 * i]);
+    const char *val = ts_csv_kv(t, cfg[2 * i]);
     if (!val || strcmp(val, cfg[2 * i + 1])) same = 0;
   }
-  const char *c = ts_study_kv(t, "complete");
+  const char *c = ts_csv_kv(t, "complete");
   struct stat sb;
   a->resume = same;
   a->trained = same && c && !strcmp(c, "1") && stat(a->model, &sb) == 0;
@@ -213,8 +215,8 @@ static int write_stamp(const run_args *a, int complete) {
   config_kv(a, kv);
   kv[2 * NCFG] = "complete";
   kv[2 * NCFG + 1] = complete ? "1" : "0";
-  if (ts_study_write_kv(a->stamp, kv, NCFG + 1, &err)) {
-    fprintf(stderr, "tessera run: %s\n", err.msg);
+  if (ts_csv_write_kv(a->stamp, kv, NCFG + 1, &err)) {
+    ts_cli_error("run", &err);
     return 1;
   }
   return 0;

@@ -33,7 +33,10 @@ static const char *const USAGE =
     "  --weight-decay X   (default 5e-4)      --seed N         (default 1)\n"
     "  --threads N        (default 2)         --log-every N    steps (default 200)\n"
     "  --out DIR          output folder (default out)\n"
-    "  --resume           continue from OUT/checkpoint.safetensors if it exists\n"
+    "  --resume           continue from OUT/checkpoint.safetensors if it exists; the\n"
+    "                     recipe (data options, kernels, channels, batch, lr, momentum,\n"
+    "                     weight decay, seed) must be the checkpoint's, --epochs at least\n"
+    "                     the epochs it holds (else exit 2)\n"
     "  --quiet            no progress bar (epoch summaries still print)\n";
 
 typedef struct progress_ctx {
@@ -121,7 +124,7 @@ static int parse_args(const char *cmd, int argc, char **argv, train_args *a, int
       TS_OPT_S("ids", &ids),
       TS_OPT_CALL("channels", ts_opt_int_pair, a->ch),
       TS_OPT_I("epochs", &cfg->epochs, 1, 100000),
-      TS_OPT_I("batch", &cfg->batch, 1, 65536),
+      TS_OPT_I("batch", &cfg->batch, 1, TS_MAX_BATCH),
       TS_OPT_F("lr", &cfg->sgd.lr, 1e-9, 10.0),
       TS_OPT_F("momentum", &cfg->sgd.momentum, 0.0, 0.999),
       TS_OPT_F("weight-decay", &cfg->sgd.weight_decay, 0.0, 1.0),
@@ -156,7 +159,7 @@ static int load_data(const char *cmd, const train_args *a, ts_dataset **train,
   ts_error err = {0};
   if (ts_dataset_split(*train, n - nval, nval, val, &err) ||
       ts_dataset_split(*train, 0, n - nval, &rest, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 1;
   }
   ts_dataset_destroy(*train);
@@ -180,18 +183,122 @@ static int make_net(const char *cmd, const train_args *a, const ts_dataset *trai
     return 2;
   }
   if (ts_net_create(&arch, net, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     return 1;
   }
   ts_net_init(*net, a->cfg.seed);
   return 0;
 }
 
-/* Output files and the metadata stored in the model and the checkpoint. */
+/* ---- The recipe: stored with the weights, repeated by a resume --------- */
+
+/* The training settings a model's weights depend on (besides the kernel
+ * sizes and channels, which its architecture holds), as metadata of the
+ * model and the checkpoint. A resume must ask for the same ones. */
+enum { NRECIPE = 9 };
+static const struct {
+  const char *key, *flag;
+} RECIPE[NRECIPE] = {
+    {TS_WEIGHTS_DATASET_KEY, "--dataset"},   {"tessera.coarse", "--coarse"},
+    {"tessera.limit", "--limit"},            {"tessera.val_split", "--val-split"},
+    {"tessera.batch", "--batch"},            {"tessera.lr", "--lr"},
+    {"tessera.momentum", "--momentum"},      {"tessera.weight_decay", "--weight-decay"},
+    {TS_WEIGHTS_SEED_KEY, "--seed"}};
+
+typedef struct recipe {
+  char value[NRECIPE][64]; /* RECIPE[i]'s value as stored */
+} recipe;
+
+/* The shortest text that reads back as exactly v ("0.01", not
+ * "0.00999999978"). */
+static void float_text(char *buf, int len, float v) {
+  for (int digits = 6; digits <= 9; digits++) {
+    snprintf(buf, len, "%.*g", digits, v);
+    if (strtof(buf, NULL) == v) return;
+  }
+}
+
+static void recipe_of(const train_args *a, recipe *r) {
+  const ts_train_config *c = &a->cfg;
+  const int len = sizeof r->value[0];
+  snprintf(r->value[0], len, "%s", ts_cli_dataset(&a->c.data));
+  snprintf(r->value[1], len, "%d", a->c.data.coarse);
+  snprintf(r->value[2], len, "%d", a->c.data.limit);
+  snprintf(r->value[3], len, "%.17g", a->val_split);
+  snprintf(r->value[4], len, "%d", c->batch);
+  float_text(r->value[5], len, c->sgd.lr);
+  float_text(r->value[6], len, c->sgd.momentum);
+  float_text(r->value[7], len, c->sgd.weight_decay);
+  snprintf(r->value[8], len, "%llu", (unsigned long long)c->seed);
+}
+
+static void refuse(const char *cmd, const char *path, const char *flag, const char *was,
+                   const char *now) {
+  fprintf(stderr, "tessera %s: --resume: '%s' was trained with %s %s, this run asks for %s %s; "
+          "resume with the same recipe, or train from scratch without --resume\n", cmd, path,
+          flag, was, flag, now);
+}
+
+/* The architecture's part of the recipe: kernel sizes and channels. */
+static int same_arch(const char *cmd, const char *path, const ts_st_file *f,
+                     const train_args *a) {
+  const char *json = ts_st_meta_get(f, TS_WEIGHTS_ARCH_KEY);
+  ts_arch was;
+  if (!json || ts_weights_arch_parse(json, &was, NULL)) return 1; /* ts_train reports it */
+  char w[32], n[32];
+  for (int i = 0; i < 2; i++) {
+    snprintf(w, sizeof w, "%d", i ? was.k2 : was.k1);
+    snprintf(n, sizeof n, "%d", a->k[i]);
+    if (strcmp(w, n)) return refuse(cmd, path, i ? "--k2" : "--k1", w, n), 0;
+  }
+  snprintf(w, sizeof w, "%d,%d", was.c1, was.c2);
+  snprintf(n, sizeof n, "%d,%d", a->ch[0], a->ch[1]);
+  if (strcmp(w, n)) return refuse(cmd, path, "--channels", w, n), 0;
+  return 1;
+}
+
+/* With --resume and a checkpoint in OUT: refuses (exit 2) a recipe other
+ * than the checkpoint's, field by field as far as the checkpoint records
+ * them (the kernel sizes and channels when it records the whole recipe),
+ * and fewer epochs than it holds. A checkpoint that cannot be read
+ * is left to ts_train to report. Returns an exit code. */
+static int check_resume(const char *cmd, const train_args *a, const recipe *r) {
+  char path[4096];
+  ts_st_file *f = NULL;
+  if (!a->cfg.resume ||
+      snprintf(path, sizeof path, "%s/checkpoint.safetensors", a->c.out) >= (int)sizeof path ||
+      access(path, F_OK) || ts_st_open(path, &f, NULL))
+    return 0;
+  int ok = 1, recorded = 0;
+  for (int i = 0; i < NRECIPE && ok; i++) {
+    const char *was = ts_st_meta_get(f, RECIPE[i].key);
+    recorded += was != NULL;
+    if (was && strcmp(was, r->value[i])) {
+      refuse(cmd, path, RECIPE[i].flag, was, r->value[i]);
+      ok = 0;
+    }
+  }
+  /* a checkpoint without the whole recipe (an older one, or not ours):
+   * another architecture stays the file's error that ts_train reports */
+  ok = ok && (recorded < NRECIPE || same_arch(cmd, path, f, a));
+  const char *done = ts_st_meta_get(f, TS_WEIGHTS_CKPT_EPOCH_KEY);
+  if (ok && done && atoi(done) > a->cfg.epochs) {
+    fprintf(stderr, "tessera %s: --resume: '%s' already holds %s epochs, more than --epochs "
+            "%d; ask for at least %s, or train from scratch without --resume\n", cmd, path,
+            done, a->cfg.epochs, done);
+    ok = 0;
+  }
+  ts_st_close(f);
+  return ok ? 0 : 2;
+}
+
+/* Output files and the metadata stored in the model and the checkpoint:
+ * the normalisation, the epochs, the recipe. */
 typedef struct train_files {
   char log[4096], ckpt[4096], model[4096];
-  char norm[256], epochs[32], seed[32];
-  ts_st_meta meta[4];
+  char norm[256], epochs[32];
+  recipe r;
+  ts_st_meta meta[2 + NRECIPE];
 } train_files;
 
 static int name_files(const char *cmd, const train_args *a, const ts_norm *nm,
@@ -206,12 +313,10 @@ static int name_files(const char *cmd, const train_args *a, const ts_norm *nm,
   }
   ts_cli_norm_format(nm, f->norm, sizeof f->norm);
   snprintf(f->epochs, sizeof f->epochs, "%d", a->cfg.epochs);
-  snprintf(f->seed, sizeof f->seed, "%llu", (unsigned long long)a->cfg.seed);
-  const ts_st_meta meta[] = {{TS_WEIGHTS_DATASET_KEY, ts_cli_dataset(&a->c.data)},
-                             {TS_WEIGHTS_NORM_KEY, f->norm},
-                             {TS_WEIGHTS_EPOCHS_KEY, f->epochs},
-                             {TS_WEIGHTS_SEED_KEY, f->seed}};
-  memcpy(f->meta, meta, sizeof meta);
+  recipe_of(a, &f->r);
+  f->meta[0] = (ts_st_meta){TS_WEIGHTS_NORM_KEY, f->norm};
+  f->meta[1] = (ts_st_meta){TS_WEIGHTS_EPOCHS_KEY, f->epochs};
+  for (int i = 0; i < NRECIPE; i++) f->meta[2 + i] = (ts_st_meta){RECIPE[i].key, f->r.value[i]};
   return 0;
 }
 
@@ -259,7 +364,7 @@ static int train_and_save(const char *cmd, train_args *a, ts_net *net,
     return 1;
   }
   if (ts_dataset_norm(train, &nm, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     goto done;
   }
   if (name_files(cmd, a, &nm, f) || ts_cli_mkdirs(cmd, a->c.out)) goto done;
@@ -275,7 +380,7 @@ static int train_and_save(const char *cmd, train_args *a, ts_net *net,
     goto done;
   }
   if (ts_weights_save(net, f->model, f->meta, a->cfg.nmeta, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     goto done;
   }
   print_result(&a->cfg, &res, f);
@@ -290,6 +395,9 @@ int ts_cmd_train(int argc, char **argv) {
   train_args a;
   int rc;
   if (parse_args(cmd, argc, argv, &a, &rc)) return rc;
+  recipe r;
+  recipe_of(&a, &r);
+  if ((rc = check_resume(cmd, &a, &r))) return rc;
   ts_dataset *train = NULL, *val = NULL;
   ts_net *net = NULL;
   if (!(rc = load_data(cmd, &a, &train, &val)) && !(rc = make_net(cmd, &a, train, &net)))

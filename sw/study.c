@@ -41,7 +41,7 @@ int ts_study_quant_mem(const char *cmd, const ts_arch *a, ts_quant_mem *mem) {
   for (int sc = 0; sc < 2; sc++)
     for (int k = 0; k < TS_STUDY_MEM_ROWS / 2; k++)
       if (ts_profile_quant_mem(a, bits[k], (ts_quant_scheme)sc, &mem[sc * 3 + k], &err)) {
-        fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+        ts_cli_error(cmd, &err);
         return 1;
       }
   return 0;
@@ -87,7 +87,7 @@ int ts_study_open(const char *cmd, const char *model, ts_cli_data *data,
   ts_status st = ts_dataset_batch(ds, &m.norm, idx, ds->n, x, s->y, &err);
   free(idx);
   if (st || ts_infer_create(s->net, threads, &s->infer, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    ts_cli_error(cmd, &err);
     goto done;
   }
   memcpy(s->fp32, ts_net_params_const(s->net), sizeof(float) * s->nparams);
@@ -283,7 +283,7 @@ int ts_sweep_execute(ts_study *s, ts_sweep *w, const char *out, const char *csv_
   w->hash = s->hash;
   w->images = s->n;
   if (resume && ts_sweep_resume(w, csv_path, &st->reused, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", s->cmd, err.msg);
+    ts_cli_error(s->cmd, &err);
     return 1;
   }
   st->evaluations = w->n - st->reused;
@@ -327,8 +327,8 @@ int ts_study_write_run(const ts_study *s, const char *path, const char *const *e
   for (int i = 0; i < 2 * nextra; i++) kv[n++] = extra[i];
   for (size_t i = 0; i < sizeof tail / sizeof *tail; i++) kv[n++] = tail[i];
   ts_error err = {0};
-  if (ts_study_write_kv(path, kv, n / 2, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", s->cmd, err.msg);
+  if (ts_csv_write_kv(path, kv, n / 2, &err)) {
+    ts_cli_error(s->cmd, &err);
     return 1;
   }
   return 0;
@@ -348,120 +348,17 @@ int ts_sweep_run(ts_study *s, ts_sweep *w, const char *csv_path) {
       return 1;
     }
     if (ts_sweep_write(w, csv_path, &err)) {
-      fprintf(stderr, "tessera %s: %s\n", s->cmd, err.msg);
+      ts_cli_error(s->cmd, &err);
       return 1;
     }
     printf("  [%d/%d] %-34s accuracy %6.2f%%  non-zero MACs %lld  (%.2fs)\n", ++k, todo,
            what, 100 * p->accuracy, p->nonzero_macs, p->seconds);
   }
   if (!todo && ts_sweep_write(w, csv_path, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", s->cmd, err.msg);
+    ts_cli_error(s->cmd, &err);
     return 1;
   }
   return 0;
-}
-
-/* ---- CSV reading ------------------------------------------------------ */
-
-ts_status ts_csv_read(const char *path, ts_csv **out, ts_error *err) {
-  *out = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return ts_fail(err, TS_E_IO, "cannot open '%s': %s", path, strerror(errno));
-  size_t cap = 1 << 16, len = 0, got;
-  char *text = malloc(cap + 1);
-  while (text && (got = fread(text + len, 1, cap - len, fp)) > 0) {
-    len += got;
-    if (len == cap) {
-      char *nt = realloc(text, 2 * cap + 1);
-      if (!nt) {
-        free(text);
-        text = NULL;
-        break;
-      }
-      text = nt;
-      cap *= 2;
-    }
-  }
-  fclose(fp);
-  if (!text) return ts_fail(err, TS_E_NOMEM, "file '%s': out of memory", path);
-  text[len] = 0;
-  int lines = 0, fields = 0;
-  for (size_t i = 0; i < len; i++) {
-    lines += text[i] == '\n';
-    fields += text[i] == ',' || text[i] == '\n';
-  }
-  ts_csv *t = calloc(1, sizeof *t);
-  char **cell = malloc(sizeof(char *) * (fields + 2));
-  if (!t || !cell) {
-    free(t);
-    free(cell);
-    free(text);
-    return ts_fail(err, TS_E_NOMEM, "file '%s': out of memory", path);
-  }
-  t->text = text;
-  t->cell = cell;
-  int row = 0, ncell = 0;
-  char *line = text;
-  for (int l = 0; l <= lines && *line; l++) {
-    char *end = strchr(line, '\n');
-    if (end) *end = 0;
-    if (end > line && end[-1] == '\r') end[-1] = 0;
-    if (*line) {
-      int nf = 0;
-      for (char *f = line;; nf++) {
-        char *comma = strchr(f, ',');
-        cell[ncell++] = f;
-        if (!comma) break;
-        *comma = 0;
-        f = comma + 1;
-      }
-      nf++;
-      if (row == 0) t->cols = nf;
-      else if (nf != t->cols) {
-        const int cols = t->cols;
-        ts_csv_free(t);
-        return ts_fail(err, TS_E_FORMAT, "file '%s': line %d has %d fields, the header has %d",
-                       path, l + 1, nf, cols);
-      }
-      row++;
-    }
-    if (!end) break;
-    line = end + 1;
-  }
-  if (row == 0) {
-    ts_csv_free(t);
-    return ts_fail(err, TS_E_FORMAT, "file '%s' is empty (no header row)", path);
-  }
-  t->rows = row - 1;
-  *out = t;
-  return TS_OK;
-}
-
-void ts_csv_free(ts_csv *t) {
-  if (!t) return;
-  free(t->cell);
-  free(t->text);
-  free(t);
-}
-
-int ts_csv_col(const ts_csv *t, const char *name) {
-  for (int c = 0; c < t->cols; c++)
-    if (!strcmp(t->cell[c], name)) return c;
-  return -1;
-}
-
-const char *ts_csv_get(const ts_csv *t, int r, const char *name) {
-  const int c = ts_csv_col(t, name);
-  if (c < 0 || r < 0 || r >= t->rows) return NULL;
-  return t->cell[(size_t)(r + 1) * t->cols + c];
-}
-
-double ts_csv_num(const ts_csv *t, int r, const char *name) {
-  const char *s = ts_csv_get(t, r, name);
-  char *end;
-  if (!s || !*s) return NAN;
-  double v = strtod(s, &end);
-  return *end ? NAN : v;
 }
 
 /* ---- Argument helpers ------------------------------------------------- */
@@ -516,33 +413,6 @@ int ts_study_parse_list(const char *cmd, const char *flag, const char *s,
     if (!*end) return 0;
     p = end + 1;
   }
-}
-
-typedef struct kv_ctx {
-  const char *const *kv;
-  int n;
-} kv_ctx;
-
-static ts_status write_kv(FILE *fp, void *user, ts_error *err) {
-  const kv_ctx *c = user;
-  (void)err;
-  fprintf(fp, "key,value\n");
-  for (int i = 0; i < c->n; i++) fprintf(fp, "%s,%s\n", c->kv[2 * i], c->kv[2 * i + 1]);
-  return TS_OK;
-}
-
-ts_status ts_study_write_kv(const char *path, const char *const *kv, int n,
-                            ts_error *err) {
-  kv_ctx c = {kv, n};
-  return ts_atomic_write(path, write_kv, &c, err);
-}
-
-const char *ts_study_kv(const ts_csv *t, const char *key) {
-  for (int r = 0; r < t->rows; r++) {
-    const char *k = ts_csv_get(t, r, "key");
-    if (k && !strcmp(k, key)) return ts_csv_get(t, r, "value");
-  }
-  return NULL;
 }
 
 int ts_study_plot_failed(const char *cmd, const ts_error *err) {

@@ -2,7 +2,7 @@
  * report, run): a loaded model with its FP32 weights kept aside, the test
  * images normalised once, a reusable inference context, sweep points that
  * always start from the FP32 weights, result CSVs written atomically and
- * read back for --resume and for the report.
+ * read back (csv.h) for --resume and for the report.
  *
  * Like cli.h, the ts_study_* functions that serve commands print their own
  * one-line errors ("tessera CMD: ...") and return 0 / 1; the CSV and sweep
@@ -14,10 +14,10 @@
 
 #include "cli.h"
 #include "cli_opts.h"
+#include "csv.h"
 #include "ts_arch.h"
 #include "ts_dataset.h"
 #include "ts_net.h"
-#include "ts_profile.h"
 #include "ts_quant.h"
 #include "ts_status.h"
 
@@ -136,26 +136,6 @@ int ts_sweep_command(const char *cmd, ts_cli_common *c, ts_sweep_body body,
 int ts_study_write_run(const ts_study *s, const char *path, const char *const *extra,
                        int nextra, const ts_sweep_stats *st);
 
-/* ---- Reading CSV files back ------------------------------------------ */
-
-/* A small CSV table: header row, then rows of plain fields (no quoting;
- * every file read here was written by Tessera). */
-typedef struct ts_csv {
-  int rows, cols; /* data rows (header excluded), columns */
-  char **cell;    /* [rows + 1][cols], row 0 is the header */
-  char *text;     /* the file's contents, split in place */
-} ts_csv;
-
-/* TS_E_IO when the file is missing/unreadable, TS_E_FORMAT (with file and
- * line) when a row has a different number of fields than the header. */
-ts_status ts_csv_read(const char *path, ts_csv **out, ts_error *err);
-void ts_csv_free(ts_csv *t);
-/* Column index of name, -1 if absent. */
-int ts_csv_col(const ts_csv *t, const char *name);
-/* Field of data row r (0-based) in column name; NULL if absent. */
-const char *ts_csv_get(const ts_csv *t, int r, const char *name);
-double ts_csv_num(const ts_csv *t, int r, const char *name); /* NaN if bad */
-
 /* ---- Small helpers ---------------------------------------------------- */
 
 /* Parses "LO-HI" or "N" into an inclusive bits range within 1..16. Prints
@@ -165,13 +145,6 @@ int ts_study_parse_bits(const char *cmd, const char *s, int *lo, int *hi);
 /* Parses a comma list of numbers in [lo, hi] (at most max) for flag. */
 int ts_study_parse_list(const char *cmd, const char *flag, const char *s,
                         double lo, double hi, double *v, int max, int *n);
-
-/* Writes a two-column CSV "key,value" (atomic); kv holds n pairs
- * {key0, value0, key1, value1, ...}. Values must not contain commas. */
-ts_status ts_study_write_kv(const char *path, const char *const *kv, int n,
-                            ts_error *err);
-/* Value of key in such a file (a row of t), NULL if absent. */
-const char *ts_study_kv(const ts_csv *t, const char *key);
 
 /* Prints "tessera CMD: warning: MSG" for a plot that could not be drawn and
  * returns 1 (callers OR it into a "some plot failed" flag). */

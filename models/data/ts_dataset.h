@@ -103,6 +103,12 @@ ts_status ts_dataset_batch(const ts_dataset *ds, const ts_norm *nm,
                            const int *idx, int n, float *x, int *y,
                            ts_error *err);
 
+/* Checks that ds fits the architecture a network was built for: image
+ * channels and size, class count (TS_E_SHAPE naming both otherwise).
+ * Defined in ts_dataset_arch.c. */
+ts_status ts_dataset_check_arch(const ts_dataset *ds, const ts_arch *a,
+                                ts_error *err);
+
 #ifdef __cplusplus
 }
 #endif

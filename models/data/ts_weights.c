@@ -14,7 +14,7 @@
 
 /* Checkpoint metadata keys (docs/weights.md). */
 #define KEY_FORMAT "format"
-#define KEY_EPOCH "tessera.ckpt.epoch"
+#define KEY_EPOCH TS_WEIGHTS_CKPT_EPOCH_KEY
 #define KEY_ITER "tessera.ckpt.iteration"
 #define KEY_RNG "tessera.ckpt.rng"
 #define KEY_LR "tessera.ckpt.lr"

@@ -35,6 +35,9 @@ extern "C" {
 #define TS_WEIGHTS_EPOCHS_KEY "tessera.epochs"   /* epochs trained */
 #define TS_WEIGHTS_SEED_KEY "tessera.seed"       /* shuffling and init seed */
 #define TS_WEIGHTS_MOMENTUM_PREFIX "momentum."
+/* Epochs a checkpoint holds (its other "tessera.ckpt.*" keys are read
+ * through ts_weights_load_checkpoint). */
+#define TS_WEIGHTS_CKPT_EPOCH_KEY "tessera.ckpt.epoch"
 #define TS_WEIGHTS_MAX_NAME 32 /* longest tensor name + NUL, with prefix */
 
 /* Name of tensor i in 0..2*TS_NUM_LAYERS-1 in state_dict order

@@ -14,14 +14,10 @@ extern "C" {
  * returns the fraction classified correctly in *accuracy and, when
  * confusion != NULL, adds to confusion [classes][classes] (row = true
  * label, column = prediction). The dataset's image shape and class count
- * must match the network's architecture. */
+ * must match the network's architecture (ts_dataset_check_arch). */
 ts_status ts_evaluate(const ts_net *net, const ts_dataset *ds,
                       const ts_norm *nm, int count, int threads,
                       double *accuracy, long long *confusion, ts_error *err);
-
-/* Checks that ds fits the architecture (channels, size, classes). */
-ts_status ts_dataset_check_arch(const ts_dataset *ds, const ts_arch *a,
-                                ts_error *err);
 
 #ifdef __cplusplus
 }

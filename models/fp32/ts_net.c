@@ -234,8 +234,8 @@ static ts_status check_batch(const float *x, int n, int threads,
                              ts_error *err) {
   if (!x) return ts_fail(err, TS_E_ARG, "input batch is NULL");
   if (n < 1) return ts_fail(err, TS_E_ARG, "batch of %d images; need >= 1", n);
-  if (threads < 1 || threads > 256)
-    return ts_fail(err, TS_E_ARG, "threads = %d; need 1..256", threads);
+  if (threads < 1 || threads > TS_MAX_THREADS)
+    return ts_fail(err, TS_E_ARG, "threads = %d; need 1..%d", threads, TS_MAX_THREADS);
   return TS_OK;
 }
 
@@ -246,7 +246,7 @@ static ts_status check_batch(const float *x, int n, int threads,
 struct ts_infer {
   const ts_net *net;
   int threads;
-  ts_ws *ws[256]; /* [threads] */
+  ts_ws *ws[TS_MAX_THREADS]; /* [threads] */
 };
 
 void ts_infer_destroy(ts_infer *ctx) {
@@ -258,8 +258,8 @@ void ts_infer_destroy(ts_infer *ctx) {
 ts_status ts_infer_create(const ts_net *net, int threads, ts_infer **out,
                           ts_error *err) {
   *out = NULL;
-  if (threads < 1 || threads > 256)
-    return ts_fail(err, TS_E_ARG, "threads = %d; need 1..256", threads);
+  if (threads < 1 || threads > TS_MAX_THREADS)
+    return ts_fail(err, TS_E_ARG, "threads = %d; need 1..%d", threads, TS_MAX_THREADS);
   ts_infer *ctx = calloc(1, sizeof *ctx);
   if (!ctx) return ts_fail(err, TS_E_NOMEM, "cannot allocate inference context");
   ctx->net = net;
@@ -330,10 +330,10 @@ void ts_trainer_destroy(ts_trainer *t) {
 ts_status ts_trainer_create(ts_net *net, int max_batch, int threads,
                             ts_trainer **out, ts_error *err) {
   *out = NULL;
-  if (max_batch < 1 || max_batch > 1 << 16)
-    return ts_fail(err, TS_E_ARG, "batch size %d; need 1..65536", max_batch);
-  if (threads < 1 || threads > 256)
-    return ts_fail(err, TS_E_ARG, "threads = %d; need 1..256", threads);
+  if (max_batch < 1 || max_batch > TS_MAX_BATCH)
+    return ts_fail(err, TS_E_ARG, "batch size %d; need 1..%d", max_batch, TS_MAX_BATCH);
+  if (threads < 1 || threads > TS_MAX_THREADS)
+    return ts_fail(err, TS_E_ARG, "threads = %d; need 1..%d", threads, TS_MAX_THREADS);
   if (threads > max_batch) threads = max_batch;
   ts_trainer *t = calloc(1, sizeof *t);
   if (!t) return ts_fail(err, TS_E_NOMEM, "cannot allocate trainer");
@@ -401,8 +401,8 @@ ts_status ts_trainer_grad(ts_trainer *t, const float *x, const int *labels,
   const long in_sz = (long)a->in_c * a->in_h * a->in_w;
   const int T = t->threads;
   const int chunk = (n + T - 1) / T;
-  double part_loss[256] = {0};
-  int part_correct[256] = {0};
+  double part_loss[TS_MAX_THREADS] = {0};
+  int part_correct[TS_MAX_THREADS] = {0};
   const size_t np = net->nparams;
 #pragma omp parallel num_threads(T)
   {

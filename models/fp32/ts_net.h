@@ -19,6 +19,8 @@ extern "C" {
 /* Most worker threads any call here accepts (per-thread arrays are sized
  * by it); the CLI's --threads limit. */
 #define TS_MAX_THREADS 256
+/* Largest batch a trainer takes (the CLI's --batch limit). */
+#define TS_MAX_BATCH 65536
 
 typedef struct ts_net ts_net;
 

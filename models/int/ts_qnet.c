@@ -44,7 +44,6 @@ void ts_qnet_destroy(ts_qnet *q) {
   free(q);
 }
 
-const ts_arch *ts_qnet_arch(const ts_qnet *q) { return &q->arch; }
 int ts_qnet_wbits(const ts_qnet *q) { return q->wbits; }
 ts_quant_scheme ts_qnet_scheme(const ts_qnet *q) { return q->scheme; }
 int ts_qnet_classes(const ts_qnet *q) { return q->arch.classes; }
@@ -437,14 +436,6 @@ ts_status ts_qnet_run(const ts_qnet *q, const uint8_t *img, int n,
   }
   scratch_free(&s);
   return st;
-}
-
-void ts_qnet_logits_real(const ts_qnet *q, const int64_t *acc, int n, double *out) {
-  const qlayer *L = &q->L[TS_NUM_LAYERS - 1];
-  const int C = q->arch.classes;
-  for (int i = 0; i < n; i++)
-    for (int c = 0; c < C; c++)
-      out[(size_t)i * C + c] = (double)acc[(size_t)i * C + c] * L->unit[c];
 }
 
 void ts_qnet_predict(const ts_qnet *q, const int64_t *acc, int n, int *pred) {

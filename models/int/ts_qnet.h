@@ -60,7 +60,6 @@ ts_status ts_qnet_create(const ts_net *net, int wbits, ts_quant_scheme scheme,
                          ts_error *err);
 void ts_qnet_destroy(ts_qnet *q);
 
-const ts_arch *ts_qnet_arch(const ts_qnet *q);
 int ts_qnet_wbits(const ts_qnet *q);
 ts_quant_scheme ts_qnet_scheme(const ts_qnet *q);
 int ts_qnet_classes(const ts_qnet *q);
@@ -89,13 +88,9 @@ ts_status ts_qnet_run(const ts_qnet *q, const uint8_t *img, int n,
                       ts_qnet_gemm_fn gemm, void *ctx, int64_t *logits,
                       ts_error *err);
 
-/* Real-valued logits acc * Delta_m * s_x (per-channel scales make the raw
- * accumulators incomparable across classes). acc, out: [n][classes]. */
-void ts_qnet_logits_real(const ts_qnet *q, const int64_t *acc, int n,
-                         double *out);
-
-/* Predicted class of each image (argmax of the real logits, first on
- * ties). acc: [n][classes]; pred: [n]. */
+/* Predicted class of each image: argmax, first on ties, of the real
+ * logits acc * Delta_m * s_x (per-channel scales make the raw accumulators
+ * incomparable across classes). acc: [n][classes]; pred: [n]. */
 void ts_qnet_predict(const ts_qnet *q, const int64_t *acc, int n, int *pred);
 
 /* An executor that calls ts_int_gemm_run (the unoptimised golden model);

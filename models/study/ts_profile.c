@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ts_atomic.h"
+#include "ts_fmt.h"
 
 #define F32 4LL /* bytes of an FP32 value, and of an int32 pool index */
 
@@ -136,19 +137,6 @@ ts_status ts_profile_compute(const ts_arch *a, int batch, ts_profile *p,
 
 /* ---- Text output ------------------------------------------------------- */
 
-/* 1234567 -> "1,234,567" */
-static const char *fmt_n(char buf[32], long long v) {
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, "%lld", v < 0 ? -v : v), o = 0;
-  if (v < 0) buf[o++] = '-';
-  for (int i = 0; i < n; i++) {
-    buf[o++] = tmp[i];
-    if ((n - 1 - i) % 3 == 0 && i != n - 1) buf[o++] = ',';
-  }
-  buf[o] = '\0';
-  return buf;
-}
-
 /* bytes -> "12.3 KiB" */
 static const char *fmt_b(char buf[32], long long v) {
   const char *unit[] = {"B", "KiB", "MiB", "GiB"};
@@ -196,22 +184,22 @@ ts_status ts_profile_print(FILE *f, const ts_profile *p, ts_error *err) {
     fprintf(f, "%-6s %-7s %-9s %-9s %-6s %9s %7s %11s\n", o->name,
             ts_op_kind_name(o->kind), fmt_shape(b1, o->in_c, o->in_h, o->in_w),
             fmt_shape(b2, o->out_c, o->out_h, o->out_w), fmt_kernel(b3, o),
-            fmt_n(b4, o->weights), fmt_n(b5, o->biases), fmt_n(b6, o->macs));
+            ts_fmt_thousands(b4, o->weights), ts_fmt_thousands(b5, o->biases), ts_fmt_thousands(b6, o->macs));
   }
   fprintf(f, "%-6s %-7s %-9s %-9s %-6s %9s %7s %11s\n", "total", "", "", "",
-          "", fmt_n(b1, p->weights), fmt_n(b2, p->biases), fmt_n(b3, p->macs));
+          "", ts_fmt_thousands(b1, p->weights), ts_fmt_thousands(b2, p->biases), ts_fmt_thousands(b3, p->macs));
   fprintf(f, "parameters: %s; MACs per image: %s (relu/pool: 0 MACs)\n\n",
-          fmt_n(b1, p->params), fmt_n(b2, p->macs));
+          ts_fmt_thousands(b1, p->params), ts_fmt_thousands(b2, p->macs));
 
   fprintf(f, "Inference memory, one image, FP32 (bytes)\n");
   fprintf(f, "%-6s %11s %11s %14s\n", "layer", "params", "output",
           "input+output");
   fprintf(f, "%-6s %11s %11s %14s\n", "input", "0",
-          fmt_n(b1, p->input_bytes), "");
+          ts_fmt_thousands(b1, p->input_bytes), "");
   for (int i = 0; i < p->n_ops; i++) {
     const ts_profile_op *o = &p->op[i];
-    fprintf(f, "%-6s %11s %11s %14s\n", o->name, fmt_n(b1, o->param_bytes),
-            fmt_n(b2, o->act_bytes), fmt_n(b3, o->live_bytes));
+    fprintf(f, "%-6s %11s %11s %14s\n", o->name, ts_fmt_thousands(b1, o->param_bytes),
+            ts_fmt_thousands(b2, o->act_bytes), ts_fmt_thousands(b3, o->live_bytes));
   }
   fprintf(f, "parameters %s; activations: peak live %s (%s: its input + "
           "output), sum of all %s; model + peak = %s\n\n",
@@ -224,13 +212,13 @@ ts_status ts_profile_print(FILE *f, const ts_profile *p, ts_error *err) {
   fprintf(f, "%-6s %12s %12s %12s %11s %10s\n", "layer", "saved act",
           "d(output)", "dOut+dIn", "weight grad", "momentum");
   fprintf(f, "%-6s %12s %12s %12s %11s %10s\n", "input",
-          fmt_n(b1, p->input_batch_bytes), "-", "-", "0", "0");
+          ts_fmt_thousands(b1, p->input_batch_bytes), "-", "-", "0", "0");
   for (int i = 0; i < p->n_ops; i++) {
     const ts_profile_op *o = &p->op[i];
     fprintf(f, "%-6s %12s %12s %12s %11s %10s\n", o->name,
-            fmt_n(b1, o->saved_bytes), fmt_n(b2, o->grad_act_bytes),
-            fmt_n(b3, o->grad_live_bytes), fmt_n(b4, o->grad_w_bytes),
-            fmt_n(b5, o->momentum_bytes));
+            ts_fmt_thousands(b1, o->saved_bytes), ts_fmt_thousands(b2, o->grad_act_bytes),
+            ts_fmt_thousands(b3, o->grad_live_bytes), ts_fmt_thousands(b4, o->grad_w_bytes),
+            ts_fmt_thousands(b5, o->momentum_bytes));
   }
   fprintf(f, "saved activations %s; activation gradients: peak %s, sum %s; "
           "weight gradients %s; momentum %s; parameters %s\n",
@@ -239,7 +227,7 @@ ts_status ts_profile_print(FILE *f, const ts_profile *p, ts_error *err) {
           fmt_b(b5, p->momentum_bytes), fmt_b(b6, p->param_bytes));
   fprintf(f, "training total (params + grads + momentum + saved + peak "
           "dAct): %s (%s bytes)\n", fmt_b(b1, p->train_bytes),
-          fmt_n(b2, p->train_bytes));
+          ts_fmt_thousands(b2, p->train_bytes));
   return io_check(f, "profile table", err);
 }
 
@@ -433,82 +421,4 @@ ts_status ts_profile_quant_mem(const ts_arch *a, int bits, ts_quant_scheme s,
   m->ratio = (double)m->fp32_bytes / (double)m->model_bytes;
   m->act_peak_bytes = p.act_peak_bytes;
   return TS_OK;
-}
-
-static ts_status check_qm(const ts_quant_mem *m, int n, ts_error *err) {
-  if (!m || n < 1)
-    return ts_fail(err, TS_E_ARG, "quantized memory table: %d rows given; "
-                   "need at least one", m ? n : 0);
-  return TS_OK;
-}
-
-static void qm_sum(const ts_quant_mem *m, long long *w, long long *s,
-                   long long *b) {
-  *w = *s = *b = 0;
-  for (int i = 0; i < TS_NUM_LAYERS; i++) {
-    *w += m->weight_bytes[i];
-    *s += m->scale_bytes[i];
-    *b += m->bias_bytes[i];
-  }
-}
-
-ts_status ts_quant_mem_print(FILE *f, const ts_quant_mem *m, int n,
-                             ts_error *err) {
-  ts_status st = check_qm(m, n, err);
-  if (st) return st;
-  if (!f) return ts_fail(err, TS_E_ARG, "quantized memory table: FILE is NULL");
-  char b1[32], b2[32], b3[32], b4[32], b5[32];
-  fprintf(f, "Model storage (bytes): packed weights ceil(n*B/8) per layer + "
-          "FP32 scales + FP32 biases; activations stay FP32\n");
-  fprintf(f, "%-7s %-11s %11s %8s %8s %11s %7s %14s\n", "weights", "scheme",
-          "weights", "scales", "biases", "model", "vs FP32",
-          "peak act/img");
-  long long w, s, b;
-  qm_sum(&m[0], &w, &s, &b);
-  fprintf(f, "%-7s %-11s %11s %8s %8s %11s %7s %14s\n", "FP32", "-",
-          fmt_n(b1, m[0].fp32_bytes - b), "0", fmt_n(b2, b),
-          fmt_n(b3, m[0].fp32_bytes), "1.00x", fmt_n(b4, m[0].act_peak_bytes));
-  for (int i = 0; i < n; i++) {
-    qm_sum(&m[i], &w, &s, &b);
-    char bits[16], ratio[16];
-    snprintf(bits, sizeof bits, "%d-bit", m[i].bits);
-    snprintf(ratio, sizeof ratio, "%.2fx", m[i].ratio);
-    fprintf(f, "%-7s %-11s %11s %8s %8s %11s %7s %14s\n", bits,
-            ts_quant_scheme_name(m[i].scheme), fmt_n(b1, w), fmt_n(b2, s),
-            fmt_n(b3, b), fmt_n(b4, m[i].model_bytes), ratio,
-            fmt_n(b5, m[i].act_peak_bytes));
-  }
-  return io_check(f, "quantized memory table", err);
-}
-
-typedef struct qm_ctx {
-  const ts_quant_mem *m;
-  int n;
-} qm_ctx;
-
-static ts_status qm_csv(FILE *f, void *ctx, ts_error *err) {
-  const qm_ctx *c = ctx;
-  long long w, s, b;
-  fprintf(f, "bits,scheme,weight_bytes,scale_bytes,bias_bytes,model_bytes,"
-          "fp32_bytes,compression,act_peak_bytes\n");
-  qm_sum(&c->m[0], &w, &s, &b);
-  fprintf(f, "32,fp32,%lld,0,%lld,%lld,%lld,1.0000,%lld\n",
-          c->m[0].fp32_bytes - b, b, c->m[0].fp32_bytes, c->m[0].fp32_bytes,
-          c->m[0].act_peak_bytes);
-  for (int i = 0; i < c->n; i++) {
-    const ts_quant_mem *m = &c->m[i];
-    qm_sum(m, &w, &s, &b);
-    fprintf(f, "%d,%s,%lld,%lld,%lld,%lld,%lld,%.4f,%lld\n", m->bits,
-            ts_quant_scheme_name(m->scheme), w, s, b, m->model_bytes,
-            m->fp32_bytes, m->ratio, m->act_peak_bytes);
-  }
-  return io_check(f, "quantized memory CSV", err);
-}
-
-ts_status ts_quant_mem_write_csv(const char *path, const ts_quant_mem *m,
-                                 int n, ts_error *err) {
-  ts_status st = check_qm(m, n, err);
-  if (st) return st;
-  qm_ctx c = {m, n};
-  return ts_atomic_write(path, qm_csv, &c, err);
 }

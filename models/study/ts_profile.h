@@ -114,28 +114,10 @@ ts_status ts_profile_write_csv(const char *path, const ts_profile *p,
 ts_status ts_profile_write_json(const char *path, const ts_profile *p,
                                 ts_error *err);
 
-/* Storage of the model with B-bit weights. */
-typedef struct ts_quant_mem {
-  int bits;
-  ts_quant_scheme scheme;
-  long long weight_bytes[TS_NUM_LAYERS]; /* ceil(w_len * bits / 8) */
-  long long scale_bytes[TS_NUM_LAYERS];  /* 4 * (1 or out_c) */
-  long long bias_bytes[TS_NUM_LAYERS];   /* 4 * b_len */
-  long long model_bytes;    /* sum of the three over the layers */
-  long long fp32_bytes;     /* 4 * (weights + biases) */
-  double ratio;             /* fp32_bytes / model_bytes */
-  long long act_peak_bytes; /* FP32 activations, one image (unchanged) */
-} ts_quant_mem;
-
+/* Storage of the model with B-bit weights (ts_quant_mem, ts_quant.h); the
+ * activation peak is this profile's, one image. */
 ts_status ts_profile_quant_mem(const ts_arch *a, int bits, ts_quant_scheme s,
                                ts_quant_mem *m, ts_error *err);
-
-/* A table of n rows (e.g. 2, 4, 8 bits) with the FP32 model first. */
-ts_status ts_quant_mem_print(FILE *f, const ts_quant_mem *m, int n,
-                             ts_error *err);
-/* The same as CSV (atomic): one row per entry of m plus an "fp32" row. */
-ts_status ts_quant_mem_write_csv(const char *path, const ts_quant_mem *m,
-                                 int n, ts_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,13 @@
 #include "ts_quant.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "ts_atomic.h"
+#include "ts_fmt.h"
 
 int32_t ts_round_half_away(double x) {
   if (isnan(x)) return 0;
@@ -231,4 +235,94 @@ ts_status ts_quant_net(ts_net *net, int bits, ts_quant_scheme s,
                        ts_error *err) {
   if (!net) return ts_fail(err, TS_E_ARG, "quantize model: network is NULL");
   return ts_quant_params(ts_net_arch(net), ts_net_params(net), bits, s, err);
+}
+
+/* ---- Storage of a quantized model ------------------------------------- */
+
+#define F32 4LL /* bytes of an FP32 scale or bias */
+
+static ts_status io_check(FILE *f, const char *what, ts_error *err) {
+  if (ferror(f))
+    return ts_fail(err, TS_E_IO, "%s: write failed: %s", what, strerror(errno));
+  return TS_OK;
+}
+
+static ts_status check_qm(const ts_quant_mem *m, int n, ts_error *err) {
+  if (!m || n < 1)
+    return ts_fail(err, TS_E_ARG, "quantized memory table: %d rows given; "
+                   "need at least one", m ? n : 0);
+  return TS_OK;
+}
+
+static void qm_sum(const ts_quant_mem *m, long long *w, long long *s,
+                   long long *b) {
+  *w = *s = *b = 0;
+  for (int i = 0; i < TS_NUM_LAYERS; i++) {
+    *w += m->weight_bytes[i];
+    *s += m->scale_bytes[i];
+    *b += m->bias_bytes[i];
+  }
+}
+
+ts_status ts_quant_mem_print(FILE *f, const ts_quant_mem *m, int n,
+                             ts_error *err) {
+  ts_status st = check_qm(m, n, err);
+  if (st) return st;
+  if (!f) return ts_fail(err, TS_E_ARG, "quantized memory table: FILE is NULL");
+  char b1[TS_FMT_LEN], b2[TS_FMT_LEN], b3[TS_FMT_LEN], b4[TS_FMT_LEN], b5[TS_FMT_LEN];
+  fprintf(f, "Model storage (bytes): packed weights ceil(n*B/8) per layer + "
+          "FP32 scales + FP32 biases; activations stay FP32\n");
+  fprintf(f, "%-7s %-11s %11s %8s %8s %11s %7s %14s\n", "weights", "scheme",
+          "weights", "scales", "biases", "model", "vs FP32",
+          "peak act/img");
+  long long w, s, b;
+  qm_sum(&m[0], &w, &s, &b);
+  fprintf(f, "%-7s %-11s %11s %8s %8s %11s %7s %14s\n", "FP32", "-",
+          ts_fmt_thousands(b1, m[0].fp32_bytes - b), "0", ts_fmt_thousands(b2, b),
+          ts_fmt_thousands(b3, m[0].fp32_bytes), "1.00x",
+          ts_fmt_thousands(b4, m[0].act_peak_bytes));
+  for (int i = 0; i < n; i++) {
+    qm_sum(&m[i], &w, &s, &b);
+    char bits[16], ratio[16];
+    snprintf(bits, sizeof bits, "%d-bit", m[i].bits);
+    snprintf(ratio, sizeof ratio, "%.2fx", m[i].ratio);
+    fprintf(f, "%-7s %-11s %11s %8s %8s %11s %7s %14s\n", bits,
+            ts_quant_scheme_name(m[i].scheme), ts_fmt_thousands(b1, w),
+            ts_fmt_thousands(b2, s), ts_fmt_thousands(b3, b),
+            ts_fmt_thousands(b4, m[i].model_bytes), ratio,
+            ts_fmt_thousands(b5, m[i].act_peak_bytes));
+  }
+  return io_check(f, "quantized memory table", err);
+}
+
+typedef struct qm_ctx {
+  const ts_quant_mem *m;
+  int n;
+} qm_ctx;
+
+static ts_status qm_csv(FILE *f, void *ctx, ts_error *err) {
+  const qm_ctx *c = ctx;
+  long long w, s, b;
+  fprintf(f, "bits,scheme,weight_bytes,scale_bytes,bias_bytes,model_bytes,"
+          "fp32_bytes,compression,act_peak_bytes\n");
+  qm_sum(&c->m[0], &w, &s, &b);
+  fprintf(f, "32,fp32,%lld,0,%lld,%lld,%lld,1.0000,%lld\n",
+          c->m[0].fp32_bytes - b, b, c->m[0].fp32_bytes, c->m[0].fp32_bytes,
+          c->m[0].act_peak_bytes);
+  for (int i = 0; i < c->n; i++) {
+    const ts_quant_mem *m = &c->m[i];
+    qm_sum(m, &w, &s, &b);
+    fprintf(f, "%d,%s,%lld,%lld,%lld,%lld,%lld,%.4f,%lld\n", m->bits,
+            ts_quant_scheme_name(m->scheme), w, s, b, m->model_bytes,
+            m->fp32_bytes, m->ratio, m->act_peak_bytes);
+  }
+  return io_check(f, "quantized memory CSV", err);
+}
+
+ts_status ts_quant_mem_write_csv(const char *path, const ts_quant_mem *m,
+                                 int n, ts_error *err) {
+  ts_status st = check_qm(m, n, err);
+  if (st) return st;
+  qm_ctx c = {m, n};
+  return ts_atomic_write(path, qm_csv, &c, err);
 }

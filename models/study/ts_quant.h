@@ -29,8 +29,10 @@
 #define TS_QUANT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ts_arch.h"
+#include "ts_hw_params.h"
 #include "ts_net.h"
 #include "ts_status.h"
 
@@ -38,8 +40,10 @@
 extern "C" {
 #endif
 
-#define TS_QUANT_MIN_BITS 1
-#define TS_QUANT_MAX_BITS 16
+/* Weight bits the quantizer takes: the accelerator's range, whose widths
+ * have one source (ts_hw_params.h). */
+#define TS_QUANT_MIN_BITS TS_HW_WBITS_MIN
+#define TS_QUANT_MAX_BITS TS_HW_WBITS_MAX
 
 typedef enum ts_quant_scheme {
   TS_QUANT_PER_TENSOR = 0, /* one Delta for the whole tensor */
@@ -95,6 +99,28 @@ ts_status ts_quant_params(const ts_arch *a, float *params, int bits,
 /* ts_quant_params on a network's own parameters. */
 ts_status ts_quant_net(ts_net *net, int bits, ts_quant_scheme s,
                        ts_error *err);
+
+/* ---- Storage of a quantized model ------------------------------------- */
+
+/* Storage of the model with B-bit weights. */
+typedef struct ts_quant_mem {
+  int bits;
+  ts_quant_scheme scheme;
+  long long weight_bytes[TS_NUM_LAYERS]; /* ceil(w_len * bits / 8) */
+  long long scale_bytes[TS_NUM_LAYERS];  /* 4 * (1 or out_c) */
+  long long bias_bytes[TS_NUM_LAYERS];   /* 4 * b_len */
+  long long model_bytes;    /* sum of the three over the layers */
+  long long fp32_bytes;     /* 4 * (weights + biases) */
+  double ratio;             /* fp32_bytes / model_bytes */
+  long long act_peak_bytes; /* FP32 activations, one image (unchanged) */
+} ts_quant_mem;
+
+/* A table of n rows (e.g. 2, 4, 8 bits) with the FP32 model first. */
+ts_status ts_quant_mem_print(FILE *f, const ts_quant_mem *m, int n,
+                             ts_error *err);
+/* The same as CSV (atomic): one row per entry of m plus an "fp32" row. */
+ts_status ts_quant_mem_write_csv(const char *path, const ts_quant_mem *m,
+                                 int n, ts_error *err);
 
 #ifdef __cplusplus
 }

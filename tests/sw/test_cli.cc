@@ -22,6 +22,7 @@
 
 #include "sw/cli_harness.h"
 #include "ts_arch.h"
+#include "ts_plot.h"
 #include "ts_safetensors.h"
 #include "ts_weights.h"
 
@@ -866,6 +867,52 @@ TEST_F(Cli, ResumeContinuesToTheBytesOfAnUninterruptedRun) {
   }
 }
 
+// --resume continues the run the checkpoint holds: another recipe is a
+// usage error naming the option, and nothing is touched.
+TEST_F(Cli, ResumeRefusesAnotherRecipe) {
+  ASSERT_TRUE(Succeeds(Run(TrainArgs({"--epochs", "2"}))));
+  const Bytes model = ReadBytes(out_ / kModel), ckpt = ReadBytes(out_ / kCkpt),
+              log = ReadBytes(out_ / kLog);
+  StFile s = ReadSt(out_ / kModel);
+  auto meta = [&s](const std::string &k) {
+    for (const auto &m : s.meta)
+      if (m.first == k) return m.second;
+    return std::string("(absent)");
+  };
+  EXPECT_EQ(meta("tessera.lr"), "0.01") << "the recipe is recorded in the model";
+  EXPECT_EQ(meta("tessera.batch"), std::to_string(kBatch));
+  EXPECT_EQ(meta("tessera.seed"), "1");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--seed", "8"}, "with --seed 1, this run asks for --seed 8"},
+      {{"--lr", "0.02"}, "with --lr 0.01, this run asks for --lr 0.02"},
+      {{"--momentum", "0.5"}, "--momentum 0.9, this run asks for --momentum 0.5"},
+      {{"--weight-decay", "0"}, "--weight-decay 0.0005, this run asks for --weight-decay 0"},
+      {{"--batch", "16"}, "--batch 8, this run asks for --batch 16"},
+      {{"--limit", "100"}, "--limit 0, this run asks for --limit 100"},
+      {{"--val-split", "0.25"}, "--val-split 0, this run asks for --val-split 0.25"},
+      {{"--dataset", "fashion-mnist"}, "--dataset mnist, this run asks for --dataset fashion-mnist"},
+      {{"--k1", "3"}, "--k1 5, this run asks for --k1 3"},
+      {{"--channels", "4,8"}, "--channels 6,16, this run asks for --channels 4,8"},
+      {{"--epochs", "1"}, "already holds 2 epochs, more than --epochs 1"},
+  };
+  for (const auto &c : cases) {
+    std::vector<std::string> extra = {"--epochs", "3", "--resume"};
+    extra.insert(extra.end(), c.first.begin(), c.first.end());
+    RunResult r = Run(TrainArgs(extra));
+    EXPECT_TRUE(FailsCleanly(r, kExitUsage, c.second));
+  }
+  EXPECT_TRUE(ReadBytes(out_ / kModel) == model) << "a refused resume changed the model";
+  EXPECT_TRUE(ReadBytes(out_ / kCkpt) == ckpt) << "a refused resume changed the checkpoint";
+  EXPECT_TRUE(ReadBytes(out_ / kLog) == log) << "a refused resume changed the log";
+  EXPECT_EQ(ListDir(out_), (std::set<std::string>{kModel, kLog, kCkpt}));
+  // What does not change the weights may differ: threads, log interval.
+  RunResult ok = Run(TrainArgs({"--epochs", "3", "--resume", "--threads", "1", "--lr", "0.010",
+                                "--log-every", "7"}));
+  ASSERT_TRUE(Succeeds(ok));
+  EXPECT_NE(ok.out.find("resumed from the checkpoint after epoch 2"), std::string::npos)
+      << ok.Describe();
+}
+
 TEST_F(Cli, IdsDeriveKernelsAndEpochs) {
   // 1234,5678: k1 = max digit 4, k2 = 9 - min digit 5 = 4,
   // epochs = max(max_i 1234[i] * 5678[i], 30) = 4 * 8 = 32 (--epochs 1 wins).
@@ -887,6 +934,50 @@ TEST_F(Cli, ValSplitHoldsOutTrainingImages) {
   EXPECT_NE(r.out.find("validating on " + std::to_string(kTrainN / 4) + " held-out images"),
             std::string::npos)
       << r.Describe();
+}
+
+// ---- tessera run: the whole pipeline on the tiny data ---------------------------
+
+TEST_F(Cli, RunDoesEveryStageAndReusesTheModel) {
+  if (!ts_plot_gnuplot_found(nullptr)) GTEST_SKIP() << "the plots stage needs gnuplot";
+  // --limit keeps training, the sweeps and hw-run's calibration short;
+  // hw-run checks 64 test images on the RTL (the whole generated test split)
+  const std::vector<std::string> run = {"run", "--dataset", "mnist", "--data", data_.string(),
+                                        "--epochs", "1", "--limit", "16", "--no-grid",
+                                        "--out", out_.string()};
+  RunResult r = RunIn(bin_, dir_, run, 120);
+  ASSERT_TRUE(Succeeds(r));
+  const char *const stages[] = {"train", "profile", "quant", "prune", "plots", "hw-run",
+                                "report"};
+  for (int i = 0; i < 7; i++) {
+    const std::string head = "==== [" + std::to_string(i + 1) + "/7] " + stages[i] + " ====";
+    EXPECT_NE(r.out.find(head), std::string::npos) << "no \"" << head << "\"\n" << r.Describe();
+  }
+  EXPECT_NE(r.out.find("all stages done"), std::string::npos) << r.Describe();
+  for (const char *f : {kModel, kCkpt, kLog, "run_config.csv", "profile.csv", "quant.csv",
+                        "prune.csv", "prune_accuracy.png", "weights_conv1.png", "hw.csv",
+                        "hw_accuracy.csv", "hw.json", "report.md"})
+    EXPECT_TRUE(fs::exists(out_ / f)) << f << " missing after tessera run";
+  for (const auto &f : ListDir(out_))
+    EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
+  EXPECT_NE(ReadText(out_ / "hw.json").find("\"mismatches\":\t0"), std::string::npos);
+  // Again with the same configuration: the model is reused, not retrained.
+  const Bytes model = ReadBytes(out_ / kModel);
+  RunResult again = RunIn(bin_, dir_, run, 120);
+  ASSERT_TRUE(Succeeds(again));
+  EXPECT_NE(again.out.find("==== [1/7] train ====\n" + (out_ / kModel).string() +
+                           " was trained to completion"),
+            std::string::npos)
+      << again.Describe();
+  EXPECT_TRUE(ReadBytes(out_ / kModel) == model) << "the reused model changed";
+}
+
+TEST_F(Cli, RunStopsWhenTrainingFails) {
+  RunResult r = Run({"run", "--dataset", "mnist", "--data", (dir_ / "none").string(),
+                     "--epochs", "1", "--out", out_.string()});
+  EXPECT_TRUE(r.exited && r.code == kExitRuntime) << r.Describe();
+  EXPECT_NE(r.err.find("training failed; stopping"), std::string::npos) << r.Describe();
+  EXPECT_EQ(r.out.find("[2/7]"), std::string::npos) << "a stage ran after training failed";
 }
 
 // ---- top level -------------------------------------------------------------------

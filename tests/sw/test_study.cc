@@ -161,14 +161,14 @@ TEST_F(Study, QuantSweepWritesRowsPlotMemoryAndResumes) {
   ASSERT_EQ(RunCmd(ts_cmd_quant, args, &err), gnuplot_ ? 0 : 1) << err;
   ts_csv *run = Csv("quant_run.csv");
   ASSERT_NE(run, nullptr);
-  EXPECT_STREQ(ts_study_kv(run, "reused"), "7");
-  EXPECT_STREQ(ts_study_kv(run, "evaluations"), "0");
+  EXPECT_STREQ(ts_csv_kv(run, "reused"), "7");
+  EXPECT_STREQ(ts_csv_kv(run, "evaluations"), "0");
   ts_csv_free(run);
   args.push_back("--no-resume");
   ASSERT_EQ(RunCmd(ts_cmd_quant, args, &err), gnuplot_ ? 0 : 1) << err;
   run = Csv("quant_run.csv");
   ASSERT_NE(run, nullptr);
-  EXPECT_STREQ(ts_study_kv(run, "evaluations"), "7");
+  EXPECT_STREQ(ts_csv_kv(run, "evaluations"), "7");
   ts_csv_free(run);
 }
 
