@@ -9,6 +9,7 @@
 #include "cli_opts.h"
 #include "ts_atomic.h"
 #include "commands.h"
+#include "prune_finetune.h"
 #include "slurm.h"
 #include "study.h"
 #include "ts_plot.h"
@@ -19,6 +20,8 @@ static const char *const USAGE =
     "                     [--percent LIST] [--layer NAME[,NAME...]] [--grid-bits LIST]\n"
     "                     [--grid-percent LIST] [--grid-scheme S] [--no-grid]\n"
     "                     [--limit N] [--threads N] [--out DIR] [--no-resume]\n"
+    "       tessera prune --finetune EPOCHS [--gradual | --nm N:M] [--percent LIST]\n"
+    "                     [--lr X] [--resume] [--model FILE] [--data DIR] [--out DIR]\n"
     "Magnitude pruning without fine-tuning, local per layer; every point starts\n"
     "from the FP32 weights (default model out/model.safetensors).\n"
     "  --percent LIST     pruning percentages, 0..100 (default 0,10,...,90,95,99)\n"
@@ -32,7 +35,21 @@ static const char *const USAGE =
     "  --no-resume        recompute points already in OUT/prune.csv for this model\n"
     "Writes OUT/prune.csv (one row per point), OUT/prune_accuracy.png,\n"
     "OUT/prune_macs.png, OUT/prune_layers.png, OUT/prune_grid.png (each with its\n"
-    ".csv and .gp), OUT/prune_observation.txt and OUT/prune_run.csv.\n" TS_SLURM_USAGE;
+    ".csv and .gp), OUT/prune_observation.txt and OUT/prune_run.csv.\n"
+    "\n"
+    "Masked fine-tuning: prune (as above), then train on the training split of\n"
+    "--data with the pruned weights held at exactly 0, validating on the test split.\n"
+    "  --finetune EPOCHS  fine-tuning epochs (5 is the measured default budget)\n"
+    "  --percent LIST     sparsities, one run each (default 0,50,70,80,90,95; 0 is\n"
+    "                     the unpruned model fine-tuned alike, the fair reference)\n"
+    "  --gradual          raise the sparsity on Zhu & Gupta's cubic schedule over the\n"
+    "                     first 80% of the epochs instead of pruning at once\n"
+    "  --nm N:M           N:M sparsity along every layer's K instead (e.g. 2:4, 1:4)\n"
+    "  --lr X             fine-tuning learning rate (default 0.001, a tenth of training's)\n"
+    "  --resume           continue each run from its checkpoint (bit-identical; give\n"
+    "                     --gradual runs the same EPOCHS, the schedule spans them)\n"
+    "Writes OUT/finetune/RUN/{model,checkpoint}.safetensors and train_log.csv per run\n"
+    "and the table OUT/finetune_{oneshot,gradual,nmN-M}.csv.\n" TS_SLURM_USAGE;
 
 enum { MAXP = 64 };
 
@@ -125,6 +142,8 @@ typedef struct prune_args {
   char f[NFILES][TS_STUDY_PATH_MAX]; /* FILES in OUT */
   ts_slurm_opts so;                  /* --slurm ... */
   ts_slurm_cmd job;                  /* this command, for ts_sweep_execute */
+  ts_prune_ft_opts ft;       /* --finetune and its options */
+  int nm[2], percent_set, resume_set;
 } prune_args;
 
 /* Returns 0 to go on, else 1 with the exit code in *rc. */
@@ -134,17 +153,24 @@ static int parse_args(const char *cmd, int argc, char **argv, prune_args *a, int
                            .pct = {{0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99}, 12},
                            .gbits = {{2, 3, 4, 6, 8, 16}, 6},
                            .gpct = {{0, 25, 50, 75, 90}, 5},
-                           .gscheme = "per-channel"};
+                           .gscheme = "per-channel",
+                           .ft = {.lr = TS_PRUNE_FT_LR}};
   *a = dflt;
   ts_cli_common_default(&a->c);
-  const ts_opt own[] = {TS_OPT_CALL("percent", opt_percent, &a->pct),
+  ts_opt own[] = {TS_OPT_CALL("percent", opt_percent, &a->pct),
                         TS_OPT_CALL("layer", opt_layers, &a->layers),
                         TS_OPT_CALL("grid-bits", opt_grid_bits, &a->gbits),
                         TS_OPT_CALL("grid-percent", opt_percent, &a->gpct),
                         TS_OPT_CALL("grid-scheme", opt_grid_scheme, &a->gscheme),
                         TS_OPT_SWITCH("no-grid", &a->grid, 0),
                         TS_OPT_SWITCH("no-resume", &a->resume, 0),
-                        TS_OPT_SWITCH("resume", &a->resume, 1), TS_SLURM_OPTS(&a->so)};
+                        TS_OPT_SWITCH("resume", &a->resume, 1),
+                        TS_OPT_I("finetune", &a->ft.epochs, 1, 100000),
+                        TS_OPT_SWITCH("gradual", &a->ft.gradual, 1),
+                        TS_OPT_CALL("nm", ts_prune_opt_nm, a->nm),
+                        TS_OPT_F("lr", &a->ft.lr, 1e-9, 10.0), TS_SLURM_OPTS(&a->so)};
+  own[0].seen = &a->percent_set;
+  own[7].seen = &a->resume_set;
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_STUDY_OPTS, own, TS_OPT_COUNT(own)};
   if (ts_cli_parse(&spec, argc, argv, &a->c, rc)) return 1;
   if (ts_slurm_check(cmd, &a->so)) return (*rc = 2);
@@ -385,6 +411,16 @@ int ts_cmd_prune(int argc, char **argv) {
   prune_args a;
   int rc;
   if (parse_args(cmd, argc, argv, &a, &rc)) return rc;
+  if (a.ft.epochs || a.ft.gradual || a.nm[1]) { /* masked fine-tuning */
+    if (!a.ft.epochs) {
+      fprintf(stderr, "tessera prune: --gradual and --nm need --finetune EPOCHS\n");
+      return 2;
+    }
+    ts_prune_ft_opts *o = &a.ft;
+    *o = (ts_prune_ft_opts){o->epochs, o->gradual, a.nm[0], a.nm[1], o->lr,
+                            a.resume_set && a.resume, a.pct.v, a.pct.n, a.percent_set};
+    return ts_prune_finetune(&a.c, o);
+  }
   if (ts_study_paths(cmd, a.c.out, FILES, NFILES, a.f)) return 2;
   return ts_sweep_command(cmd, &a.c, sweep, &a);
 }

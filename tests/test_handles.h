@@ -47,6 +47,22 @@ inline std::vector<float> RandomImages(const ts_arch &a, int n, uint32_t seed) {
   return x;
 }
 
+// 3 classes told apart by which third of a 1x12x12 image is bright.
+inline DsPtr MakeStripes(int n, uint32_t seed) {
+  ts_dataset *d = nullptr;
+  EXPECT_EQ(ts_dataset_create(n, 1, 12, 12, 3, &d, nullptr), TS_OK);
+  std::mt19937 g(seed);
+  std::uniform_int_distribution<int> noise(0, 80);
+  for (int i = 0; i < n; i++) {
+    const int label = (int)(g() % 3);
+    d->labels[i] = (uint8_t)label;
+    for (int y = 0; y < 12; y++)
+      for (int x = 0; x < 12; x++)
+        d->pixels[(size_t)i * 144 + y * 12 + x] = (uint8_t)(noise(g) + (y / 4 == label ? 150 : 0));
+  }
+  return DsPtr(d);
+}
+
 }  // namespace ts_test
 
 #endif  // TESSERA_TESTS_TEST_HANDLES_H

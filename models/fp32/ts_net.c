@@ -313,6 +313,7 @@ struct ts_trainer {
   ts_ws **ws;     /* [threads] */
   float *grad;    /* [nparams] summed gradient of the last batch */
   float *momentum;/* [nparams] */
+  uint8_t *mask;  /* [nparams] 0 = pruned, or NULL: no mask */
 };
 
 void ts_trainer_destroy(ts_trainer *t) {
@@ -322,6 +323,7 @@ void ts_trainer_destroy(ts_trainer *t) {
   free(t->ws);
   free(t->grad);
   free(t->momentum);
+  free(t->mask);
   free(t);
 }
 
@@ -354,6 +356,32 @@ ts_status ts_trainer_create(ts_net *net, int max_batch, int threads,
 }
 
 float *ts_trainer_momentum(ts_trainer *t) { return t->momentum; }
+
+/* Pruned parameters and their momentum to exactly +0. */
+static void apply_mask(ts_trainer *t) {
+  float *p = t->net->params, *m = t->momentum;
+  const uint8_t *k = t->mask;
+  const size_t np = t->net->nparams;
+  for (size_t i = 0; i < np; i++)
+    if (!k[i]) p[i] = m[i] = 0.0f;
+}
+
+ts_status ts_trainer_set_mask(ts_trainer *t, const uint8_t *mask,
+                              ts_error *err) {
+  if (!t) return ts_fail(err, TS_E_ARG, "set mask: trainer is NULL");
+  if (!mask) {
+    free(t->mask);
+    t->mask = NULL;
+    return TS_OK;
+  }
+  const size_t np = t->net->nparams;
+  if (!t->mask && !(t->mask = malloc(np)))
+    return ts_fail(err, TS_E_NOMEM, "cannot allocate a mask of %zu parameters",
+                   np);
+  memcpy(t->mask, mask, np);
+  apply_mask(t);
+  return TS_OK;
+}
 
 ts_status ts_trainer_grad(ts_trainer *t, const float *x, const int *labels,
                           int n, double *loss, int *correct,
@@ -437,5 +465,8 @@ ts_status ts_trainer_step(ts_trainer *t, const ts_sgd *opt, const float *x,
     m[i] = mu * m[i] + gi;
     p[i] -= lr * m[i];
   }
+  /* the masked entries moved above; put them back to 0 (cheaper than a
+   * branch in the update, and the unmasked arithmetic stays the same) */
+  if (t->mask) apply_mask(t);
   return TS_OK;
 }

@@ -87,6 +87,15 @@ ts_status ts_trainer_step(ts_trainer *t, const ts_sgd *opt, const float *x,
 /* Momentum buffer [num_params], for checkpoints. */
 float *ts_trainer_momentum(ts_trainer *t);
 
+/* Holds a pruning mask during training (masked fine-tuning). mask:
+ * [num_params], 0 = pruned, anything else = trained; the trainer keeps a
+ * copy. Pruned parameters and their momentum are zeroed now and after every
+ * ts_trainer_step, so they stay exactly 0 whatever the gradient, momentum
+ * or weight decay; the other parameters are updated exactly as without a
+ * mask. mask = NULL removes the mask. */
+ts_status ts_trainer_set_mask(ts_trainer *t, const uint8_t *mask,
+                              ts_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -177,7 +177,9 @@ ts_status ts_train(ts_net *net, const ts_dataset *train, const ts_dataset *val,
       const int cnt = n - lo < batch ? n - lo : batch;
       double loss;
       int correct;
-      if ((s = ts_dataset_batch(train, nm, order + lo, cnt, x, y, err)) ||
+      if ((cfg->hook && (s = cfg->hook(net, tr, epoch, b, steps_per_epoch,
+                                       cfg->hook_user, err))) ||
+          (s = ts_dataset_batch(train, nm, order + lo, cnt, x, y, err)) ||
           (s = ts_trainer_step(tr, &cfg->sgd, x, y, cnt, &loss, &correct, err)))
         goto done;
       step++;

@@ -20,6 +20,15 @@
 extern "C" {
 #endif
 
+/* Called before every SGD step, with the epoch (0-based), the step's index
+ * inside the epoch and the steps per epoch; it may change the parameters
+ * and set the trainer's mask (masked fine-tuning, gradual pruning). For the
+ * resume contract it must depend only on its arguments and the parameters:
+ * a resumed run starts at an epoch start without the earlier calls. */
+typedef ts_status (*ts_train_hook)(ts_net *net, ts_trainer *tr, int epoch,
+                                   long long step, long long steps_per_epoch,
+                                   void *user, ts_error *err);
+
 typedef struct ts_train_config {
   int epochs;         /* total epochs; a resumed run continues up to this */
   int batch;          /* images per SGD step (the last batch may be short) */
@@ -34,6 +43,8 @@ typedef struct ts_train_config {
   int resume;                  /* 1: continue from checkpoint_path if present */
   const ts_st_meta *meta;      /* extra metadata stored in checkpoints */
   int nmeta;
+  ts_train_hook hook;          /* nullable: called before every step */
+  void *hook_user;
 } ts_train_config;
 
 /* Sensible defaults: 30 epochs, batch 64, 2 threads, lr 0.01, momentum 0.9,

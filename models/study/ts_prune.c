@@ -39,11 +39,14 @@ static ts_status check_tensor(const char *what, const float *w, size_t n,
   return TS_OK;
 }
 
-/* w is known finite and non-empty here. */
-static ts_status prune_checked(float *w, size_t n, size_t k, ts_error *err) {
+/* w is known finite and non-empty here. mask (nullable, [n]) gets 0 at
+ * the k pruned entries and is left alone elsewhere. */
+static ts_status prune_checked(float *w, size_t n, size_t k, uint8_t *mask,
+                               ts_error *err) {
   if (k == 0) return TS_OK;
   if (k == n) {
     for (size_t i = 0; i < n; i++) w[i] = 0.0f;
+    if (mask) memset(mask, 0, n);
     return TS_OK;
   }
   mag_idx *v = malloc(n * sizeof *v);
@@ -56,9 +59,21 @@ static ts_status prune_checked(float *w, size_t n, size_t k, ts_error *err) {
   }
   /* keys are unique (index tie-break), so qsort's instability is harmless */
   qsort(v, n, sizeof *v, cmp_mag_idx);
-  for (size_t i = 0; i < k; i++) w[v[i].idx] = 0.0f;
+  for (size_t i = 0; i < k; i++) {
+    w[v[i].idx] = 0.0f;
+    if (mask) mask[v[i].idx] = 0;
+  }
   free(v);
   return TS_OK;
+}
+
+ts_status ts_prune_smallest(float *w, size_t n, size_t k, uint8_t *mask,
+                            ts_error *err) {
+  ts_status st = check_tensor("tensor", w, n, err);
+  if (st) return st;
+  if (k > n)
+    return ts_fail(err, TS_E_ARG, "prune: %zu of %zu weights asked for", k, n);
+  return prune_checked(w, n, k, mask, err);
 }
 
 ts_status ts_prune_tensor(float *w, size_t n, double p, size_t *pruned,
@@ -67,7 +82,7 @@ ts_status ts_prune_tensor(float *w, size_t n, double p, size_t *pruned,
   ts_status st = ts_prune_count(n, p, &k, err);
   if (st) return st;
   if ((st = check_tensor("tensor", w, n, err))) return st;
-  if ((st = prune_checked(w, n, k, err))) return st;
+  if ((st = prune_checked(w, n, k, NULL, err))) return st;
   if (pruned) *pruned = k;
   return TS_OK;
 }
@@ -105,11 +120,11 @@ ts_status ts_prune_params_layer(const ts_arch *a, float *params, int index,
   if ((st = ts_prune_count(L[index].w_len, p, &k, err))) return st;
   float *w = params + L[index].w_off;
   if ((st = check_tensor(L[index].name, w, L[index].w_len, err))) return st;
-  return prune_checked(w, L[index].w_len, k, err);
+  return prune_checked(w, L[index].w_len, k, NULL, err);
 }
 
-ts_status ts_prune_params(const ts_arch *a, float *params, double p,
-                          ts_error *err) {
+ts_status ts_prune_params_mask(const ts_arch *a, float *params, double p,
+                               uint8_t *mask, ts_error *err) {
   ts_layer_info L[TS_NUM_LAYERS];
   ts_status st = ts_arch_layers(a, L, err);
   if (st) return st;
@@ -119,10 +134,17 @@ ts_status ts_prune_params(const ts_arch *a, float *params, double p,
     if ((st = ts_prune_count(L[i].w_len, p, &k[i], err)) ||
         (st = check_tensor(L[i].name, params + L[i].w_off, L[i].w_len, err)))
       return st;
+  if (mask) memset(mask, 1, ts_arch_num_params(a));
   for (int i = 0; i < TS_NUM_LAYERS; i++)
-    if ((st = prune_checked(params + L[i].w_off, L[i].w_len, k[i], err)))
+    if ((st = prune_checked(params + L[i].w_off, L[i].w_len, k[i],
+                            mask ? mask + L[i].w_off : NULL, err)))
       return st;
   return TS_OK;
+}
+
+ts_status ts_prune_params(const ts_arch *a, float *params, double p,
+                          ts_error *err) {
+  return ts_prune_params_mask(a, params, p, NULL, err);
 }
 
 ts_status ts_prune_layer(ts_net *net, const char *name, double p,

@@ -15,6 +15,7 @@
 #define TS_PRUNE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ts_arch.h"
 #include "ts_net.h"
@@ -34,6 +35,12 @@ ts_status ts_prune_count(size_t n, double p, size_t *k, ts_error *err);
 ts_status ts_prune_tensor(float *w, size_t n, double p, size_t *pruned,
                           ts_error *err);
 
+/* Zeroes the k smallest-magnitude entries of w[n] (the order above;
+ * k <= n, w finite). mask (nullable, [n]) gets 0 at the zeroed entries and
+ * is left alone elsewhere. */
+ts_status ts_prune_smallest(float *w, size_t n, size_t k, uint8_t *mask,
+                            ts_error *err);
+
 /* Index 0..TS_NUM_LAYERS-1 of a layer name ("conv1".."fc3"); an unknown
  * name fails with a message listing the valid ones. */
 ts_status ts_prune_layer_index(const ts_arch *a, const char *name, int *index,
@@ -48,6 +55,11 @@ ts_status ts_prune_params_layer(const ts_arch *a, float *params, int index,
  * layers are checked before any is changed. */
 ts_status ts_prune_params(const ts_arch *a, float *params, double p,
                           ts_error *err);
+
+/* The same, also reporting what it pruned: mask (nullable, [num_params])
+ * gets 0 at every pruned weight and 1 elsewhere (kept weights, biases). */
+ts_status ts_prune_params_mask(const ts_arch *a, float *params, double p,
+                               uint8_t *mask, ts_error *err);
 
 /* The same on a network, by layer name / for all layers. */
 ts_status ts_prune_layer(ts_net *net, const char *name, double p,

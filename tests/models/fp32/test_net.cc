@@ -165,6 +165,87 @@ TEST(Net, SameSeedAndThreadsGiveBitIdenticalTraining) {
   EXPECT_EQ(result[0], result[1]);
 }
 
+// Masked training: a trainer stepping with momentum and weight decay from
+// weights where the masked ones are non-zero at first.
+struct MaskedRun {
+  std::vector<float> params, momentum;
+};
+MaskedRun TrainWithMask(const ts_arch &a, const std::vector<uint8_t> *mask, int steps) {
+  NetPtr net = MakeNet(a, 8);
+  std::vector<float> x = RandomImages(a, 32, 9);
+  std::vector<int> y(32);
+  for (int i = 0; i < 32; i++) y[i] = i % a.classes;
+  ts_trainer *tr = nullptr;
+  EXPECT_EQ(ts_trainer_create(net.get(), 32, 2, &tr, nullptr), TS_OK);
+  TrainerPtr trainer(tr);
+  ts_error err{};
+  if (mask) {
+    EXPECT_EQ(ts_trainer_set_mask(tr, mask->data(), &err), TS_OK) << err.msg;
+  }
+  const ts_sgd opt = {0.02f, 0.9f, 5e-4f};
+  for (int s = 0; s < steps; s++)
+    EXPECT_EQ(ts_trainer_step(tr, &opt, x.data() + (s % 2) * 16 * a.in_c * a.in_h * a.in_w,
+                              y.data() + (s % 2) * 16, 16, nullptr, nullptr, &err), TS_OK) << err.msg;
+  const size_t np = ts_net_num_params(net.get());
+  MaskedRun r;
+  r.params.assign(ts_net_params(net.get()), ts_net_params(net.get()) + np);
+  r.momentum.assign(ts_trainer_momentum(tr), ts_trainer_momentum(tr) + np);
+  return r;
+}
+
+TEST(Net, MaskedWeightsAndMomentumStayExactlyZero) {
+  const ts_arch a = TinyArch();
+  const size_t np = ts_arch_num_params(&a);
+  std::vector<uint8_t> mask(np);
+  std::mt19937 g(4);
+  for (auto &m : mask) m = (uint8_t)(g() % 3 != 0); // a third pruned, biases too
+  const MaskedRun r = TrainWithMask(a, &mask, 60);
+  const MaskedRun free_run = TrainWithMask(a, nullptr, 60);
+  size_t masked = 0, moved = 0;
+  for (size_t i = 0; i < np; i++) {
+    if (!mask[i]) {
+      masked++;
+      // exact +0: a -0.0 or a denormal would fail these
+      EXPECT_EQ(0u, reinterpret_cast<const uint32_t &>(r.params[i])) << "parameter " << i << " = " << r.params[i];
+      EXPECT_EQ(0u, reinterpret_cast<const uint32_t &>(r.momentum[i])) << "momentum " << i << " = " << r.momentum[i];
+      EXPECT_NE(0.0f, free_run.momentum[i]) << "parameter " << i << " gets no gradient anyway: a weak test";
+    } else {
+      moved += r.params[i] != 0.0f && r.momentum[i] != 0.0f;
+    }
+  }
+  EXPECT_GT(masked, np / 5);
+  EXPECT_EQ(moved, np - masked) << "every kept parameter must still train";
+}
+
+TEST(Net, AllOnesMaskChangesNothingAndNullRemovesTheMask) {
+  const ts_arch a = TinyArch();
+  const size_t np = ts_arch_num_params(&a);
+  const std::vector<uint8_t> ones(np, 1);
+  const MaskedRun with = TrainWithMask(a, &ones, 20), without = TrainWithMask(a, nullptr, 20);
+  EXPECT_EQ(0, std::memcmp(with.params.data(), without.params.data(), np * sizeof(float)))
+      << "an all-ones mask changed the parameters";
+  EXPECT_EQ(0, std::memcmp(with.momentum.data(), without.momentum.data(), np * sizeof(float)))
+      << "an all-ones mask changed the momentum";
+
+  NetPtr net = MakeNet(a, 8);
+  ts_trainer *tr = nullptr;
+  ASSERT_EQ(ts_trainer_create(net.get(), 8, 1, &tr, nullptr), TS_OK);
+  TrainerPtr trainer(tr);
+  const std::vector<uint8_t> zeros(np, 0);
+  ASSERT_EQ(ts_trainer_set_mask(tr, zeros.data(), nullptr), TS_OK);
+  for (size_t i = 0; i < np; i++) ASSERT_EQ(ts_net_params(net.get())[i], 0.0f) << "set_mask zeroes at once";
+  ASSERT_EQ(ts_trainer_set_mask(tr, nullptr, nullptr), TS_OK);
+  std::vector<float> x = RandomImages(a, 8, 1);
+  std::vector<int> y(8, 1);
+  const ts_sgd opt = {0.02f, 0.9f, 0.0f};
+  ASSERT_EQ(ts_trainer_step(tr, &opt, x.data(), y.data(), 8, nullptr, nullptr, nullptr), TS_OK);
+  size_t nz = 0;
+  for (size_t i = 0; i < np; i++) nz += ts_net_params(net.get())[i] != 0.0f;
+  EXPECT_GT(nz, 0u) << "after set_mask(NULL) the parameters must train again";
+  ts_error err{};
+  EXPECT_EQ(ts_trainer_set_mask(nullptr, zeros.data(), &err), TS_E_ARG);
+}
+
 TEST(Net, BadArgumentsAreRejected) {
   const ts_arch a = TinyArch();
   NetPtr net = MakeNet(a, 1);
