@@ -876,34 +876,137 @@ done:
   return cal;
 }
 
+/* Runs the points not yet done, in parallel (one network copy and one
+ * simulation per worker), saving the CSV after each. Returns 0, or 1 after
+ * printing the first failure. */
+static int run_points(const char *cmd, shared *sh, sweep *w, worker *wk, int reused,
+                      const char *save) {
+  const int todo = w->n - reused;
+  int finished = 0, failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(sh->c->threads)
+  for (int i = 0; i < w->n; i++) {
+    point *p = &w->p[i];
+    if (p->done || failed) continue;
+    const double tp = ts_study_now();
+    ts_error e = {0};
+    ts_status st = run_point(sh, &wk[omp_get_thread_num()], p, &e);
+#pragma omp critical
+    {
+      if (st) {
+        if (!failed)
+          fprintf(stderr, "tessera %s: B=%d %s %g%%: %s\n", cmd, p->bits,
+                  ts_quant_scheme_name(p->scheme), p->pct, e.msg);
+        failed = 1;
+      } else {
+        p->done = 1;
+        if ((st = ts_atomic_write(save, write_csv, w, &e))) {
+          fprintf(stderr, "tessera %s: %s\n", cmd, e.msg);
+          failed = 1;
+        }
+      }
+      if (!st)
+        printf("  [%d/%d] B=%-2d %-11s %5g%%  golden %6.2f%%  cycles dense %llu sparse %llu  "
+               "weights %.1f -> %.1f KiB%s (%.1f s)\n", ++finished, todo, p->bits,
+               ts_quant_scheme_name(p->scheme), p->pct, 100 * p->acc, p->dcyc, p->scyc, p->kib_dense,
+               p->kib_auto, p->mismatches ? "  RTL MISMATCH" : "", ts_study_now() - tp);
+    }
+  }
+  return failed;
+}
+
+/* The whole network per point, and the crossover sparsities per B. */
+static void print_summary(const cfg *c, const ts_csv *t, const wm_grid *g) {
+  printf("\nwhole network per point (cycles for %d images; memory in KiB, %s per layer)\n",
+         c->rtl_images, "dense or compressed");
+  printf("%3s %-11s %5s %9s %11s %11s %8s %7s %9s %9s\n", "B", "scheme", "s%", "golden",
+         "dense cyc", "sparse cyc", "speedup", "ideal", "dense KiB", "auto KiB");
+  for (int r = 0; r < t->rows; r++) {
+    if (strcmp(ts_csv_get(t, r, "layer"), "total")) continue;
+    printf("%3s %-11s %5s %8.2f%% %11s %11s %8s %7.2f %9.1f %9.1f\n", ts_csv_get(t, r, "bits"),
+           ts_csv_get(t, r, "scheme"), ts_csv_get(t, r, "sparsity"),
+           100 * ts_csv_num(t, r, "golden_accuracy"), ts_csv_get(t, r, "dense_cycles"),
+           ts_csv_get(t, r, "sparse_cycles"), ts_csv_get(t, r, "speedup"),
+           ts_csv_num(t, r, "ideal_speedup"), ts_csv_num(t, r, "wmem_dense_bits") / 8192,
+           ts_csv_num(t, r, "wmem_chosen_bits") / 8192);
+  }
+  printf("\ncrossover sparsity (%%) below which compression costs more than it saves, whole "
+         "model, real pruned weights (%s) / random pattern:\n", g->scheme[g->nsrc - 2]);
+  printf("%3s %15s %15s %15s\n", "B", "bitmap", "relidx", "hardware");
+  for (int b = 1; b <= MAX_BITS; b++)
+    printf("%3d %7g / %-5g %7g / %-5g %7g / %-5g\n", b,
+           wm_cross(g, g->nsrc - 2, TS_NUM_LAYERS, b, TS_WMEM_BITMAP),
+           wm_cross(g, g->nsrc - 1, TS_NUM_LAYERS, b, TS_WMEM_BITMAP),
+           wm_cross(g, g->nsrc - 2, TS_NUM_LAYERS, b, TS_WMEM_RELIDX),
+           wm_cross(g, g->nsrc - 1, TS_NUM_LAYERS, b, TS_WMEM_RELIDX),
+           wm_cross(g, g->nsrc - 2, TS_NUM_LAYERS, b, -1),
+           wm_cross(g, g->nsrc - 1, TS_NUM_LAYERS, b, -1));
+  printf("(relidx R = %d; hardware format: %s; -1: compression never wins up to 99%%)\n",
+         c->rbits, ts_wmem_hw_format_name());
+}
+
+/* The options; returns 0 to go on, else 1 with the exit code in *code. */
+static int parse_args(const char *cmd, int argc, char **argv, cfg *c, ts_cli_common *cc,
+                      ts_slurm_opts *so, int *code) {
+  ts_cli_common_default(cc);
+  cc->threads_max = HWSWEEP_MAX_THREADS;
+  *c = (cfg){.rtl_images = 16, .batch = 16, .calib = 256, .rbits = TS_WMEM_RBITS_DEFAULT,
+           .resume = 1};
+  parse_bits(cmd, "--bits", "2,4,6,8,16", c);
+  parse_schemes(cmd, "--scheme", "per-tensor,per-channel", c);
+  parse_pct(cmd, "--sparsity", "0,25,50,70,80,90,95", c);
+  const ts_opt own[] = {TS_OPT_CALL("bits", parse_bits, c),
+                        TS_OPT_CALL("scheme", parse_schemes, c),
+                        TS_OPT_CALL("sparsity", parse_pct, c),
+                        TS_OPT_I("rtl-images", &c->rtl_images, 1, 1 << 20),
+                        TS_OPT_I("batch", &c->batch, 1, 256),
+                        TS_OPT_I("calib", &c->calib, 1, 100000),
+                        TS_OPT_I("rbits", &c->rbits, TS_WMEM_RBITS_MIN, TS_WMEM_RBITS_MAX),
+                        TS_OPT_SWITCH("no-resume", &c->resume, 0), TS_SLURM_OPTS(so)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
+                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
+  if (ts_cli_parse(&spec, argc, argv, cc, code)) return 1;
+  if (ts_slurm_check(cmd, so)) return (*code = 2);
+  c->threads = cc->threads;
+  c->out = cc->out;
+  return 0;
+}
+
+/* Weight memory over the whole B x sparsity grid (wm, cr), then the JSON (js)
+ * from the finished CSV, read back into *t. Returns 0, or 1 after printing. */
+static int write_outputs(const char *cmd, shared *sh, wm_grid *g, const char *csv,
+                         const char *js, const char *wm, const char *cr, double t0, ts_csv **t) {
+  ts_error err = {0};
+  /* weight memory over the whole B x sparsity grid */
+  if (wm_compute(sh, g, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
+  }
+  wm_out wo = {sh, g};
+  if (ts_atomic_write(wm, write_wmem, &wo, &err) || ts_atomic_write(cr, write_cross, &wo, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
+  }
+  if (ts_csv_read(csv, t, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
+  }
+  json_in ji = {*t, sh->c, sh, ts_study_now() - t0};
+  if (ts_atomic_write(js, write_json, &ji, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    return 1;
+  }
+  return 0;
+}
+
 int ts_cmd_hwsweep(int argc, char **argv) {
   const char *cmd = "hw-sweep";
   ts_cli_common cc;
-  ts_cli_common_default(&cc);
-  cc.threads_max = HWSWEEP_MAX_THREADS;
   ts_slurm_opts so = {0};
-  cfg c = {.rtl_images = 16, .batch = 16, .calib = 256, .rbits = TS_WMEM_RBITS_DEFAULT,
-           .resume = 1};
-  parse_bits(cmd, "--bits", "2,4,6,8,16", &c);
-  parse_schemes(cmd, "--scheme", "per-tensor,per-channel", &c);
-  parse_pct(cmd, "--sparsity", "0,25,50,70,80,90,95", &c);
-  const ts_opt own[] = {TS_OPT_CALL("bits", parse_bits, &c),
-                        TS_OPT_CALL("scheme", parse_schemes, &c),
-                        TS_OPT_CALL("sparsity", parse_pct, &c),
-                        TS_OPT_I("rtl-images", &c.rtl_images, 1, 1 << 20),
-                        TS_OPT_I("batch", &c.batch, 1, 256),
-                        TS_OPT_I("calib", &c.calib, 1, 100000),
-                        TS_OPT_I("rbits", &c.rbits, TS_WMEM_RBITS_MIN, TS_WMEM_RBITS_MAX),
-                        TS_OPT_SWITCH("no-resume", &c.resume, 0), TS_SLURM_OPTS(&so)};
-  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
-                            TS_CLI_OUT, own, TS_OPT_COUNT(own)};
+  cfg c;
   int code;
-  if (ts_cli_parse(&spec, argc, argv, &cc, &code)) return code;
-  if (ts_slurm_check(cmd, &so)) return 2;
+  if (parse_args(cmd, argc, argv, &c, &cc, &so, &code)) return code;
   const char *model = cc.model;
   ts_cli_data data = cc.data;
-  c.threads = cc.threads;
-  c.out = cc.out;
 
   const double t0 = ts_study_now();
   ts_study s;
@@ -975,36 +1078,8 @@ int ts_cmd_hwsweep(int argc, char **argv) {
       fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
       goto done;
     }
-  int todo = w.n - reused, finished = 0, failed = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(c.threads)
-  for (int i = 0; i < w.n; i++) {
-    point *p = &w.p[i];
-    if (p->done || failed) continue;
-    const double tp = ts_study_now();
-    ts_error e = {0};
-    ts_status st = run_point(&sh, &wk[omp_get_thread_num()], p, &e);
-#pragma omp critical
-    {
-      if (st) {
-        if (!failed)
-          fprintf(stderr, "tessera %s: B=%d %s %g%%: %s\n", cmd, p->bits,
-                  ts_quant_scheme_name(p->scheme), p->pct, e.msg);
-        failed = 1;
-      } else {
-        p->done = 1;
-        if ((st = ts_atomic_write(save, write_csv, &w, &e))) {
-          fprintf(stderr, "tessera %s: %s\n", cmd, e.msg);
-          failed = 1;
-        }
-      }
-      if (!st)
-        printf("  [%d/%d] B=%-2d %-11s %5g%%  golden %6.2f%%  cycles dense %llu sparse %llu  "
-               "weights %.1f -> %.1f KiB%s (%.1f s)\n", ++finished, todo, p->bits,
-               ts_quant_scheme_name(p->scheme), p->pct, 100 * p->acc, p->dcyc, p->scyc, p->kib_dense,
-               p->kib_auto, p->mismatches ? "  RTL MISMATCH" : "", ts_study_now() - tp);
-    }
-  }
-  if (failed) goto done;
+  if (run_points(cmd, &sh, &w, wk, reused, save)) goto done;
+  const int todo = w.n - reused;
   if (!todo && ts_atomic_write(save, write_csv, &w, &err)) {
     fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
     goto done;
@@ -1013,54 +1088,10 @@ int ts_cmd_hwsweep(int argc, char **argv) {
     rc = 0;
     goto done;
   }
-  /* weight memory over the whole B x sparsity grid */
-  if (wm_compute(&sh, &g, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
-    goto done;
-  }
-  wm_out wo = {&sh, &g};
-  if (ts_atomic_write(wm, write_wmem, &wo, &err) || ts_atomic_write(cr, write_cross, &wo, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
-    goto done;
-  }
-  if (ts_csv_read(csv, &t, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
-    goto done;
-  }
-  json_in ji = {t, &c, &sh, ts_study_now() - t0};
-  if (ts_atomic_write(js, write_json, &ji, &err)) {
-    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
-    goto done;
-  }
+  if (write_outputs(cmd, &sh, &g, csv, js, wm, cr, t0, &t)) goto done;
   int mism = 0;
   for (int i = 0; i < w.n; i++) mism += w.p[i].mismatches;
-  /* summary: whole network per point */
-  printf("\nwhole network per point (cycles for %d images; memory in KiB, %s per layer)\n",
-         c.rtl_images, "dense or compressed");
-  printf("%3s %-11s %5s %9s %11s %11s %8s %7s %9s %9s\n", "B", "scheme", "s%", "golden",
-         "dense cyc", "sparse cyc", "speedup", "ideal", "dense KiB", "auto KiB");
-  for (int r = 0; r < t->rows; r++) {
-    if (strcmp(ts_csv_get(t, r, "layer"), "total")) continue;
-    printf("%3s %-11s %5s %8.2f%% %11s %11s %8s %7.2f %9.1f %9.1f\n", ts_csv_get(t, r, "bits"),
-           ts_csv_get(t, r, "scheme"), ts_csv_get(t, r, "sparsity"),
-           100 * ts_csv_num(t, r, "golden_accuracy"), ts_csv_get(t, r, "dense_cycles"),
-           ts_csv_get(t, r, "sparse_cycles"), ts_csv_get(t, r, "speedup"),
-           ts_csv_num(t, r, "ideal_speedup"), ts_csv_num(t, r, "wmem_dense_bits") / 8192,
-           ts_csv_num(t, r, "wmem_chosen_bits") / 8192);
-  }
-  printf("\ncrossover sparsity (%%) below which compression costs more than it saves, whole "
-         "model, real pruned weights (%s) / random pattern:\n", g.scheme[g.nsrc - 2]);
-  printf("%3s %15s %15s %15s\n", "B", "bitmap", "relidx", "hardware");
-  for (int b = 1; b <= MAX_BITS; b++)
-    printf("%3d %7g / %-5g %7g / %-5g %7g / %-5g\n", b,
-           wm_cross(&g, g.nsrc - 2, TS_NUM_LAYERS, b, TS_WMEM_BITMAP),
-           wm_cross(&g, g.nsrc - 1, TS_NUM_LAYERS, b, TS_WMEM_BITMAP),
-           wm_cross(&g, g.nsrc - 2, TS_NUM_LAYERS, b, TS_WMEM_RELIDX),
-           wm_cross(&g, g.nsrc - 1, TS_NUM_LAYERS, b, TS_WMEM_RELIDX),
-           wm_cross(&g, g.nsrc - 2, TS_NUM_LAYERS, b, -1),
-           wm_cross(&g, g.nsrc - 1, TS_NUM_LAYERS, b, -1));
-  printf("(relidx R = %d; hardware format: %s; -1: compression never wins up to 99%%)\n",
-         c.rbits, ts_wmem_hw_format_name());
+  print_summary(&c, t, &g);
   plots(cmd, &c, &sh, t, &g, HWSWEEP_HAVE_SPARSE);
   printf("wrote %s, %s, %s, %s in %.1f s\n", csv, js, wm, cr, ts_study_now() - t0);
   if (mism) {

@@ -412,39 +412,25 @@ static void section_hw(FILE *f, const report *r) {
   ts_csv_free(hw);
 }
 
-/* The bits x scheme x sparsity sweep on the accelerator (`tessera hw-sweep`:
- * hw_sweep.csv, hw_crossover.csv; columns in docs/study.md). */
-static void section_hwsweep(FILE *f, const report *r) {
-  fprintf(f, "## 9. Will hardware benefit from the pruning, and how (`tessera hw-sweep`)\n\n");
-  ts_csv *t = load(r->out, "hw_sweep.csv");
-  if (!t || !t->rows) {
-    missing(f, "hw_sweep.csv", "hw-sweep");
-    ts_csv_free(t);
-    return;
-  }
-  const int sparse = ts_csv_get(t, 0, "mode") && strstr(ts_csv_get(t, 0, "mode"), "sparse");
-  const double imgs = ts_csv_num(t, 0, "rtl_images");
-  /* reference configuration: per-channel if swept, B nearest 8 */
-  const char *sch = NULL;
+/* The reference configuration of hw_sweep.csv: per-channel if swept, the B
+ * nearest 8; returns B and sets *sch. */
+static int hwsweep_reference(const ts_csv *t, const char **sch) {
+  *sch = NULL;
   int bref = -1;
   for (int i = 0; i < t->rows; i++) {
     const char *s = ts_csv_get(t, i, "scheme");
-    if (!sch || !strcmp(s, "per-channel")) sch = s;
+    if (!*sch || !strcmp(s, "per-channel")) *sch = s;
   }
   for (int i = 0; i < t->rows; i++) {
     const int b = (int)ts_csv_num(t, i, "bits");
-    if (!strcmp(ts_csv_get(t, i, "scheme"), sch) && (bref < 0 || abs(b - 8) < abs(bref - 8)))
+    if (!strcmp(ts_csv_get(t, i, "scheme"), *sch) && (bref < 0 || abs(b - 8) < abs(bref - 8)))
       bref = b;
   }
-  fprintf(f, "Every point prunes each layer by magnitude, quantizes to B bits and runs the "
-          "integer network: golden accuracy on %s test images, cycles of the RTL on %g images "
-          "(batch %s), weight memory from the codes the network holds (dense-packed, or "
-          "compressed with its metadata when that is smaller, chosen per layer). %s\n\n",
-          ts_csv_get(t, 0, "test_images"), imgs, ts_csv_get(t, 0, "batch"),
-          sparse ? "Speedup = dense cycles / sparse cycles on the same RTL; ideal = dense MACs / "
-                   "non-zero MACs."
-                 : "**The zero-skipping RTL mode is not in this build yet: sparse cycles and "
-                   "speedups are pending (NA); the ideal speedup and the memory are measured.**");
+  return bref;
+}
+
+/* The whole network per point: accuracy, cycles per image, speedup, memory. */
+static void hwsweep_totals(FILE *f, const ts_csv *t, double imgs) {
   fprintf(f, "| B | scheme | pruned | golden accuracy | dense cycles/image | sparse cycles/image "
           "| speedup | ideal | weight memory dense -> chosen (KiB) | RTL logits = golden |\n"
           "|--:|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
@@ -461,7 +447,10 @@ static void section_hwsweep(FILE *f, const report *r) {
             ts_csv_num(t, i, "wmem_chosen_bits") / 8192,
             ts_csv_num(t, i, "rtl_logit_mismatch") == 0 ? "yes" : "**NO**");
   }
-  /* per layer at the reference configuration */
+}
+
+/* Per layer at the reference configuration (B = bref, scheme sch). */
+static void hwsweep_layers(FILE *f, const ts_csv *t, int bref, const char *sch) {
   fprintf(f, "\nPer layer at B = %d %s: speedup achieved / ideal, the resource that held the "
           "lanes back when they issued less than 85%% of their cycles (hw_sweep.csv has the "
           "lane-cycle shares), and the stored format:\n\n| layer |", bref, sch);
@@ -500,6 +489,34 @@ static void section_hwsweep(FILE *f, const report *r) {
     }
     fprintf(f, "\n");
   }
+}
+
+/* The bits x scheme x sparsity sweep on the accelerator (`tessera hw-sweep`:
+ * hw_sweep.csv, hw_crossover.csv; columns in docs/study.md). */
+static void section_hwsweep(FILE *f, const report *r) {
+  fprintf(f, "## 9. Will hardware benefit from the pruning, and how (`tessera hw-sweep`)\n\n");
+  ts_csv *t = load(r->out, "hw_sweep.csv");
+  if (!t || !t->rows) {
+    missing(f, "hw_sweep.csv", "hw-sweep");
+    ts_csv_free(t);
+    return;
+  }
+  const int sparse = ts_csv_get(t, 0, "mode") && strstr(ts_csv_get(t, 0, "mode"), "sparse");
+  const double imgs = ts_csv_num(t, 0, "rtl_images");
+  /* reference configuration: per-channel if swept, B nearest 8 */
+  const char *sch = NULL;
+  const int bref = hwsweep_reference(t, &sch);
+  fprintf(f, "Every point prunes each layer by magnitude, quantizes to B bits and runs the "
+          "integer network: golden accuracy on %s test images, cycles of the RTL on %g images "
+          "(batch %s), weight memory from the codes the network holds (dense-packed, or "
+          "compressed with its metadata when that is smaller, chosen per layer). %s\n\n",
+          ts_csv_get(t, 0, "test_images"), imgs, ts_csv_get(t, 0, "batch"),
+          sparse ? "Speedup = dense cycles / sparse cycles on the same RTL; ideal = dense MACs / "
+                   "non-zero MACs."
+                 : "**The zero-skipping RTL mode is not in this build yet: sparse cycles and "
+                   "speedups are pending (NA); the ideal speedup and the memory are measured.**");
+  hwsweep_totals(f, t, imgs);
+  hwsweep_layers(f, t, bref, sch);
   /* the answer, from the numbers above */
   int r0 = -1, keep = -1;
   for (int i = 0; i < t->rows; i++)

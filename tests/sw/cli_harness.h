@@ -44,6 +44,17 @@ inline fs::path TesseraBin() {
   return fs::absolute(p);
 }
 
+// A per-test folder TempDir/<prefix>_<test name>_<pid>, emptied, with an
+// empty data/ inside for the test's tiny datasets.
+inline fs::path FreshTestDir(const std::string &prefix) {
+  const auto *info = testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path d = fs::path(testing::TempDir()) /
+                     (prefix + "_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d / "data");
+  return d;
+}
+
 inline void WriteBytes(const fs::path &p, const Bytes &b) {
   FILE *f = std::fopen(p.c_str(), "wb");
   ASSERT_NE(f, nullptr) << "cannot create " << p;

@@ -27,11 +27,7 @@ class HwSweepCli : public testing::Test {
   void SetUp() override {
     bin_ = TesseraBin();
     if (bin_.empty()) GTEST_SKIP() << "no tessera binary (set TESSERA_BIN)";
-    const auto *info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(testing::TempDir()) /
-           ("ts_hwsweep_" + std::string(info->name()) + "_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "data");
+    dir_ = FreshTestDir("ts_hwsweep");
     WriteIdx(dir_ / "data", "train", EasyIdx(kTrainN, kSide, kSide));
     WriteIdx(dir_ / "data", "t10k", EasyIdx(kTestN, kSide, kSide));
     model_ = dir_ / "m.safetensors";

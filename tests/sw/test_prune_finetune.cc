@@ -25,11 +25,7 @@ class PruneFinetune : public testing::Test {
   void SetUp() override {
     bin_ = TesseraBin();
     if (bin_.empty()) GTEST_SKIP() << "no tessera binary (make build/tessera, or set TESSERA_BIN)";
-    const auto *info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(testing::TempDir()) /
-           ("ts_prune_ft_" + std::string(info->name()) + "_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "data");
+    dir_ = FreshTestDir("ts_prune_ft");
     data_ = dir_ / "data";
     WriteIdx(data_, "train", EasyIdx(kTrainN, kSide, kSide));
     WriteIdx(data_, "t10k", EasyIdx(kTestN, kSide, kSide));

@@ -67,11 +67,7 @@ class Slurm : public testing::Test {
   void SetUp() override {
     bin_ = TesseraBin();
     if (bin_.empty()) GTEST_SKIP() << "no tessera binary (set TESSERA_BIN)";
-    const auto *info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(testing::TempDir()) /
-           ("tessera_slurm_" + std::string(info->name()) + "_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "data");
+    dir_ = FreshTestDir("tessera_slurm");
     const IdxSet train = EasyIdx(24, 28, 28), test = EasyIdx(kTest, 28, 28);
     WriteIdx(dir_ / "data", "train", train);
     WriteIdx(dir_ / "data", "t10k", test);
