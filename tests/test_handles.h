@@ -29,6 +29,20 @@ using NetPtr = std::unique_ptr<ts_net, NetDeleter>;
 using TrainerPtr = std::unique_ptr<ts_trainer, TrainerDeleter>;
 using DsPtr = std::unique_ptr<ts_dataset, DatasetDeleter>;
 
+// A small network with every layer kind and odd sizes: 2x13x11 input,
+// 4 classes, k1 = 3, k2 = 2.
+inline ts_arch TinyArch() {
+  ts_arch a;
+  ts_arch_default(&a, 2, 13, 11, 4);
+  a.k1 = 3;
+  a.k2 = 2;
+  a.c1 = 3;
+  a.c2 = 4;
+  a.f1 = 7;
+  a.f2 = 5;
+  return a;
+}
+
 // A network of architecture a with ts_net_init(seed) weights.
 inline NetPtr MakeNet(const ts_arch &a, uint64_t seed) {
   ts_net *n = nullptr;

@@ -17,20 +17,9 @@ namespace {
 using ts_test::MakeNet;
 using ts_test::NetPtr;
 using ts_test::RandomImages;
+using ts_test::TinyArch;
 using ts_test::TrainerPtr;
 
-// A small network with every layer kind and odd sizes: 2x13x11 input.
-ts_arch TinyArch() {
-  ts_arch a;
-  ts_arch_default(&a, 2, 13, 11, 4);
-  a.k1 = 3;
-  a.k2 = 2;
-  a.c1 = 3;
-  a.c2 = 4;
-  a.f1 = 7;
-  a.f2 = 5;
-  return a;
-}
 
 TEST(Net, GradientOfEveryParameterMatchesFiniteDifferences) {
   const ts_arch a = TinyArch();

@@ -16,23 +16,13 @@ namespace {
 
 using ts_test::MakeNet;
 using ts_test::NetPtr;
-
-// Small odd sizes (fc2 K = 7, fc3 K = 5, conv1 K = 18): most M leave a
+// TinyArch's odd sizes (fc2 K = 7, fc3 K = 5, conv1 K = 18): most M leave a
 // short last group in some layer.
-ts_arch OddArch() {
-  ts_arch a;
-  ts_arch_default(&a, 2, 13, 11, 4);
-  a.k1 = 3;
-  a.k2 = 2;
-  a.c1 = 3;
-  a.c2 = 4;
-  a.f1 = 7;
-  a.f2 = 5;
-  return a;
-}
+using ts_test::TinyArch;
+
 
 void CheckPattern(int n, int m) {
-  const ts_arch a = OddArch();
+  const ts_arch a = TinyArch();
   NetPtr net = MakeNet(a, 11);
   const size_t np = ts_net_num_params(net.get());
   const std::vector<float> before(ts_net_params(net.get()), ts_net_params(net.get()) + np);
@@ -111,7 +101,7 @@ TEST(NM, BadNMIsRejectedWithAClearMessageAndNothingChanges) {
     EXPECT_NE(std::string(err.msg).find(b.says), std::string::npos) << b.text << ": " << err.msg;
     EXPECT_EQ(n, -5) << b.text;
   }
-  const ts_arch a = OddArch();
+  const ts_arch a = TinyArch();
   NetPtr net = MakeNet(a, 2);
   const size_t np = ts_net_num_params(net.get());
   const std::vector<float> before(ts_net_params(net.get()), ts_net_params(net.get()) + np);
