@@ -362,6 +362,22 @@ void ts_hw_destroy(ts_hw *hw) {
 
 uint64_t ts_hw_sim_cycles(const ts_hw *hw) { return hw ? hw->cycles : 0; }
 
+void ts_hw_counters_add(ts_hw_counters *t, const ts_hw_counters *c) {
+  t->cycles += c->cycles;
+  t->macs += c->macs;
+  t->useful_macs += c->useful_macs;
+  t->skipped += c->skipped;
+  t->wport_cycles += c->wport_cycles;
+  t->lane_run += c->lane_run;
+  t->lane_load += c->lane_load;
+  t->lane_stall += c->lane_stall;
+  t->lane_idle += c->lane_idle;
+  t->tiles += c->tiles;
+  t->host_cycles += c->host_cycles;
+  t->runs += c->runs;
+  t->plan_cycles += c->plan_cycles;
+}
+
 ts_status ts_hw_gemm(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x,
                      int64_t *y, ts_hw_counters *cnt, ts_error *err) {
   ts_status st = check_call(hw, x, y, err);
