@@ -294,6 +294,10 @@ ts_status check_call(const ts_hw *hw, const uint8_t *x, int64_t *y, ts_error *er
   if (!x || !y) return ts_fail(err, TS_E_ARG, "hw gemm: activation or output is NULL");
   if (hw->ctx->gotError())
     return ts_fail(err, TS_E_HW, "hw gemm: the model is in an error state from an earlier run");
+  /* Verilator reports assertion failures through the calling thread's
+   * context (Verilated::threadContextp), which another handle's create or
+   * destroy on this thread may have changed: make it this handle's. */
+  Verilated::threadContextp(hw->ctx.get());
   return TS_OK;
 }
 
@@ -353,6 +357,9 @@ ts_status ts_hw_create(const ts_hw_opts *opts, ts_hw **out, ts_error *err) {
 
 void ts_hw_destroy(ts_hw *hw) {
   if (!hw) return;
+  /* the model's scopes unregister from the thread's current context
+   * (~VerilatedScope): it must be this handle's, not one destroyed since */
+  Verilated::threadContextp(hw->ctx.get());
   hw->top->final();
 #if VM_TRACE_FST
   if (hw->trace) hw->trace->close();
