@@ -764,24 +764,7 @@ static int plots(const char *cmd, const cfg *c, const shared *sh, const ts_csv *
 
 static int parse_bits(const char *cmd, const char *flag, const char *s, void *dst) {
   cfg *c = dst;
-  double v[MAX_BITS];
-  int n;
-  if (ts_study_parse_list(cmd, flag, s, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX, v, MAX_BITS, &n))
-    return 1;
-  for (int i = 0; i < n; i++) {
-    if (v[i] != floor(v[i])) {
-      fprintf(stderr, "tessera %s: --bits value %g is not a whole number of bits\n", cmd, v[i]);
-      return 1;
-    }
-    for (int j = 0; j < i; j++)
-      if (v[j] == v[i]) {
-        fprintf(stderr, "tessera %s: --bits lists %g twice\n", cmd, v[i]);
-        return 1;
-      }
-    c->bits[i] = (int)v[i];
-  }
-  c->nbits = n;
-  return 0;
+  return ts_study_parse_bits_list(cmd, flag, s, c->bits, MAX_BITS, &c->nbits);
 }
 
 static int parse_schemes(const char *cmd, const char *flag, const char *s, void *dst) {
@@ -812,31 +795,9 @@ static int parse_schemes(const char *cmd, const char *flag, const char *s, void 
 
 static int parse_pct(const char *cmd, const char *flag, const char *s, void *dst) {
   cfg *c = dst;
-  if (ts_study_parse_list(cmd, flag, s, 0, 100, c->pct, MAX_PCT, &c->npct)) return 1;
-  for (int i = 1; i < c->npct; i++)
-    if (c->pct[i] <= c->pct[i - 1]) {
-      fprintf(stderr, "tessera %s: --sparsity must be increasing, got %g after %g\n", cmd,
-              c->pct[i], c->pct[i - 1]);
-      return 1;
-    }
-  return 0;
+  return ts_study_parse_pct_list(cmd, flag, s, c->pct, MAX_PCT, &c->npct);
 }
 
-/* The model's layers must fit the array: a filter of K weights in a lane's
- * buffer (K <= TS_HW_K_MAX, which also bounds the accumulator). */
-static int check_fit(const char *cmd, const char *model, const ts_layer_info *info) {
-  for (int l = 0; l < TS_NUM_LAYERS; l++)
-    if (info[l].gemm_k > TS_HW_K_MAX) {
-      fprintf(stderr, "tessera %s: '%s' does not fit the array: layer %s has K = %d weights "
-              "per filter, the lanes' filter buffers and accumulators hold at most %d\n",
-              cmd, model, info[l].name, info[l].gemm_k, TS_HW_K_MAX);
-      return 1;
-    }
-  return 0;
-}
-
-/* Calibration images: the first `calib` training images, normalised as
- * the model was trained (its stored normalisation). */
 static float *load_calib(const char *cmd, const char *model, const ts_cli_data *data,
                          int *calib) {
   ts_error err = {0};
@@ -1017,7 +978,7 @@ int ts_cmd_hwsweep(int argc, char **argv) {
   ts_csv *t = NULL;
   shared sh = {&c, &s, NULL, c.calib, {{0}}, HWSWEEP_HAVE_SPARSE ? "dense+sparse" : "dense"};
   for (int l = 0; l < TS_NUM_LAYERS; l++) sh.info[l] = *ts_net_layer(s.net, l);
-  if (check_fit(cmd, model, sh.info)) goto done;
+  if (ts_study_check_fit(cmd, model, sh.info)) goto done;
   if (c.rtl_images > s.n) {
     fprintf(stderr, "tessera %s: --rtl-images %d but the test set has %d images\n", cmd,
             c.rtl_images, s.n);
