@@ -47,7 +47,8 @@ static const char *const USAGE =
     "  2. search: the cheapest combination whose summed validation drops fit\n"
     "     a budget (exact dynamic programme); fine-tuning recovers much of the\n"
     "     measured drops, so budgets of 1, 2, 4, ... x --budget are tried while\n"
-    "     the choices verify (else 0.75, 0.5, ... x until one does), and the\n"
+    "     the choices verify (else 0.75, 0.5, ... x until one does), then two\n"
+    "     halvings between the last budget met and the first failed; the\n"
     "     cheapest verified choice wins;\n"
     "  3. verification of each choice: prune per layer, fine-tune --finetune\n"
     "     epochs (default 2, lr --lr default 0.001, the mask held) on the\n"
@@ -71,6 +72,7 @@ static const char *const OBJ_NAMES[] = {"cycles", "memory"};
 static const double UP[] = {1, 2, 4, 8, 16, 32};
 static const double DOWN[] = {0.75, 0.5, 0.35, 0.25, 0.15, 0.05, 0.0};
 enum { NUP = sizeof UP / sizeof UP[0], NDOWN = sizeof DOWN / sizeof DOWN[0] };
+enum { CD_BISECTIONS = 2 };
 
 typedef struct cd_args {
   ts_cli_common c;
@@ -432,9 +434,22 @@ static ts_status search(cd_run *r, ts_hw *hw, ts_error *err) {
   sp->first = r->ncfg;
   ts_status st = TS_OK;
   int res = LEVEL_SKIPPED;
+  double met = -1, failed = -1; /* the largest budget met, the smallest failed */
   for (int k = 0; !st && k < NUP; k++) {
     st = try_level(r, hw, sp, UP[k] * a->budget, target, &res, err);
-    if (res == LEVEL_FAILED) break; /* larger budgets only get worse */
+    if (res == LEVEL_MET) met = UP[k] * a->budget;
+    if (res == LEVEL_FAILED) {
+      failed = UP[k] * a->budget;
+      break; /* larger budgets only get worse */
+    }
+  }
+  /* between the two: a few halvings find a cheaper choice that still
+   * verifies when the step from met to failed was large */
+  for (int k = 0; !st && k < CD_BISECTIONS && met >= 0 && failed > met; k++) {
+    const double mid = (met + failed) / 2;
+    st = try_level(r, hw, sp, mid, target, &res, err);
+    if (res == LEVEL_FAILED) failed = mid;
+    else met = mid;
   }
   for (int k = 0; !st && r->chosen < 0 && k < NDOWN; k++)
     st = try_level(r, hw, sp, DOWN[k] * a->budget, target, &res, err);
