@@ -4,6 +4,7 @@
 //   host --jobs--> [queue] --next job--> first idle lane (one per cycle)
 //   host --filter table {entries, words, word base} per m--> read at dispatch
 //   lanes --wreq--> [arbiter] --grant held for a whole filter--> weight port
+//   (a lane waiting for its filter goes before a lane prefetching one)
 //   lanes --res_valid--> [round robin] --one tile a cycle--> output stage
 //   (pipelined: the output stage takes a tile every cycle)
 //
@@ -48,6 +49,7 @@ module tessera_ctrl
   input  logic [Rows-1:0]                    lane_busy_i,
   // Weight port.
   input  logic [Rows-1:0]                    wreq_i,
+  input  logic [Rows-1:0]                    wurg_i,        // the requester waits (else a prefetch)
   output logic [Rows-1:0]                    wgnt_o,
   output logic [tessera_pkg::ROW_W-1:0]      wowner_o,
   // Results.
@@ -95,12 +97,20 @@ module tessera_ctrl
     end
   end
 
-  // ---- Dispatch: the next job to the lowest-numbered idle lane.
+  // ---- Dispatch: the next job to the lowest-numbered lane whose pending
+  // slot is free (lane_idle_i; the lane may still be issuing its current
+  // job, and prefetches the new job's filter meanwhile), idle lanes first.
+  // A lane with nothing at all to do goes first: a lane still issuing would
+  // only queue the job behind its current one.
+  logic [Rows-1:0] free, free_idle, cand;
+  assign free      = lane_idle_i & ~job_valid_o;
+  assign free_idle = free & ~lane_busy_i;
+  assign cand      = (free_idle != '0) ? free_idle : free;
   always_comb begin
     any_idle  = 1'b0;
     idle_lane = '0;
     for (int r = Rows - 1; r >= 0; r--) begin
-      if (lane_idle_i[r] && !job_valid_o[r]) begin
+      if (cand[r]) begin
         any_idle  = 1'b1;
         idle_lane = tessera_pkg::ROW_W'(r);
       end
@@ -139,10 +149,14 @@ module tessera_ctrl
   // ---- Weight port: one owner for a whole filter load, round robin from
   // the lane after the last owner (a fixed priority starved high lanes
   // under the many short loads of sparse runs; the planner's queue model
-  // assumes loads are served about in request order).
+  // assumes loads are served about in request order). Loads a lane waits
+  // for go first; prefetches take the port when none waits. A load in
+  // progress is not interrupted.
   logic                          wown_valid_d, wown_valid_q;
   logic [tessera_pkg::ROW_W-1:0] wown_d, wown_q;
   logic [tessera_pkg::ROW_W-1:0] wcand;
+  logic [Rows-1:0]               wmask;
+  assign wmask = ((wreq_i & wurg_i) != '0) ? (wreq_i & wurg_i) : wreq_i;
   always_comb begin
     wown_valid_d = wown_valid_q;
     wown_d       = wown_q;
@@ -151,7 +165,7 @@ module tessera_ctrl
       wown_valid_d = 1'b0;
       for (int i = Rows; i >= 1; i--) begin
         wcand = tessera_pkg::ROW_W'((32'(wown_q) + 32'(i)) % Rows);
-        if (wreq_i[wcand] && !(wown_valid_q && wcand == wown_q)) begin
+        if (wmask[wcand] && !(wown_valid_q && wcand == wown_q)) begin
           wown_valid_d = 1'b1;
           wown_d       = wcand;
         end

@@ -106,7 +106,7 @@ module tessera_top
   end
 
   // ---- Lanes, memories, controller.
-  logic [Rows-1:0]                 job_valid, lane_idle, lane_busy, wreq, wgnt, wissue;
+  logic [Rows-1:0]                 job_valid, lane_idle, lane_busy, wreq, wurg, wgnt, wissue;
   logic [tessera_pkg::M_W-1:0]     job_m;
   logic [tessera_pkg::TILE_W-1:0]  job_t;
   logic [tessera_pkg::OUT_AW:0]    job_count;
@@ -182,6 +182,7 @@ module tessera_top
       .idle_o           (lane_idle[r]),
       .busy_o           (lane_busy[r]),
       .wreq_o           (wreq[r]),
+      .wurg_o           (wurg[r]),
       .wgnt_i           (wgnt[r]),
       .wissue_o         (wissue[r]),
       .waddr_o          (waddr[r]),
@@ -295,6 +296,7 @@ module tessera_top
     .lane_idle_i      (lane_idle),
     .lane_busy_i      (lane_busy),
     .wreq_i           (wreq),
+    .wurg_i           (wurg),
     .wgnt_o           (wgnt),
     .wowner_o         (wowner),
     .res_valid_i      (res_valid),
