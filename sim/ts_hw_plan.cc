@@ -61,6 +61,7 @@ struct QueueModel {
   int bank[TS_HW_ROWS][2];
   int latest[TS_HW_ROWS];  // bank of the latest job
   uint64_t port_free = 0, last_dispatch = 0, end = 0;
+  std::vector<uint64_t> load_start, load_end;  // per filter: its latest load on the port
   QueueModel() {
     for (int r = 0; r < TS_HW_ROWS; r++) bank[r][0] = bank[r][1] = -1, latest[r] = 0;
   }
@@ -79,25 +80,40 @@ struct QueueModel {
       if (accept[r] <= d) l = r;
     return l;
   }
-  // When lane l could start issuing filter m's entries.
-  uint64_t ready(int l, const HwFilter &fm, int m, uint64_t *port_after) const {
+  // When lane l could start issuing filter m's entries. A lane that was
+  // already waiting when a load of m took the port joins it (multicast).
+  uint64_t ready(int l, const HwFilter &fm, int m, uint64_t *port_after, uint64_t *ld_start) const {
     const uint64_t d = std::max(accept[l], last_dispatch + 1);
     uint64_t t = d + kArrive;
     *port_after = port_free;
+    *ld_start = UINT64_MAX;
     if (!holds(l, m)) {
-      const uint64_t start = std::max(d + kLoadStart, port_free);
-      *port_after = start + (uint64_t)fm.words;
-      t = *port_after + kLoadTail;
+      const uint64_t req = d + kLoadStart;
+      if ((size_t)m < load_start.size() && load_start[m] != UINT64_MAX && load_start[m] >= req) {
+        t = load_end[m] + kLoadTail;
+      } else {
+        *ld_start = std::max(req, port_free);
+        *port_after = *ld_start + (uint64_t)fm.words;
+        t = *port_after + kLoadTail;
+      }
     }
     // Waiting idle for the filter costs the word-0 read; a filter ready
     // before the current job ends costs nothing.
     return t + kPrime > lane_free[l] ? t + kPrime : lane_free[l];
   }
   void take(int l, const HwFilter &fm, int m, int count) {
-    uint64_t port_after;
-    const uint64_t t = ready(l, fm, m, &port_after);
+    uint64_t port_after, ld_start;
+    const uint64_t t = ready(l, fm, m, &port_after, &ld_start);
     last_dispatch = std::max(accept[l], last_dispatch + 1);
     port_free = port_after;
+    if (ld_start != UINT64_MAX) {
+      if ((size_t)m >= load_start.size()) {
+        load_start.resize((size_t)m + 1, UINT64_MAX);
+        load_end.resize((size_t)m + 1, 0);
+      }
+      load_start[m] = ld_start;
+      load_end[m] = port_after;
+    }
     if (!holds(l, m)) {  // the bank the latest job does not use
       latest[l] ^= 1;
       bank[l][latest[l]] = m;
@@ -137,8 +153,8 @@ uint64_t greedy(const HwRun &run, const HwFilter *f, uint64_t target, std::vecto
         }
       }
     }
-    uint64_t port_after;
-    const uint64_t t = q.ready(l, f[m], m, &port_after);
+    uint64_t port_after, ld_start;
+    const uint64_t t = q.ready(l, f[m], m, &port_after, &ld_start);
     int c = target > t ? (int)((target - t) / (uint64_t)f[m].entries) : 1;
     c = std::max(1, std::min(c, left[m]));
     jobs->push_back({m, next[m], c});
