@@ -241,6 +241,23 @@ TEST_F(HwSparse, PrefetchFullBankFilters) {
   ASSERT_TRUE(check_layer(hw_, 73, S, nullptr, true));
 }
 
+// Multicast: one filter of 38 words (K = 150 at B = 16, dense) for 16
+// lanes. While the first load holds the port the other lanes queue up, and
+// the next grant serves every waiting lane at once: 2-3 loads' worth of
+// port words instead of one load per lane (16 x 38).
+TEST_F(HwSparse, MulticastSharesFilterLoads) {
+  ts_rng r;
+  ts_rng_seed(&r, 79);
+  // 24 tiles: one run (the activation buffer holds 27 tiles at K = 150).
+  Layer L = make_layer(&r, 1, 150, 16 * 24, 16, 0, TS_INT_OUT_ACC, Fill::Random, Fill::Random);
+  ts_hw_counters c = {};
+  ASSERT_TRUE(check_layer(hw_, 79, L, &c, false));
+  const uint64_t words = (150 + 3) / 4;
+  EXPECT_LE(c.wport_cycles, 3 * words) << "port words " << c.wport_cycles << " for 16 lanes";
+  EXPECT_EQ(c.wport_cycles % words, 0u) << "port words " << c.wport_cycles << ": a partial load";
+  EXPECT_EQ(c.runs, 1u);
+}
+
 // ts_qnet's GEMM executors on the RTL: ctx is the ts_hw handle.
 ts_status exec_dense(void *ctx, int, const ts_int_gemm *g, const uint8_t *x, int64_t *y,
                      ts_error *err) {
