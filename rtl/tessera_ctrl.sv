@@ -4,6 +4,7 @@
 //   host --jobs--> [queue] --next job--> first idle lane (one per cycle)
 //   host --filter table {entries, words, word base} per m--> read at dispatch
 //   lanes --wreq--> [arbiter] --grant held for a whole filter--> weight port
+//   (a lane waiting for its filter goes before a lane prefetching one)
 //   lanes --res_valid--> [round robin] --one tile a cycle--> output stage
 //   (pipelined: the output stage takes a tile every cycle)
 //
@@ -48,6 +49,8 @@ module tessera_ctrl
   input  logic [Rows-1:0]                    lane_busy_i,
   // Weight port.
   input  logic [Rows-1:0]                    wreq_i,
+  input  logic [Rows-1:0]                    wurg_i,        // the requester waits (else a prefetch)
+  input  logic [Rows*tessera_pkg::WMEM_AW-1:0] waddr_i,     // lane r: [r*WMEM_AW +: WMEM_AW]
   output logic [Rows-1:0]                    wgnt_o,
   output logic [tessera_pkg::ROW_W-1:0]      wowner_o,
   // Results.
@@ -95,12 +98,20 @@ module tessera_ctrl
     end
   end
 
-  // ---- Dispatch: the next job to the lowest-numbered idle lane.
+  // ---- Dispatch: the next job to the lowest-numbered lane whose pending
+  // slot is free (lane_idle_i; the lane may still be issuing its current
+  // job, and prefetches the new job's filter meanwhile), idle lanes first.
+  // A lane with nothing at all to do goes first: a lane still issuing would
+  // only queue the job behind its current one.
+  logic [Rows-1:0] free, free_idle, cand;
+  assign free      = lane_idle_i & ~job_valid_o;
+  assign free_idle = free & ~lane_busy_i;
+  assign cand      = (free_idle != '0) ? free_idle : free;
   always_comb begin
     any_idle  = 1'b0;
     idle_lane = '0;
     for (int r = Rows - 1; r >= 0; r--) begin
-      if (lane_idle_i[r] && !job_valid_o[r]) begin
+      if (cand[r]) begin
         any_idle  = 1'b1;
         idle_lane = tessera_pkg::ROW_W'(r);
       end
@@ -139,10 +150,19 @@ module tessera_ctrl
   // ---- Weight port: one owner for a whole filter load, round robin from
   // the lane after the last owner (a fixed priority starved high lanes
   // under the many short loads of sparse runs; the planner's queue model
-  // assumes loads are served about in request order).
+  // assumes loads are served about in request order). Loads a lane waits
+  // for go first; prefetches take the port when none waits. A load in
+  // progress is not interrupted.
+  // Multicast: every lane requesting the same first word as the new owner
+  // (the same filter: a requester that is not granted is at its word 0)
+  // is granted with it and takes the same words off the port in lockstep.
   logic                          wown_valid_d, wown_valid_q;
   logic [tessera_pkg::ROW_W-1:0] wown_d, wown_q;
+  logic [Rows-1:0]               wgrp_d, wgrp_q;
+  logic [tessera_pkg::WMEM_AW-1:0] wown_addr;
   logic [tessera_pkg::ROW_W-1:0] wcand;
+  logic [Rows-1:0]               wmask;
+  assign wmask = ((wreq_i & wurg_i) != '0) ? (wreq_i & wurg_i) : wreq_i;
   always_comb begin
     wown_valid_d = wown_valid_q;
     wown_d       = wown_q;
@@ -151,19 +171,24 @@ module tessera_ctrl
       wown_valid_d = 1'b0;
       for (int i = Rows; i >= 1; i--) begin
         wcand = tessera_pkg::ROW_W'((32'(wown_q) + 32'(i)) % Rows);
-        if (wreq_i[wcand] && !(wown_valid_q && wcand == wown_q)) begin
+        if (wmask[wcand] && !(wown_valid_q && wcand == wown_q)) begin
           wown_valid_d = 1'b1;
           wown_d       = wcand;
         end
       end
     end
   end
+  assign wown_addr = waddr_i[wown_d*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW];
   always_comb begin
-    wgnt_o = '0;
-    if (wown_valid_q) begin
-      wgnt_o[wown_q] = 1'b1;
+    wgrp_d = wgrp_q;
+    if (!(wown_valid_q && wreq_i[wown_q])) begin
+      for (int r = 0; r < Rows; r++) begin
+        wgrp_d[r] = wown_valid_d && wreq_i[r] &&
+                    (waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW] == wown_addr);
+      end
     end
   end
+  assign wgnt_o = wown_valid_q ? wgrp_q : '0;
   assign wowner_o = wown_q;
 
   // ---- Results: round robin, up to Op tiles a cycle (one per output port).
@@ -259,6 +284,7 @@ module tessera_ctrl
       job_entries_q <= '0;
       wown_valid_q <= 1'b0;
       wown_q       <= '0;
+      wgrp_q       <= '0;
       rr_q         <= '0;
       cycles_q     <= '0;
       macs_q       <= '0;
@@ -290,6 +316,7 @@ module tessera_ctrl
       end
       wown_valid_q <= wown_valid_d;
       wown_q       <= wown_d;
+      wgrp_q       <= wgrp_d;
       rr_q         <= rr_d;
       if (start_i && !busy_q) begin
         cycles_q <= '0;
@@ -340,9 +367,18 @@ module tessera_ctrl
   a_njobs_fit: assert property (@(posedge clk_i) disable iff (!rst_ni)
       start_i |-> (32'(cfg_njobs_i) <= tessera_pkg::HW_JOB_DEPTH))
     else $error("tessera_ctrl: %0d jobs exceed the queue depth", cfg_njobs_i);
+  // Lanes sharing the port in one cycle are one multicast group on one word.
   a_one_wport_owner: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      $onehot0(wissue_i))
-    else $error("tessera_ctrl: two lanes drive the weight port");
+      wissue_i != '0 |-> (wown_valid_q && wissue_i[wown_q] && (wissue_i & ~wgrp_q) == '0))
+    else $error("tessera_ctrl: a lane outside the owner's group drives the weight port");
+  for (genvar r = 0; r < Rows; r++) begin : gen_a_mcast
+    a_mcast_same_word: assert property (@(posedge clk_i) disable iff (!rst_ni)
+        wissue_i[r] |-> (waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW] ==
+                         waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]))
+      else $error("tessera_ctrl: lane %0d reads word %0d in a multicast of word %0d", r,
+                  waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW],
+                  waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]);
+  end
 `endif
 
 endmodule

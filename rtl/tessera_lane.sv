@@ -17,8 +17,17 @@
 //
 // Work: a job is `count` consecutive tiles of one filter m. For each tile
 // the lane issues the filter's entries (one per cycle), the PEs accumulate,
-// and the COLS sums wait in res_* for the output stage. A filter is loaded
-// once per job unless the lane already holds it.
+// and the COLS sums wait in res_* for the output stage.
+//
+// Double-buffered filters: the lane holds a current job and one pending
+// job (idle_o = the pending slot is free, so the controller may dispatch).
+// The filter buffer has two banks with a tag (filter m) each; a pending
+// job whose filter is in neither bank loads it through the shared port into
+// the bank the current job does not use, while the current job issues. When
+// the current job issues its last entry and the pending filter is in, the
+// next cycle issues the pending job's first entry (no bubble; its word 0 is
+// read in that last cycle). A lane alternating between two filters loads
+// neither again.
 //
 // Pipeline, no bubble between tiles: the filter buffer's output register
 // holds the current word; the cycle that issues the word's last entry (or
@@ -52,10 +61,11 @@ module tessera_lane
   input  logic [tessera_pkg::WMEM_AW-1:0]       job_wbase_i,  // filter m's first word
   input  logic [tessera_pkg::LANE_AW:0]         job_words_i,  // its words
   input  logic [tessera_pkg::ENT_W-1:0]         job_entries_i,// its entries (>= 1)
-  output logic                     idle_o,
+  output logic                     idle_o,       // pending slot free: may take a job
   output logic                     busy_o,       // anything in flight
   // Shared weight port (granted by the controller for a whole filter).
   output logic                     wreq_o,
+  output logic                     wurg_o,       // the lane waits for this load (not a prefetch)
   input  logic                     wgnt_i,
   output logic                     wissue_o,     // address valid this cycle
   output logic [tessera_pkg::WMEM_AW-1:0]       waddr_o,
@@ -81,27 +91,42 @@ module tessera_lane
   localparam int unsigned ABits = tessera_pkg::HW_ABITS;
   localparam int unsigned WPort = tessera_pkg::HW_WPORT_BITS;
 
-  typedef enum logic [2:0] {
-    StIdle, StLoad, StLoadWait, StPrime, StRun
+  // State of the current job (StIdle: none; its filter is always in a bank).
+  typedef enum logic [1:0] {
+    StIdle, StPrime, StRun
   } lane_state_e;
 
   lane_state_e state_d, state_q;
 
-  // Position in the job.
+  // Position in the current job.
   logic [tessera_pkg::M_W-1:0]     m_d, m_q;
   logic [tessera_pkg::TILE_W-1:0]  t_d, t_q;
   logic [tessera_pkg::OUT_AW:0]    count_d, count_q;   // tiles left, including the current one
   logic [tessera_pkg::OUT_AW-1:0]  row_d, row_q;
   logic [tessera_pkg::ACT_AW-1:0]  abase_d, abase_q;   // t * K
-  logic [tessera_pkg::WMEM_AW-1:0] wbase_d, wbase_q;
-  logic [tessera_pkg::LANE_AW:0]   words_d, words_q;
   logic [tessera_pkg::ENT_W-1:0]   entries_d, entries_q;
-  // Filter cache.
-  logic               cached_d, cached_q;
-  logic [tessera_pkg::M_W-1:0]     cached_m_d, cached_m_q;
-  // Filter load.
-  logic [tessera_pkg::LANE_AW:0]   ld_j_d, ld_j_q;
-  logic               ld_wr_q;
+  logic                            bank_d, bank_q;     // bank holding its filter
+  // Pending job (written by a dispatch, moved to the current job when its
+  // filter is in a bank and the current job is done).
+  logic                            pv_q;
+  logic [tessera_pkg::M_W-1:0]     pm_q;
+  logic [tessera_pkg::TILE_W-1:0]  pt_q;
+  logic [tessera_pkg::OUT_AW:0]    pcount_q;
+  logic [tessera_pkg::OUT_AW-1:0]  prow_q;
+  logic [tessera_pkg::ACT_AW-1:0]  pabase_q;
+  logic [tessera_pkg::WMEM_AW-1:0] pwbase_q;
+  logic [tessera_pkg::LANE_AW:0]   pwords_q;
+  logic [tessera_pkg::ENT_W-1:0]   pentries_q;
+  logic                            p_hit0, p_hit1, p_ready, p_bank, take_p;
+  logic                            j_hit;
+  // Bank tags: bank b holds filter tag_m_q[b] when tag_v_q[b].
+  logic [1:0]                      tag_v_d, tag_v_q;
+  logic [tessera_pkg::M_W-1:0]     tag_m0_q, tag_m1_q;
+  // Filter load for the pending job, into bank ld_bank_q.
+  logic                            ld_start;
+  logic                            ld_busy_q, ld_bank_q;
+  logic [tessera_pkg::LANE_AW:0]   ld_j_q;
+  logic                            ld_wr_q, ld_wr_last_q;
   logic [tessera_pkg::LANE_AW-1:0] ld_wr_idx_q;
   // Issue position inside the tile.
   logic [tessera_pkg::ENT_W-1:0]   e_d, e_q;            // entry index
@@ -127,7 +152,7 @@ module tessera_lane
   logic [Cols*AccBits-1:0]         res_acc_q, res1_acc_q;
 
   logic               issue, last_e, slot_last, ld_issue, ld_last, tile_cols_last;
-  logic               fb_re;
+  logic               fb_re, fb_rbank, job_end;
   logic [tessera_pkg::LANE_AW-1:0] fb_raddr;
   logic [tessera_pkg::COL_W-1:0]    tile_cols;
   logic [WPort-1:0]   fword, entry;
@@ -149,8 +174,8 @@ module tessera_lane
 
   assign last_e    = (e_q == entries_q - 1'b1);
   assign slot_last = (slot_q == cfg_epw_i - 1'b1);
-  assign ld_issue  = (state_q == StLoad) && wgnt_i;
-  assign ld_last   = (ld_j_q == words_q - 1'b1);
+  assign ld_issue  = ld_busy_q && wgnt_i;
+  assign ld_last   = (ld_j_q == pwords_q - 1'b1);
   // The last entry of a tile may only issue when its result has somewhere
   // to go: it lands in the queue at the end of the next cycle, so at most
   // one result may be held or arriving after this cycle's take.
@@ -160,9 +185,24 @@ module tessera_lane
                      !(last_e && (32'(res_cnt_q) + 32'(push) - 32'(pop) > 1));
   assign tile_cols_last = (t_q == cfg_tiles_i - 1'b1);
   assign tile_cols = tile_cols_last ? cfg_last_cols_i : tessera_pkg::COL_W'(Cols);
+  // The pending job's filter is in a bank (a load sets the tag in the cycle
+  // its last word is written, so the word is readable when the tag is).
+  assign p_hit0  = tag_v_q[0] && (tag_m0_q == pm_q);
+  assign p_hit1  = tag_v_q[1] && (tag_m1_q == pm_q);
+  assign p_ready = pv_q && (p_hit0 || p_hit1);
+  assign p_bank  = p_hit1;
+  // A dispatched job whose filter is in neither bank starts its load at
+  // once (the loader is free: the previous pending job's load finished
+  // before that job left the slot).
+  assign j_hit    = (tag_v_q[0] && tag_m0_q == job_m_i) || (tag_v_q[1] && tag_m1_q == job_m_i);
+  assign ld_start = job_valid_i && !j_hit;
+  assign job_end  = issue && last_e && (count_q == 1);
+  assign take_p   = p_ready && ((state_q == StIdle) || job_end);
   // Next word: after the word's last entry, or word 0 after the filter's
-  // last entry (the next tile, or the next job if it keeps this filter).
+  // last entry (the next tile, or the next job: of the pending job's bank
+  // when it starts right away).
   assign fb_re    = (state_q == StPrime) || (issue && (last_e || slot_last));
+  assign fb_rbank = (job_end && p_ready) ? p_bank : bank_q;
   assign fb_raddr = (state_q == StPrime || last_e) ? '0 : wi_q + 1'b1;
 
   always_comb begin
@@ -172,12 +212,8 @@ module tessera_lane
     count_d    = count_q;
     row_d      = row_q;
     abase_d    = abase_q;
-    wbase_d    = wbase_q;
-    words_d    = words_q;
     entries_d  = entries_q;
-    cached_d   = clear_i ? 1'b0 : cached_q;
-    cached_m_d = cached_m_q;
-    ld_j_d     = ld_j_q;
+    bank_d     = bank_q;
     e_d        = e_q;
     nk_d       = nk_q;
     wi_d       = wi_q;
@@ -186,33 +222,11 @@ module tessera_lane
 
     unique case (state_q)
       StIdle: begin
-        if (job_valid_i) begin
-          m_d       = job_m_i;
-          t_d       = job_t_i;
-          count_d   = job_count_i;
-          row_d     = job_row_i;
-          abase_d   = job_abase_i;
-          wbase_d   = job_wbase_i;
-          words_d   = job_words_i;
-          entries_d = job_entries_i;
-          ld_j_d    = '0;
-          // The previous job ended by reading word 0 of its filter.
-          state_d   = (cached_q && cached_m_q == job_m_i) ? StRun : StLoad;
+        // The previous job ended by reading word 0 of bank_q: a pending job
+        // in that bank issues at once, one in the other bank reads its word 0.
+        if (take_p) begin
+          state_d = (p_bank == bank_q) ? StRun : StPrime;
         end
-      end
-      StLoad: begin
-        if (ld_issue) begin
-          ld_j_d = ld_j_q + 1'b1;
-          if (ld_last) begin
-            state_d    = StLoadWait;
-            cached_d   = 1'b1;
-            cached_m_d = m_q;
-          end
-        end
-      end
-      StLoadWait: begin
-        // The last word is being written this cycle.
-        state_d = StPrime;
       end
       StPrime: begin
         // Word 0 is read this cycle.
@@ -243,13 +257,34 @@ module tessera_lane
             t_d     = t_q + 1'b1;
             abase_d = abase_q + tessera_pkg::ACT_AW'(cfg_k_i);
             if (count_q == 1) begin
-              state_d = StIdle;
+              state_d = take_p ? StRun : StIdle;
             end
           end
         end
       end
       default: state_d = StIdle;
     endcase
+    if (take_p) begin
+      m_d       = pm_q;
+      t_d       = pt_q;
+      count_d   = pcount_q;
+      row_d     = prow_q;
+      abase_d   = pabase_q;
+      entries_d = pentries_q;
+      bank_d    = p_bank;
+    end
+  end
+
+  // Bank tags: cleared at the start of a run, a bank's tag dropped when a
+  // load into it starts and set when its last word is written.
+  always_comb begin
+    tag_v_d = clear_i ? 2'b00 : tag_v_q;
+    if (ld_start) begin
+      tag_v_d[!bank_q] = 1'b0;
+    end
+    if (ld_wr_q && ld_wr_last_q) begin
+      tag_v_d[ld_bank_q] = 1'b1;
+    end
   end
 
   // Queue moves: the head takes the new result when the queue is (or is
@@ -268,13 +303,25 @@ module tessera_lane
       count_q     <= '0;
       row_q       <= '0;
       abase_q     <= '0;
-      wbase_q     <= '0;
-      words_q     <= '0;
       entries_q   <= '0;
-      cached_q    <= 1'b0;
-      cached_m_q  <= '0;
+      bank_q      <= 1'b0;
+      pv_q        <= 1'b0;
+      pm_q        <= '0;
+      pt_q        <= '0;
+      pcount_q    <= '0;
+      prow_q      <= '0;
+      pabase_q    <= '0;
+      pwbase_q    <= '0;
+      pwords_q    <= '0;
+      pentries_q  <= '0;
+      tag_v_q     <= 2'b00;
+      tag_m0_q    <= '0;
+      tag_m1_q    <= '0;
+      ld_busy_q   <= 1'b0;
+      ld_bank_q   <= 1'b0;
       ld_j_q      <= '0;
       ld_wr_q     <= 1'b0;
+      ld_wr_last_q <= 1'b0;
       ld_wr_idx_q <= '0;
       e_q         <= '0;
       nk_q        <= '0;
@@ -301,14 +348,42 @@ module tessera_lane
       count_q     <= count_d;
       row_q       <= row_d;
       abase_q     <= abase_d;
-      wbase_q     <= wbase_d;
-      words_q     <= words_d;
       entries_q   <= entries_d;
-      cached_q    <= cached_d;
-      cached_m_q  <= cached_m_d;
-      ld_j_q      <= ld_j_d;
-      ld_wr_q     <= ld_issue;
-      ld_wr_idx_q <= tessera_pkg::LANE_AW'(ld_j_q);
+      bank_q      <= bank_d;
+      if (job_valid_i) begin
+        pv_q       <= 1'b1;
+        pm_q       <= job_m_i;
+        pt_q       <= job_t_i;
+        pcount_q   <= job_count_i;
+        prow_q     <= job_row_i;
+        pabase_q   <= job_abase_i;
+        pwbase_q   <= job_wbase_i;
+        pwords_q   <= job_words_i;
+        pentries_q <= job_entries_i;
+      end else if (take_p) begin
+        pv_q       <= 1'b0;
+      end
+      tag_v_q     <= tag_v_d;
+      if (ld_wr_q && ld_wr_last_q) begin
+        if (ld_bank_q) begin
+          tag_m1_q <= pm_q;
+        end else begin
+          tag_m0_q <= pm_q;
+        end
+      end
+      if (ld_start) begin
+        ld_busy_q <= 1'b1;
+        ld_bank_q <= !bank_q;
+        ld_j_q    <= '0;
+      end else if (ld_issue) begin
+        ld_j_q    <= ld_j_q + 1'b1;
+        if (ld_last) begin
+          ld_busy_q <= 1'b0;
+        end
+      end
+      ld_wr_q      <= ld_issue;
+      ld_wr_last_q <= ld_issue && ld_last;
+      ld_wr_idx_q  <= tessera_pkg::LANE_AW'(ld_j_q);
       e_q         <= e_d;
       nk_q        <= nk_d;
       wi_q        <= wi_d;
@@ -350,17 +425,18 @@ module tessera_lane
     end
   end
 
-  // Filter buffer: packed words as they came from the weight memory.
+  // Filter buffer: two banks of packed words as they came from the weight
+  // memory, the bank the address's top bit.
   tessera_ram_1r1w #(
     .Width (WPort),
-    .Depth (tessera_pkg::HW_LANE_WORDS)
+    .Depth (2 * tessera_pkg::HW_LANE_WORDS)
   ) u_filter_buf (
     .clk_i   (clk_i),
     .we_i    (ld_wr_q),
-    .waddr_i (ld_wr_idx_q),
+    .waddr_i ({ld_bank_q, ld_wr_idx_q}),
     .wdata_i (wdata_i),
     .re_i    (fb_re),
-    .raddr_i (fb_raddr),
+    .raddr_i ({fb_rbank, fb_raddr}),
     .rdata_o (fword)
   );
 
@@ -380,11 +456,13 @@ module tessera_lane
     );
   end
 
-  assign idle_o      = (state_q == StIdle);
-  assign busy_o      = (state_q != StIdle) || p_valid_q || res_valid_q || ld_wr_q;
-  assign wreq_o      = (state_q == StLoad) && !(wgnt_i && ld_last);
+  assign idle_o      = !pv_q;
+  assign busy_o      = (state_q != StIdle) || pv_q || ld_busy_q || ld_wr_q || p_valid_q ||
+                       res_valid_q;
+  assign wreq_o      = ld_busy_q && !(wgnt_i && ld_last);
+  assign wurg_o      = ld_busy_q && (state_q == StIdle);
   assign wissue_o    = ld_issue;
-  assign waddr_o     = wbase_q + tessera_pkg::WMEM_AW'(ld_j_q);
+  assign waddr_o     = pwbase_q + tessera_pkg::WMEM_AW'(ld_j_q);
   assign are_o       = issue;
   assign aaddr_o     = abase_q + tessera_pkg::ACT_AW'(k_cur);
   assign res_valid_o = res_valid_q;
@@ -395,14 +473,29 @@ module tessera_lane
   assign nz_cols_o   = (p_valid_q && p_nz_q) ? p_cols_q : '0;
   assign skip_o      = (issue && last_e) ? (cfg_k_i - tessera_pkg::K_W'(entries_q)) : '0;
   assign run_o       = issue;
-  assign load_o      = (state_q == StLoad) || (state_q == StLoadWait) || (state_q == StPrime);
+  assign load_o      = (state_q == StIdle && pv_q) || (state_q == StPrime);
   assign stall_o     = (state_q == StRun) && !issue;
 
+`ifdef PF_DEBUG
+  always @(posedge clk_i) begin
+    if (job_valid_i) $display("%0t lane %m job m=%0d t=%0d cnt=%0d hit=%0d state=%0d bank=%0d", $time, job_m_i, job_t_i, job_count_i, j_hit, state_q, bank_q);
+    if (take_p) $display("%0t lane %m take m=%0d state=%0d pbank=%0d", $time, pm_q, state_q, p_bank);
+    if (job_end) $display("%0t lane %m end", $time);
+  end
+`endif
 `ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
   // Protocol: jobs only reach an idle lane; results are only taken when there.
-  a_job_to_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      job_valid_i |-> (state_q == StIdle))
-    else $error("tessera_lane: job dispatched to a busy lane");
+  a_job_to_free_slot: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      job_valid_i |-> (!pv_q && !ld_busy_q && !ld_wr_q))
+    else $error("tessera_lane: job dispatched while the pending slot or its load is busy");
+  // Prefetch: a load never writes the bank the current job issues from, and
+  // a job only starts on a filter whose load has finished.
+  a_prefetch_other_bank: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      ld_wr_q |-> (ld_bank_q != bank_q))
+    else $error("tessera_lane: filter load writes bank %0d while it is issued", ld_bank_q);
+  a_take_loaded_filter: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      take_p |-> !(ld_busy_q || ld_wr_q))
+    else $error("tessera_lane: job %0d started while its filter loads", pm_q);
   a_job_filter_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
       job_valid_i |-> (job_entries_i != '0 && job_words_i != '0 &&
                        32'(job_words_i) <= tessera_pkg::HW_LANE_WORDS &&
@@ -414,7 +507,7 @@ module tessera_lane
     else $error("tessera_lane: result taken from an empty slot");
   a_filter_fits: assert property (@(posedge clk_i) disable iff (!rst_ni)
       ld_issue |-> (32'(ld_j_q) < tessera_pkg::HW_LANE_WORDS))
-    else $error("tessera_lane: filter of %0d words exceeds the buffer", words_q);
+    else $error("tessera_lane: filter of %0d words exceeds the buffer", pwords_q);
   // A sparse stream whose runs walk past K is malformed (ts_sparse.h).
   a_entry_k_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
       issue |-> (k_cur < cfg_k_i))

@@ -106,7 +106,7 @@ module tessera_top
   end
 
   // ---- Lanes, memories, controller.
-  logic [Rows-1:0]                 job_valid, lane_idle, lane_busy, wreq, wgnt, wissue;
+  logic [Rows-1:0]                 job_valid, lane_idle, lane_busy, wreq, wurg, wgnt, wissue;
   logic [tessera_pkg::M_W-1:0]     job_m;
   logic [tessera_pkg::TILE_W-1:0]  job_t;
   logic [tessera_pkg::OUT_AW:0]    job_count;
@@ -118,6 +118,7 @@ module tessera_top
   // Per-lane buses are unpacked arrays: with a packed [Rows][wide] vector the
   // simulator rebuilt the whole 9216-bit concatenation every cycle.
   logic [tessera_pkg::WMEM_AW-1:0]       waddr [Rows];
+  logic [Rows*tessera_pkg::WMEM_AW-1:0]  waddr_all; // lane r: [r*WMEM_AW +: WMEM_AW] (multicast)
   logic [tessera_pkg::ROW_W-1:0]         wowner;
   logic [tessera_pkg::HW_WPORT_BITS-1:0] wdata;
   logic [Rows-1:0]                       are;
@@ -182,6 +183,7 @@ module tessera_top
       .idle_o           (lane_idle[r]),
       .busy_o           (lane_busy[r]),
       .wreq_o           (wreq[r]),
+      .wurg_o           (wurg[r]),
       .wgnt_i           (wgnt[r]),
       .wissue_o         (wissue[r]),
       .waddr_o          (waddr[r]),
@@ -201,6 +203,7 @@ module tessera_top
       .load_o           (load[r]),
       .stall_o          (stall[r])
     );
+    assign waddr_all[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW] = waddr[r];
   end
 
   // ---- Output stage: HW_OUT_PORTS tiles a cycle, requantized per column.
@@ -295,6 +298,8 @@ module tessera_top
     .lane_idle_i      (lane_idle),
     .lane_busy_i      (lane_busy),
     .wreq_i           (wreq),
+    .wurg_i           (wurg),
+    .waddr_i          (waddr_all),
     .wgnt_o           (wgnt),
     .wowner_o         (wowner),
     .res_valid_i      (res_valid),

@@ -100,6 +100,7 @@ module tessera_lane_bench
     .idle_o           (idle),
     .busy_o           (),
     .wreq_o           (),
+    .wurg_o           (),
     .wgnt_i           (1'b1),
     .wissue_o         (),
     .waddr_o          (),

@@ -9,11 +9,15 @@
 namespace {
 
 // Cycles of the queue model, read off the RTL (rtl/tessera_lane.sv,
-// tessera_ctrl.sv): a dispatched job reaches its lane two cycles after the
-// lane went idle; a load spends its words on the port, then one cycle for
-// the last write and one to read word 0; the last entry's sums leave the
-// lane two cycles after it issued.
-constexpr uint64_t kDispatch = 2, kLoadTail = 2, kDrain = 3;
+// tessera_ctrl.sv): a job dispatched in cycle d reaches the lane's pending
+// slot at d + 1 and, when its filter is in neither of the lane's two banks,
+// its load takes the port from d + 3 at the earliest (request, grant); the
+// filter is usable one cycle after its last word left the port, and a lane
+// that was waiting for it reads word 0 for another two cycles before it
+// issues. A lane whose pending filter is ready when its current job ends
+// issues the next job in the following cycle. The last entry's sums leave
+// the lane two cycles after it issued.
+constexpr uint64_t kArrive = 1, kLoadStart = 3, kLoadTail = 1, kPrime = 2, kDrain = 3;
 
 }  // namespace
 
@@ -47,37 +51,76 @@ ts_status hw_plan_runs(int M, int K, int N, const std::vector<HwFilter> &f,
 
 namespace {
 
-// The queue model's state: when each lane goes idle, which filter it holds,
-// when the weight port and the dispatcher (one job a cycle) are free.
+// The queue model's state: per lane when its pending slot frees (its
+// latest job started: a dispatch may come), when its latest job issues its
+// last entry, and the filters in its two banks; when the weight port and
+// the dispatcher (one job a cycle) are free.
 struct QueueModel {
+  uint64_t accept[TS_HW_ROWS] = {};
   uint64_t lane_free[TS_HW_ROWS] = {};
-  int cached[TS_HW_ROWS];
+  int bank[TS_HW_ROWS][2];
+  int latest[TS_HW_ROWS];  // bank of the latest job
   uint64_t port_free = 0, last_dispatch = 0, end = 0;
-  QueueModel() { std::fill(cached, cached + TS_HW_ROWS, -1); }
-  // The lane the next job goes to: the first to go idle, lowest on ties.
+  std::vector<uint64_t> load_start, load_end;  // per filter: its latest load on the port
+  QueueModel() {
+    for (int r = 0; r < TS_HW_ROWS; r++) bank[r][0] = bank[r][1] = -1, latest[r] = 0;
+  }
+  bool holds(int l, int m) const { return bank[l][0] == m || bank[l][1] == m; }
+  // The lane the next job goes to, as the controller picks it: at the first
+  // cycle a pending slot is free, a free lane with nothing to issue, else
+  // the lowest-numbered free one.
   int next_lane() const {
-    int l = 0;
-    for (int r = 1; r < TS_HW_ROWS; r++)
-      if (lane_free[r] < lane_free[l]) l = r;
+    uint64_t d = accept[0];
+    for (int r = 1; r < TS_HW_ROWS; r++) d = std::min(d, accept[r]);
+    d = std::max(d, last_dispatch + 1);
+    int l = -1;
+    for (int r = 0; r < TS_HW_ROWS && l < 0; r++)
+      if (accept[r] <= d && lane_free[r] <= d) l = r;
+    for (int r = 0; r < TS_HW_ROWS && l < 0; r++)
+      if (accept[r] <= d) l = r;
     return l;
   }
-  // When lane l could start issuing filter m's entries.
-  uint64_t ready(int l, const HwFilter &fm, int m, uint64_t *port_after) const {
-    uint64_t t = std::max(lane_free[l], last_dispatch + 1) + kDispatch;
+  // When lane l could start issuing filter m's entries. A lane that was
+  // already waiting when a load of m took the port joins it (multicast).
+  uint64_t ready(int l, const HwFilter &fm, int m, uint64_t *port_after, uint64_t *ld_start) const {
+    const uint64_t d = std::max(accept[l], last_dispatch + 1);
+    uint64_t t = d + kArrive;
     *port_after = port_free;
-    if (cached[l] != m) {
-      const uint64_t start = std::max(t, port_free);
-      *port_after = start + (uint64_t)fm.words;
-      t = *port_after + kLoadTail;
+    *ld_start = UINT64_MAX;
+    if (!holds(l, m)) {
+      const uint64_t req = d + kLoadStart;
+      if ((size_t)m < load_start.size() && load_start[m] != UINT64_MAX && load_start[m] >= req) {
+        t = load_end[m] + kLoadTail;
+      } else {
+        *ld_start = std::max(req, port_free);
+        *port_after = *ld_start + (uint64_t)fm.words;
+        t = *port_after + kLoadTail;
+      }
     }
-    return t;
+    // Waiting idle for the filter costs the word-0 read; a filter ready
+    // before the current job ends costs nothing.
+    return t + kPrime > lane_free[l] ? t + kPrime : lane_free[l];
   }
   void take(int l, const HwFilter &fm, int m, int count) {
-    uint64_t port_after;
-    const uint64_t t = ready(l, fm, m, &port_after);
-    last_dispatch = std::max(lane_free[l], last_dispatch + 1);
+    uint64_t port_after, ld_start;
+    const uint64_t t = ready(l, fm, m, &port_after, &ld_start);
+    last_dispatch = std::max(accept[l], last_dispatch + 1);
     port_free = port_after;
-    cached[l] = m;
+    if (ld_start != UINT64_MAX) {
+      if ((size_t)m >= load_start.size()) {
+        load_start.resize((size_t)m + 1, UINT64_MAX);
+        load_end.resize((size_t)m + 1, 0);
+      }
+      load_start[m] = ld_start;
+      load_end[m] = port_after;
+    }
+    if (!holds(l, m)) {  // the bank the latest job does not use
+      latest[l] ^= 1;
+      bank[l][latest[l]] = m;
+    } else {
+      latest[l] = bank[l][1] == m;
+    }
+    accept[l] = t;
     lane_free[l] = t + (uint64_t)count * (uint64_t)fm.entries;
     end = std::max(end, lane_free[l]);
   }
@@ -94,7 +137,12 @@ uint64_t greedy(const HwRun &run, const HwFilter *f, uint64_t target, std::vecto
   while (open > 0) {
     if ((int)jobs->size() >= TS_HW_JOB_DEPTH) return UINT64_MAX;
     const int l = q.next_lane();
-    int m = q.cached[l] >= 0 && left[q.cached[l]] > 0 ? q.cached[l] : -1;
+    // The filter of the lane's latest job, else the one in its other bank.
+    int m = -1;
+    for (int b = 0; b < 2 && m < 0; b++) {
+      const int c = q.bank[l][q.latest[l] ^ b];
+      if (c >= 0 && left[c] > 0) m = c;
+    }
     if (m < 0) {
       uint64_t most = 0;
       for (int i = 0; i < run.mm; i++) {
@@ -105,8 +153,8 @@ uint64_t greedy(const HwRun &run, const HwFilter *f, uint64_t target, std::vecto
         }
       }
     }
-    uint64_t port_after;
-    const uint64_t t = q.ready(l, f[m], m, &port_after);
+    uint64_t port_after, ld_start;
+    const uint64_t t = q.ready(l, f[m], m, &port_after, &ld_start);
     int c = target > t ? (int)((target - t) / (uint64_t)f[m].entries) : 1;
     c = std::max(1, std::min(c, left[m]));
     jobs->push_back({m, next[m], c});

@@ -41,8 +41,9 @@ ts_status hw_plan_runs(int M, int K, int N, const std::vector<HwFilter> &f,
 // Jobs of one run (f points at the run's first filter, run.mm of them),
 // balanced on the filters' costs: candidate cuts (pieces of about
 // 1/q of a lane's share, q = 1..8) and orders (largest first, by filter)
-// are scored with a model of the queue (a job goes to the first idle lane;
-// a lane without the job's filter loads it through the one weight port)
+// are scored with a model of the queue (a job goes to the first lane whose
+// pending slot is free; a lane without the job's filter in either of its two
+// banks loads it through the one weight port, overlapped with its current job)
 // and the best is kept. Returns the model's cycle estimate.
 uint64_t hw_plan_jobs(const HwRun &run, const HwFilter *f, std::vector<HwJob> *jobs);
 

@@ -134,8 +134,13 @@ TEST_F(HwGemm, CountersAddUp) {
   const uint64_t pes = (uint64_t)ts_hw_rows() * ts_hw_cols();
   EXPECT_GE(c.cycles * pes, c.macs);
   EXPECT_EQ(c.lane_run, (uint64_t)16 * 64 * 4) << "one issue per k per tile";
-  // B = 4 packs 16 weights a word: 16 filters x 4 words through the port.
-  EXPECT_EQ(c.wport_cycles, 16u * 4u);
+  // B = 4 packs 16 weights a word: each of the 16 filters (4 words) crosses
+  // the port at least once and only whole; the planner may move tiles to
+  // the lanes that start first and reload a filter there (prefetched while
+  // the lane issues, so it costs port time, not lane time).
+  EXPECT_GE(c.wport_cycles, 16u * 4u);
+  EXPECT_EQ(c.wport_cycles % 4u, 0u) << c.wport_cycles << " port words: a partial filter";
+  EXPECT_LE(c.wport_cycles, 2u * 16u * 4u) << "more than two loads per filter";
   EXPECT_EQ(c.runs, 1u);
 }
 

@@ -194,6 +194,70 @@ TEST_F(HwSparse, AutoModePicksTheCheaperMode) {
   }
 }
 
+// Double-buffered filters: a lane prefetches its next job's filter into the
+// bank its current job does not use. Many one- and two-tile jobs of filters
+// that differ in size from job to job (all zero, one non-zero at k = K-1,
+// 90% zeros, dense), so lanes run jobs back to back with a different filter
+// each time and the last job of every lane is a short one; both modes.
+TEST_F(HwSparse, PrefetchBackToBackDifferentFilters) {
+  ts_rng r;
+  ts_rng_seed(&r, 71);
+  for (int b : {1, 4, 8, 16})
+    for (int n : {16, 20}) {
+      const int m = 48, k = 150;
+      Layer L = make_layer(&r, m, k, n, b, b % 2, TS_INT_OUT_ACC, Fill::Random, Fill::Random);
+      for (int i = 0; i < m; i++) {
+        int32_t *row = L.w.data() + (size_t)i * k;
+        switch (i % 4) {
+          case 0: std::fill(row, row + k, 0); break;  // a job whose filter is all zeros
+          case 1: std::fill(row, row + k - 1, 0); break;  // only k = K-1
+          case 2:
+            for (int j = 0; j < k; j++)
+              if (ts_rng_uniform(&r) < 0.9) row[j] = 0;
+            break;
+          default: break;  // dense
+        }
+      }
+      ASSERT_TRUE(check_layer(hw_, 71, L, nullptr, true)) << "B=" << b << " n=" << n;
+      ASSERT_TRUE(check_layer(hw_, 71, L, nullptr, false)) << "B=" << b << " n=" << n;
+    }
+}
+
+// Filters that fill a whole bank (K = K_MAX at B = 16: HW_LANE_WORDS words,
+// dense mode): more filters than lanes, so second jobs load a full filter
+// into the other bank while the first ones issue. Sparse mode at 50% (B = 8,
+// 13-bit entries: half a bank) on the same shape.
+TEST_F(HwSparse, PrefetchFullBankFilters) {
+  ts_rng r;
+  ts_rng_seed(&r, 73);
+  Layer L = make_layer(&r, 20, TS_HW_K_MAX, 16, 16, 1, TS_INT_OUT_ACC, Fill::Random,
+                       Fill::Random);
+  ts_hw_counters c = {};
+  ASSERT_TRUE(check_layer(hw_, 73, L, &c, false));
+  EXPECT_EQ(c.wport_cycles, (uint64_t)L.m * TS_HW_LANE_WORDS) << "one load per filter";
+  Layer S = make_layer(&r, 20, TS_HW_K_MAX, 40, 8, 0, TS_INT_OUT_ACC, Fill::Random,
+                       Fill::Random);
+  sparsify(&r, &S, 0.5);
+  ASSERT_TRUE(check_layer(hw_, 73, S, nullptr, true));
+}
+
+// Multicast: one filter of 38 words (K = 150 at B = 16, dense) for 16
+// lanes. While the first load holds the port the other lanes queue up, and
+// the next grant serves every waiting lane at once: 2-3 loads' worth of
+// port words instead of one load per lane (16 x 38).
+TEST_F(HwSparse, MulticastSharesFilterLoads) {
+  ts_rng r;
+  ts_rng_seed(&r, 79);
+  // 24 tiles: one run (the activation buffer holds 27 tiles at K = 150).
+  Layer L = make_layer(&r, 1, 150, 16 * 24, 16, 0, TS_INT_OUT_ACC, Fill::Random, Fill::Random);
+  ts_hw_counters c = {};
+  ASSERT_TRUE(check_layer(hw_, 79, L, &c, false));
+  const uint64_t words = (150 + 3) / 4;
+  EXPECT_LE(c.wport_cycles, 3 * words) << "port words " << c.wport_cycles << " for 16 lanes";
+  EXPECT_EQ(c.wport_cycles % words, 0u) << "port words " << c.wport_cycles << ": a partial load";
+  EXPECT_EQ(c.runs, 1u);
+}
+
 // ts_qnet's GEMM executors on the RTL: ctx is the ts_hw handle.
 ts_status exec_dense(void *ctx, int, const ts_int_gemm *g, const uint8_t *x, int64_t *y,
                      ts_error *err) {
