@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -237,6 +238,26 @@ TEST_F(HwSweepCli, SmallGridWritesEverythingAndRtlEqualsGolden) {
   EXPECT_EQ(cr.size(), 1u + 2 * 6 * 16);
   for (const auto &f : ListDir(dir_ / "out"))
     EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
+}
+
+// The same energy checks on a trained CIFAR-100 model's real counters (B =
+// 4, 8 x 0, 50, 90% pruned, per-channel; golden accuracy on 500 images).
+// Needs TESSERA_CIFAR100_MODEL (a model file, e.g. trained 30 epochs) and
+// TESSERA_CIFAR100_DIR (make test sets it when ../shared/data has CIFAR-100).
+TEST_F(HwSweepCli, RealModelEnergyNeverRises) {
+  const char *model = std::getenv("TESSERA_CIFAR100_MODEL"), *data = std::getenv("TESSERA_CIFAR100_DIR");
+  if (!model || !data || !fs::exists(model))
+    GTEST_SKIP() << "set TESSERA_CIFAR100_MODEL and TESSERA_CIFAR100_DIR to run on a trained model";
+  RunResult r = RunIn(bin_, dir_, {"hw-sweep", "--model", model, "--dataset", "cifar100", "--data",
+                                   data, "--out", (dir_ / "real").string(), "--bits", "4,8",
+                                   "--scheme", "per-channel", "--sparsity", "0,50,90", "--limit",
+                                   "500", "--calib", "64", "--threads", "2"},
+                      1800);
+  ASSERT_TRUE(Succeeds(r)) << r.Describe();
+  const std::string csv = ReadText(dir_ / "real" / "hw_sweep.csv");
+  ASSERT_EQ(Lines(csv).size(), 1u + 2 * 3 * 6) << csv;
+  CheckEnergy(csv);
+  EXPECT_NE(r.out.find("energy check: never rises"), std::string::npos) << r.Describe();
 }
 
 // Starts the sweep, kills it (SIGKILL) once its CSV holds at least one
