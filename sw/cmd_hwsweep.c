@@ -698,6 +698,61 @@ static int find_row(const ts_csv *t, int bits, const char *scheme, double pct, c
   return -1;
 }
 
+/* Plots of the energy per image (whole network, per-layer cheaper mode):
+ * a heat map over bits x sparsity, and its split vs sparsity at B = bref.
+ * xs, ys: scratch of at least 4 * MAX_PCT values. Returns 1 after printing
+ * a failure. */
+static int plot_energy(const char *cmd, const cfg *c, const shared *sh, const ts_csv *t,
+                       const char *sch, int bref, double *xs, double *ys) {
+  int bad = 0;
+  ts_error err = {0};
+  char png[4096], title[256];
+  ts_plot_series ser[4];
+  const int nx = c->npct, ny = c->nbits;
+  double *z = malloc(sizeof(double) * nx * ny), x[MAX_PCT], y[MAX_BITS];
+  int ok = z != NULL;
+  for (int i = 0; ok && i < nx; i++) x[i] = c->pct[i];
+  for (int b = 0; ok && b < ny; b++) {
+    y[b] = c->bits[b];
+    for (int i = 0; ok && i < nx; i++) {
+      const int r = find_row(t, c->bits[b], sch, c->pct[i], "total");
+      z[b * nx + i] = r < 0 ? NAN : ts_csv_num(t, r, "energy_best_nj") / 1e3;
+      ok = isfinite(z[b * nx + i]);
+    }
+  }
+  if (ok) {
+    snprintf(title, sizeof title, "Energy per image (uJ, 45 nm table), cheaper mode per "
+             "layer, %s (%s)", sch, sh->s->dataset);
+    ts_plot_opts po = {.title = title, .xlabel = "weights pruned per layer (%)",
+                       .ylabel = "weight bits B", .zlabel = "uJ per image"};
+    if (ts_study_path(png, sizeof png, c->out, "hw_energy_map.png") ||
+        ts_plot_heatmap(png, &po, x, nx, y, ny, z, "%.2f", &err))
+      bad |= ts_study_plot_failed(cmd, &err);
+  }
+  free(z);
+  static const char *const part[4] = {"energy_best_compute_nj", "energy_best_onchip_nj",
+                                      "energy_best_offchip_nj", "energy_best_nj"};
+  static const char *const pname[4] = {"compute", "on-chip SRAM", "off-chip DRAM", "total"};
+  int ns = 0, k = 0;
+  for (int j = 0; j < 4; j++) {
+    const int k0 = k;
+    for (int i = 0; i < c->npct; i++) {
+      const int r = find_row(t, bref, sch, c->pct[i], "total");
+      const double v = r < 0 ? NAN : ts_csv_num(t, r, part[j]) / 1e3;
+      if (isfinite(v) && v > 0) xs[k] = c->pct[i], ys[k++] = v;
+    }
+    if (k > k0) ser[ns] = (ts_plot_series){pname[j], xs + k0, ys + k0, k - k0}, ns++;
+  }
+  snprintf(title, sizeof title, "Energy per image by class vs sparsity, B = %d %s (%s)", bref,
+           sch, sh->s->dataset);
+  ts_plot_opts po = {.title = title, .xlabel = "weights pruned per layer (%)",
+                     .ylabel = "uJ per image (45 nm table)", .logy = 1};
+  if (ns && (ts_study_path(png, sizeof png, c->out, "hw_energy_split.png") ||
+             ts_plot_lines(png, &po, ser, ns, &err)))
+    bad |= ts_study_plot_failed(cmd, &err);
+  return bad;
+}
+
 static int plots(const char *cmd, const cfg *c, const shared *sh, const ts_csv *t,
                  const wm_grid *g, int have_sparse) {
   int bad = 0;
@@ -835,52 +890,7 @@ static int plots(const char *cmd, const cfg *c, const shared *sh, const ts_csv *
                ts_plot_lines(png, &po, ser, ns, &err)))
       bad |= ts_study_plot_failed(cmd, &err);
   }
-  /* 5. energy per image (whole network, per-layer cheaper mode) over bits x
-   * sparsity, and its split vs sparsity at the reference B */
-  {
-    const int nx = c->npct, ny = c->nbits;
-    double *z = malloc(sizeof(double) * nx * ny), x[MAX_PCT], y[MAX_BITS];
-    int ok = z != NULL;
-    for (int i = 0; ok && i < nx; i++) x[i] = c->pct[i];
-    for (int b = 0; ok && b < ny; b++) {
-      y[b] = c->bits[b];
-      for (int i = 0; ok && i < nx; i++) {
-        const int r = find_row(t, c->bits[b], sch, c->pct[i], "total");
-        z[b * nx + i] = r < 0 ? NAN : ts_csv_num(t, r, "energy_best_nj") / 1e3;
-        ok = isfinite(z[b * nx + i]);
-      }
-    }
-    if (ok) {
-      snprintf(title, sizeof title, "Energy per image (uJ, 45 nm table), cheaper mode per "
-               "layer, %s (%s)", sch, sh->s->dataset);
-      ts_plot_opts po = {.title = title, .xlabel = "weights pruned per layer (%)",
-                         .ylabel = "weight bits B", .zlabel = "uJ per image"};
-      if (ts_study_path(png, sizeof png, c->out, "hw_energy_map.png") ||
-          ts_plot_heatmap(png, &po, x, nx, y, ny, z, "%.2f", &err))
-        bad |= ts_study_plot_failed(cmd, &err);
-    }
-    free(z);
-    static const char *const part[4] = {"energy_best_compute_nj", "energy_best_onchip_nj",
-                                        "energy_best_offchip_nj", "energy_best_nj"};
-    static const char *const pname[4] = {"compute", "on-chip SRAM", "off-chip DRAM", "total"};
-    int ns = 0, k = 0;
-    for (int j = 0; j < 4; j++) {
-      const int k0 = k;
-      for (int i = 0; i < c->npct; i++) {
-        const int r = find_row(t, bref, sch, c->pct[i], "total");
-        const double v = r < 0 ? NAN : ts_csv_num(t, r, part[j]) / 1e3;
-        if (isfinite(v) && v > 0) xs[k] = c->pct[i], ys[k++] = v;
-      }
-      if (k > k0) ser[ns] = (ts_plot_series){pname[j], xs + k0, ys + k0, k - k0}, ns++;
-    }
-    snprintf(title, sizeof title, "Energy per image by class vs sparsity, B = %d %s (%s)", bref,
-             sch, sh->s->dataset);
-    ts_plot_opts po = {.title = title, .xlabel = "weights pruned per layer (%)",
-                       .ylabel = "uJ per image (45 nm table)", .logy = 1};
-    if (ns && (ts_study_path(png, sizeof png, c->out, "hw_energy_split.png") ||
-               ts_plot_lines(png, &po, ser, ns, &err)))
-      bad |= ts_study_plot_failed(cmd, &err);
-  }
+  bad |= plot_energy(cmd, c, sh, t, sch, bref, xs, ys);
   free(xs);
   return bad;
 }
