@@ -92,6 +92,9 @@ ts_status ts_hw_gemm_sparse(ts_hw *hw, const ts_int_gemm *g, const ts_sparse *s,
 ts_status ts_hw_gemm_auto(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x, int64_t *y,
                           ts_hw_counters *cnt, int *sparse_used, ts_error *err);
 
+/* t += c, field by field (summing a layer's counters over calls). */
+void ts_hw_counters_add(ts_hw_counters *t, const ts_hw_counters *c);
+
 /* Total simulated clock cycles of the handle (host writes included). */
 uint64_t ts_hw_sim_cycles(const ts_hw *hw);
 

@@ -294,6 +294,10 @@ ts_status check_call(const ts_hw *hw, const uint8_t *x, int64_t *y, ts_error *er
   if (!x || !y) return ts_fail(err, TS_E_ARG, "hw gemm: activation or output is NULL");
   if (hw->ctx->gotError())
     return ts_fail(err, TS_E_HW, "hw gemm: the model is in an error state from an earlier run");
+  /* Verilator reports assertion failures through the calling thread's
+   * context (Verilated::threadContextp), which another handle's create or
+   * destroy on this thread may have changed: make it this handle's. */
+  Verilated::threadContextp(hw->ctx.get());
   return TS_OK;
 }
 
@@ -353,6 +357,9 @@ ts_status ts_hw_create(const ts_hw_opts *opts, ts_hw **out, ts_error *err) {
 
 void ts_hw_destroy(ts_hw *hw) {
   if (!hw) return;
+  /* the model's scopes unregister from the thread's current context
+   * (~VerilatedScope): it must be this handle's, not one destroyed since */
+  Verilated::threadContextp(hw->ctx.get());
   hw->top->final();
 #if VM_TRACE_FST
   if (hw->trace) hw->trace->close();
@@ -361,6 +368,22 @@ void ts_hw_destroy(ts_hw *hw) {
 }
 
 uint64_t ts_hw_sim_cycles(const ts_hw *hw) { return hw ? hw->cycles : 0; }
+
+void ts_hw_counters_add(ts_hw_counters *t, const ts_hw_counters *c) {
+  t->cycles += c->cycles;
+  t->macs += c->macs;
+  t->useful_macs += c->useful_macs;
+  t->skipped += c->skipped;
+  t->wport_cycles += c->wport_cycles;
+  t->lane_run += c->lane_run;
+  t->lane_load += c->lane_load;
+  t->lane_stall += c->lane_stall;
+  t->lane_idle += c->lane_idle;
+  t->tiles += c->tiles;
+  t->host_cycles += c->host_cycles;
+  t->runs += c->runs;
+  t->plan_cycles += c->plan_cycles;
+}
 
 ts_status ts_hw_gemm(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x,
                      int64_t *y, ts_hw_counters *cnt, ts_error *err) {

@@ -1,7 +1,8 @@
-/* tessera hw-run: the trained CNN as an integer network on the simulated
- * accelerator (sim/ts_hw.h), layer by layer, with per-layer cycles and
- * utilization, and the accuracy table FP32 / fake-quant / integer golden
- * for B = 1..16. docs/hw.md describes the output files. */
+/* tessera hw-run: the trained CNN (optionally magnitude-pruned) as an
+ * integer network on the simulated accelerator (sim/ts_hw.h), layer by
+ * layer in dense, zero-skipping or automatic mode, with per-layer cycles
+ * and utilization, and the accuracy table FP32 / fake-quant / integer
+ * golden for B = 1..16. docs/hw.md describes the output files. */
 #include <cjson/cJSON.h>
 #include <omp.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "ts_atomic.h"
 #include "ts_eval.h"
 #include "ts_hw.h"
+#include "ts_prune.h"
 #include "ts_qnet.h"
 #include "ts_quant.h"
 
@@ -23,6 +25,7 @@ static const char *const USAGE =
     "usage: tessera hw-run [--model FILE] [--dataset NAME] [--data DIR] [--coarse]\n"
     "                      [--bits B] [--scheme per-tensor|per-channel] [--images N]\n"
     "                      [--batch N] [--calib N] [--acc-images N] [--threads T]\n"
+    "                      [--sparsity PCT] [--mode dense|sparse|auto]\n"
     "                      [--out DIR] [--check] [--no-table]\n"
     "Runs the first N test images (default 64) through the integer CNN on the\n"
     "simulated 16x16 array (RTL, Verilator), layer by layer, B-bit weights\n"
@@ -33,34 +36,53 @@ static const char *const USAGE =
     "on any difference. --batch images share one GEMM per layer (default 16).\n"
     "The accuracy table (FP32, weight-only fake-quant, integer golden; B = 1..16,\n"
     "both schemes) uses --acc-images test images (default all; --no-table skips\n"
-    "it). Writes OUT/hw.csv, OUT/hw_accuracy.csv and OUT/hw.json (default out/).\n";
+    "it). --sparsity prunes PCT percent of every layer's weights by magnitude\n"
+    "(0..100, default 0) before quantizing; --mode runs each layer with every\n"
+    "weight issued (dense), with the zero-skipping controller streaming the\n"
+    "compressed filters (sparse), or in whichever the planner expects to be\n"
+    "faster (auto, the default: dense below the crossover sparsity).\n"
+    "Writes OUT/hw.csv, OUT/hw_accuracy.csv and OUT/hw.json (default out/).\n";
+
+typedef enum hw_mode { HW_DENSE, HW_SPARSE, HW_AUTO } hw_mode;
+static const char *const MODE_NAMES[] = {"dense", "sparse", "auto"};
 
 typedef struct layer_cnt {
   ts_hw_counters c[TS_NUM_LAYERS];
+  uint64_t sparse_calls[TS_NUM_LAYERS], calls[TS_NUM_LAYERS]; /* GEMMs, sparse of all */
 } layer_cnt;
+
+static void layer_cnt_add(layer_cnt *t, const layer_cnt *c) {
+  for (int l = 0; l < TS_NUM_LAYERS; l++) {
+    ts_hw_counters_add(&t->c[l], &c->c[l]);
+    t->sparse_calls[l] += c->sparse_calls[l];
+    t->calls[l] += c->calls[l];
+  }
+}
+
+/* The mode layer l ran in: auto may choose differently per GEMM (a
+ * partial last batch has other N), hence "mixed". */
+static const char *mode_of(const layer_cnt *c, int l) {
+  return c->sparse_calls[l] == 0 ? "dense" : c->sparse_calls[l] == c->calls[l] ? "sparse"
+                                                                               : "mixed";
+}
 
 typedef struct hw_ctx {
   ts_hw *hw;
+  hw_mode mode;
   layer_cnt cnt;
 } hw_ctx;
-
-static void counters_add(ts_hw_counters *t, const ts_hw_counters *c) {
-  t->cycles += c->cycles;
-  t->macs += c->macs;
-  t->wport_cycles += c->wport_cycles;
-  t->lane_run += c->lane_run;
-  t->lane_load += c->lane_load;
-  t->lane_stall += c->lane_stall;
-  t->host_cycles += c->host_cycles;
-  t->runs += c->runs;
-}
 
 static ts_status hw_exec(void *ctx, int layer, const ts_int_gemm *g,
                          const uint8_t *x, int64_t *y, ts_error *err) {
   hw_ctx *h = ctx;
   ts_hw_counters c = {0};
-  ts_status st = ts_hw_gemm(h->hw, g, x, y, &c, err);
-  counters_add(&h->cnt.c[layer], &c);
+  int sparse = h->mode == HW_SPARSE;
+  ts_status st = h->mode == HW_AUTO ? ts_hw_gemm_auto(h->hw, g, x, y, &c, &sparse, err)
+                 : sparse           ? ts_hw_gemm_sparse(h->hw, g, NULL, x, y, &c, err)
+                                    : ts_hw_gemm(h->hw, g, x, y, &c, err);
+  ts_hw_counters_add(&h->cnt.c[layer], &c);
+  h->cnt.sparse_calls[layer] += sparse != 0;
+  h->cnt.calls[layer]++;
   return st;
 }
 
@@ -138,6 +160,8 @@ typedef struct outputs {
   const layer_cnt *cnt;
   int bits, images, batch, threads;
   ts_quant_scheme scheme;
+  double sparsity; /* percent pruned per layer */
+  hw_mode mode;
   double rtl_acc, golden_acc, sim_s;
   int checked, mismatches;
   uint64_t sim_cycles;
@@ -160,16 +184,22 @@ static ts_status write_hw_csv(FILE *fp, void *user, ts_error *err) {
   (void)err;
   const outputs *o = user;
   fprintf(fp, "layer,bits,scheme,images,batch,m,k,n,runs,macs,cycles,ideal_cycles,"
-              "utilization,wport_busy,bound\n");
+              "utilization,wport_busy,bound,sparsity,mode_asked,mode,useful_macs,skipped,"
+              "lane_run,lane_load,lane_stall,lane_idle\n");
   for (int l = 0; l < TS_NUM_LAYERS; l++) {
     const ts_hw_counters *c = &o->cnt->c[l];
     const ts_layer_info *I = &o->info[l];
-    fprintf(fp, "%s,%d,%s,%d,%d,%d,%d,%d,%llu,%llu,%llu,%.1f,%.4f,%.4f,%s\n", I->name, o->bits,
+    fprintf(fp, "%s,%d,%s,%d,%d,%d,%d,%d,%llu,%llu,%llu,%.1f,%.4f,%.4f,%s,%g,%s,%s,%llu,%llu,"
+            "%llu,%llu,%llu,%llu\n", I->name, o->bits,
             ts_quant_scheme_name(o->scheme), o->images, o->batch, I->gemm_m, I->gemm_k,
             I->gemm_n, (unsigned long long)c->runs, (unsigned long long)c->macs,
             (unsigned long long)c->cycles,
             (double)c->macs / (ts_hw_rows() * ts_hw_cols()), util_of(c),
-            c->cycles ? (double)c->wport_cycles / c->cycles : 0, bound_of(c));
+            c->cycles ? (double)c->wport_cycles / c->cycles : 0, bound_of(c), o->sparsity,
+            MODE_NAMES[o->mode], mode_of(o->cnt, l), (unsigned long long)c->useful_macs,
+            (unsigned long long)c->skipped, (unsigned long long)c->lane_run,
+            (unsigned long long)c->lane_load, (unsigned long long)c->lane_stall,
+            (unsigned long long)c->lane_idle);
   }
   return ferror(fp) ? TS_E_IO : TS_OK;
 }
@@ -193,6 +223,8 @@ static ts_status write_json(FILE *fp, void *user, ts_error *err) {
   cJSON_AddStringToObject(root, "dataset", o->dataset);
   cJSON_AddNumberToObject(root, "bits", o->bits);
   cJSON_AddStringToObject(root, "scheme", ts_quant_scheme_name(o->scheme));
+  cJSON_AddNumberToObject(root, "sparsity", o->sparsity);
+  cJSON_AddStringToObject(root, "mode", MODE_NAMES[o->mode]);
   cJSON_AddNumberToObject(root, "images", o->images);
   cJSON_AddNumberToObject(root, "batch", o->batch);
   cJSON_AddNumberToObject(root, "threads", o->threads);
@@ -210,7 +242,9 @@ static ts_status write_json(FILE *fp, void *user, ts_error *err) {
     cJSON *L = cJSON_CreateObject();
     if (!L) break;
     cJSON_AddStringToObject(L, "layer", o->info[l].name);
+    cJSON_AddStringToObject(L, "mode", mode_of(o->cnt, l));
     cJSON_AddNumberToObject(L, "macs", (double)c->macs);
+    cJSON_AddNumberToObject(L, "useful_macs", (double)c->useful_macs);
     cJSON_AddNumberToObject(L, "cycles", (double)c->cycles);
     cJSON_AddNumberToObject(L, "utilization", util_of(c));
     cJSON_AddNumberToObject(L, "wport_busy", c->cycles ? (double)c->wport_cycles / c->cycles : 0);
@@ -255,12 +289,25 @@ typedef struct hwrun_args {
   ts_cli_common c;
   int bits, images, batch, calib, acc_images, check, table;
   ts_quant_scheme scheme;
+  double sparsity; /* percent */
+  hw_mode mode;
 } hwrun_args;
+
+static int opt_mode(const char *cmd, const char *flag, const char *arg, void *dst) {
+  for (int m = 0; m < (int)(sizeof MODE_NAMES / sizeof *MODE_NAMES); m++)
+    if (!strcmp(arg, MODE_NAMES[m])) {
+      *(hw_mode *)dst = (hw_mode)m;
+      return 0;
+    }
+  fprintf(stderr, "tessera %s: %s: '%s' is not a mode (dense, sparse or auto)\n", cmd, flag,
+          arg);
+  return 1;
+}
 
 /* Returns 0 to go on, else 1 with the exit code in *rc. */
 static int parse_args(const char *cmd, int argc, char **argv, hwrun_args *a, int *rc) {
   *a = (hwrun_args){.bits = 8, .images = 64, .batch = 16, .calib = 256, .table = 1,
-                    .scheme = TS_QUANT_PER_CHANNEL};
+                    .scheme = TS_QUANT_PER_CHANNEL, .mode = HW_AUTO};
   ts_cli_common_default(&a->c);
   a->c.threads_max = HWRUN_MAX_THREADS;
   const ts_opt own[] = {TS_OPT_I("bits", &a->bits, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX),
@@ -269,6 +316,8 @@ static int parse_args(const char *cmd, int argc, char **argv, hwrun_args *a, int
                         TS_OPT_I("batch", &a->batch, 1, 256),
                         TS_OPT_I("calib", &a->calib, 1, 100000),
                         TS_OPT_I("acc-images", &a->acc_images, 1, 1 << 24),
+                        TS_OPT_R("sparsity", &a->sparsity, 0, 100),
+                        TS_OPT_CALL("mode", opt_mode, &a->mode),
                         TS_OPT_SWITCH("check", &a->check, 1),
                         TS_OPT_SWITCH("no-table", &a->table, 0)};
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_STUDY_OPTS, own, TS_OPT_COUNT(own)};
@@ -304,6 +353,13 @@ static int load_inputs(const char *cmd, hwrun_args *a, hw_inputs *in) {
   if (!(in->train = ts_cli_load(cmd, &tdata, TS_SPLIT_TRAIN)) ||
       ts_cli_model_net(cmd, &in->m, in->test, &in->net))
     return 1;
+  ts_error err = {0};
+  /* Pruned before anything is quantized: the accuracy table and the RTL
+   * both see the pruned model. */
+  if (a->sparsity > 0 && ts_prune_net(in->net, a->sparsity / 100, &err)) {
+    ts_cli_error(cmd, &err);
+    return 1;
+  }
   const ts_dataset *test = in->test;
   if (a->images > test->n) {
     fprintf(stderr, "tessera %s: --images %d but the %s test split has %d images\n", cmd,
@@ -315,7 +371,6 @@ static int load_inputs(const char *cmd, hwrun_args *a, hw_inputs *in) {
   const size_t px = (size_t)test->c * test->h * test->w;
   in->cal = malloc(sizeof *in->cal * px * a->calib);
   int *idx = malloc(sizeof *idx * a->calib);
-  ts_error err = {0};
   ts_status st = in->cal && idx ? TS_OK
                                 : ts_fail(&err, TS_E_NOMEM, "no memory for %d calibration "
                                           "images", a->calib);
@@ -416,7 +471,10 @@ static int run_rtl(const char *cmd, const hwrun_args *a, const hw_inputs *in, co
   r->lg = malloc(sizeof *r->lg * (size_t)a->images * in->test->classes);
   ts_error err = {0};
   ts_status st = hws && pred && r->lg ? TS_OK : ts_fail(&err, TS_E_NOMEM, "no memory");
-  for (int t = 0; !st && t < T; t++) st = ts_hw_create(NULL, &hws[t].hw, &err);
+  for (int t = 0; !st && t < T; t++) {
+    hws[t].mode = a->mode;
+    st = ts_hw_create(NULL, &hws[t].hw, &err);
+  }
   const double t0 = ts_study_now();
   if (!st) {
     run_args ra = {q, in->test, &in->m.norm, a->images, a->batch, T, hws, pred, r->lg};
@@ -427,7 +485,7 @@ static int run_rtl(const char *cmd, const hwrun_args *a, const hw_inputs *in, co
   r->sim_s = ts_study_now() - t0;
   for (int t = 0; hws && t < T; t++) {
     if (!st) r->sim_cycles += ts_hw_sim_cycles(hws[t].hw);
-    for (int l = 0; l < TS_NUM_LAYERS; l++) counters_add(&r->tot.c[l], &hws[t].cnt.c[l]);
+    layer_cnt_add(&r->tot, &hws[t].cnt);
     ts_hw_destroy(hws[t].hw);
   }
   if (!st) r->rtl_acc = accuracy(pred, in->test->labels, a->images);
@@ -465,22 +523,24 @@ static int check_golden(const char *cmd, const hwrun_args *a, const hw_inputs *i
 }
 
 static void print_layers(const hwrun_args *a, const ts_layer_info *info, const rtl_result *r) {
-  printf("\nRTL, %d images, B=%d %s, batch %d (util = MACs / (cycles x %d PEs); wport = "
+  printf("\nRTL, %d images, B=%d %s, %g%% pruned per layer, mode %s, batch %d (MACs = "
+         "issued, useful = non-zero weight; util = MACs / (cycles x %d PEs); wport = "
          "weight-port busy / cycles)\n", a->images, a->bits, ts_quant_scheme_name(a->scheme),
-         a->batch, ts_hw_rows() * ts_hw_cols());
-  printf("%-6s %5s %5s %6s %12s %11s %7s %6s %8s\n", "layer", "M", "K", "N", "MACs", "cycles",
-         "util", "wport", "bound");
-  uint64_t all_c = 0, all_m = 0;
+         a->sparsity, MODE_NAMES[a->mode], a->batch, ts_hw_rows() * ts_hw_cols());
+  printf("%-6s %5s %5s %6s %6s %12s %12s %11s %7s %6s %8s\n", "layer", "M", "K", "N", "mode",
+         "MACs", "useful", "cycles", "util", "wport", "bound");
+  uint64_t all_c = 0, all_m = 0, all_u = 0;
   for (int l = 0; l < TS_NUM_LAYERS; l++) {
     const ts_hw_counters *c = &r->tot.c[l];
-    all_c += c->cycles, all_m += c->macs;
-    printf("%-6s %5d %5d %6d %12llu %11llu %6.1f%% %5.1f%% %8s\n", info[l].name,
-           info[l].gemm_m, info[l].gemm_k, info[l].gemm_n, (unsigned long long)c->macs,
+    all_c += c->cycles, all_m += c->macs, all_u += c->useful_macs;
+    printf("%-6s %5d %5d %6d %6s %12llu %12llu %11llu %6.1f%% %5.1f%% %8s\n", info[l].name,
+           info[l].gemm_m, info[l].gemm_k, info[l].gemm_n, mode_of(&r->tot, l),
+           (unsigned long long)c->macs, (unsigned long long)c->useful_macs,
            (unsigned long long)c->cycles, 100 * util_of(c),
            c->cycles ? 100.0 * c->wport_cycles / c->cycles : 0.0, bound_of(c));
   }
-  printf("%-6s %5s %5s %6s %12llu %11llu %6.1f%%\n", "total", "", "", "",
-         (unsigned long long)all_m, (unsigned long long)all_c,
+  printf("%-6s %5s %5s %6s %6s %12llu %12llu %11llu %6.1f%%\n", "total", "", "", "", "",
+         (unsigned long long)all_m, (unsigned long long)all_u, (unsigned long long)all_c,
          all_c ? 100.0 * all_m / ((double)all_c * ts_hw_rows() * ts_hw_cols()) : 0.0);
   printf("RTL accuracy on %d images: %.2f%%", a->images, 100 * r->rtl_acc);
   if (a->check) printf(" (golden %.2f%%)", 100 * r->golden_acc);
@@ -500,7 +560,7 @@ static int write_outputs(const char *cmd, const hwrun_args *a, const hw_inputs *
                          const ts_layer_info *info, const rtl_result *r, const acc_row *rows,
                          int nrows, char (*f)[TS_STUDY_PATH_MAX]) {
   const outputs op = {info, &r->tot, a->bits, a->images, a->batch, a->c.threads, a->scheme,
-                      r->rtl_acc, r->golden_acc, r->sim_s, a->check, r->mismatches,
+                      a->sparsity, a->mode, r->rtl_acc, r->golden_acc, r->sim_s, a->check, r->mismatches,
                       r->sim_cycles, rows, nrows, a->acc_images, a->c.model, in->m.dataset};
   ts_error err = {0};
   if (ts_cli_mkdirs(cmd, a->c.out)) return 1;
@@ -558,10 +618,11 @@ int ts_cmd_hwrun(int argc, char **argv) {
   acc_row rows[2 * (TS_HW_WBITS_MAX - TS_HW_WBITS_MIN + 1)];
   int nrows = 0;
   if (!(rc = load_inputs(cmd, &a, &in))) {
-    printf("hw-run: %s on %s, %d test images on the RTL at B=%d %s, calibration on %d "
-           "training images, batch %d, %d thread%s\n", a.c.model, in.m.dataset, a.images,
-           a.bits, ts_quant_scheme_name(a.scheme), a.calib, a.batch, a.c.threads,
-           a.c.threads > 1 ? "s" : "");
+    printf("hw-run: %s on %s, %d test images on the RTL at B=%d %s, %g%% of each layer's "
+           "weights pruned, %s mode, calibration on %d training images, batch %d, %d "
+           "thread%s\n", a.c.model, in.m.dataset, a.images, a.bits,
+           ts_quant_scheme_name(a.scheme), a.sparsity, MODE_NAMES[a.mode], a.calib, a.batch,
+           a.c.threads, a.c.threads > 1 ? "s" : "");
     rc = (a.table && accuracy_table(cmd, &a, &in, rows, &nrows)) ? 1
                                                                    : rtl(cmd, &a, &in, rows,
                                                                          nrows, f);

@@ -132,12 +132,7 @@ static ts_status hw_exec(void *ctx, int layer, const ts_int_gemm *g, const uint8
   ts_status st;
   st = w->sparse ? ts_hw_gemm_sparse(w->hw, g, NULL, x, y, &c, err)
                  : ts_hw_gemm(w->hw, g, x, y, &c, err);
-  ts_hw_counters *t = &w->cnt[layer];
-  t->cycles += c.cycles, t->macs += c.macs, t->useful_macs += c.useful_macs;
-  t->skipped += c.skipped, t->wport_cycles += c.wport_cycles;
-  t->lane_run += c.lane_run, t->lane_load += c.lane_load, t->lane_stall += c.lane_stall;
-  t->lane_idle += c.lane_idle, t->tiles += c.tiles, t->host_cycles += c.host_cycles;
-  t->runs += c.runs, t->plan_cycles += c.plan_cycles;
+  ts_hw_counters_add(&w->cnt[layer], &c);
   return st;
 }
 

@@ -10,6 +10,7 @@
 #include "ts_eval.h"
 #include "ts_train.h"
 #include "ts_weights.h"
+#include "train_seeds.h"
 
 static const char *const USAGE =
     "usage: tessera train [options]\n"
@@ -37,7 +38,15 @@ static const char *const USAGE =
     "                     recipe (data options, kernels, channels, batch, lr, momentum,\n"
     "                     weight decay, seed) must be the checkpoint's, --epochs at least\n"
     "                     the epochs it holds (else exit 2)\n"
-    "  --quiet            no progress bar (epoch summaries still print)\n";
+    "  --quiet            no progress bar (epoch summaries still print)\n"
+    "several seeds (a multi-seed study):\n"
+    "  --seeds LIST       train once per seed (1,2,3 or 1-5; --seed is then ignored),\n"
+    "                     each into OUT/seed-S/, and write OUT/train_seeds.csv (every\n"
+    "                     seed's final loss and validation accuracy) and\n"
+    "                     OUT/train_seeds_summary.csv (mean, sd, min, max); a seed\n"
+    "                     already in the table with the same recipe is not trained again\n"
+    TS_SLURM_USAGE
+    "                     (with --seeds: one array task per seed by default)\n";
 
 typedef struct progress_ctx {
   int tty, quiet;
@@ -81,6 +90,8 @@ typedef struct train_args {
   int k[2], ch[2];  /* kernel sizes k1, k2; conv channels c1, c2 */
   int quiet, epochs_set;
   double val_split; /* fraction of the training set held out, 0 = none */
+  ts_seed_list seeds; /* --seeds, n = 0 without */
+  ts_slurm_opts so;   /* --slurm ..., with --seeds */
 } train_args;
 
 /* --ids ID1,ID2: kernel sizes and (unless --epochs) epochs from two IDs. */
@@ -131,13 +142,20 @@ static int parse_args(const char *cmd, int argc, char **argv, train_args *a, int
       TS_OPT_U("seed", &cfg->seed),
       TS_OPT_I("log-every", &cfg->log_every, 0, 1 << 30),
       TS_OPT_SWITCH("resume", &cfg->resume, 1),
-      TS_OPT_SWITCH("quiet", &a->quiet, 1)};
+      TS_OPT_SWITCH("quiet", &a->quiet, 1),
+      TS_OPT_CALL("seeds", ts_opt_seed_list, &a->seeds),
+      TS_SLURM_OPTS(&a->so)};
   own[5].seen = &a->epochs_set;
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_DATA_OPTS | TS_CLI_THREADS | TS_CLI_OUT, own,
                             TS_OPT_COUNT(own)};
   if (ts_cli_parse(&spec, argc, argv, &a->c, rc)) return 1;
   cfg->threads = a->c.threads;
   *rc = 2;
+  if (ts_slurm_check(cmd, &a->so)) return 1;
+  if (!a->seeds.n && (a->so.dir || a->so.slice || a->so.merge)) {
+    fprintf(stderr, "tessera %s: --slurm trains several seeds: give --seeds too\n", cmd);
+    return 1;
+  }
   return ids && apply_ids(cmd, ids, a);
 }
 
@@ -352,9 +370,11 @@ static void print_result(const ts_train_config *cfg, const ts_train_result *res,
   printf("wrote %s, %s, %s\n", f->model, f->log, f->ckpt);
 }
 
-/* Trains net and writes the model, the log and the checkpoint. */
+/* Trains net and writes the model, the log and the checkpoint; res
+ * (nullable) receives what ts_train returned. */
 static int train_and_save(const char *cmd, train_args *a, ts_net *net,
-                          const ts_dataset *train, const ts_dataset *val) {
+                          const ts_dataset *train, const ts_dataset *val,
+                          ts_train_result *res_out) {
   ts_error err = {0};
   ts_norm nm;
   train_files *f = calloc(1, sizeof *f);
@@ -384,9 +404,69 @@ static int train_and_save(const char *cmd, train_args *a, ts_net *net,
     goto done;
   }
   print_result(&a->cfg, &res, f);
+  if (res_out) *res_out = res;
   rc = 0;
 done:
   free(f);
+  return rc;
+}
+
+/* ---- Several seeds (train_seeds.h) ------------------------------------ */
+
+typedef struct seed_ctx {
+  const char *cmd;
+  const train_args *a;
+  const ts_dataset *train, *val;
+} seed_ctx;
+
+/* One seed: the single-seed flow with that seed and folder. */
+static int train_one(void *user, uint64_t seed, const char *out, ts_seed_result *r) {
+  const seed_ctx *x = user;
+  train_args a = *x->a;
+  a.cfg.seed = seed;
+  a.c.out = out;
+  recipe rc_;
+  recipe_of(&a, &rc_);
+  ts_net *net = NULL;
+  ts_train_result res;
+  int rc = check_resume(x->cmd, &a, &rc_);
+  if (!rc) rc = make_net(x->cmd, &a, x->train, &net);
+  if (!rc) rc = train_and_save(x->cmd, &a, net, x->train, x->val, &res);
+  ts_net_destroy(net);
+  if (!rc) *r = (ts_seed_result){res.train_loss, res.val_error};
+  return rc;
+}
+
+/* The recipe besides the seed, as the table's columns. */
+static void seed_recipe(const train_args *a, char *cols, char *vals, int len) {
+  recipe r;
+  recipe_of(a, &r);
+  cols[0] = vals[0] = 0;
+  for (int i = 0; i < NRECIPE; i++) {
+    if (!strcmp(RECIPE[i].key, TS_WEIGHTS_SEED_KEY)) continue;
+    snprintf(cols + strlen(cols), len - strlen(cols), "%s,", strrchr(RECIPE[i].key, '.') + 1);
+    snprintf(vals + strlen(vals), len - strlen(vals), "%s,", r.value[i]);
+  }
+  snprintf(cols + strlen(cols), len - strlen(cols), "k1,k2,c1,c2,epochs");
+  snprintf(vals + strlen(vals), len - strlen(vals), "%d,%d,%d,%d,%d", a->k[0], a->k[1],
+           a->ch[0], a->ch[1], a->cfg.epochs);
+}
+
+static int train_seeds(const char *cmd, train_args *a, int argc, char **argv) {
+  char cols[512], vals[512];
+  seed_recipe(a, cols, vals, sizeof cols);
+  const ts_slurm_cmd job = {cmd, argc, argv, a->c.threads, 1, &a->so};
+  seed_ctx x = {cmd, a, NULL, NULL};
+  ts_dataset *train = NULL, *val = NULL;
+  int rc = 0;
+  /* the jobs are written without reading the data */
+  if (!a->so.dir && !a->so.merge && (rc = load_data(cmd, a, &train, &val))) return rc;
+  x.train = train;
+  x.val = val;
+  const ts_seeds_cmd sc = {&job, a->c.out, &a->seeds, cols, vals, train_one, &x};
+  rc = ts_train_seeds(&sc);
+  ts_dataset_destroy(train);
+  ts_dataset_destroy(val);
   return rc;
 }
 
@@ -394,14 +474,22 @@ int ts_cmd_train(int argc, char **argv) {
   const char *cmd = "train";
   train_args a;
   int rc;
-  if (parse_args(cmd, argc, argv, &a, &rc)) return rc;
+  if (parse_args(cmd, argc, argv, &a, &rc)) {
+    free(a.seeds.seed);
+    return rc;
+  }
+  if (a.seeds.n) {
+    rc = train_seeds(cmd, &a, argc, argv);
+    free(a.seeds.seed);
+    return rc;
+  }
   recipe r;
   recipe_of(&a, &r);
   if ((rc = check_resume(cmd, &a, &r))) return rc;
   ts_dataset *train = NULL, *val = NULL;
   ts_net *net = NULL;
   if (!(rc = load_data(cmd, &a, &train, &val)) && !(rc = make_net(cmd, &a, train, &net)))
-    rc = train_and_save(cmd, &a, net, train, val);
+    rc = train_and_save(cmd, &a, net, train, val, NULL);
   ts_net_destroy(net);
   ts_dataset_destroy(train);
   ts_dataset_destroy(val);

@@ -10,6 +10,7 @@
 
 #include "slurm.h"
 #include "ts_atomic.h"
+#include "ts_hw_params.h"
 #include "ts_profile.h"
 #include "ts_prune.h"
 #include "cli_model.h"
@@ -440,6 +441,50 @@ int ts_study_parse_list(const char *cmd, const char *flag, const char *s,
     if (!*end) return 0;
     p = end + 1;
   }
+}
+
+int ts_study_parse_bits_list(const char *cmd, const char *flag, const char *s, int *bits,
+                             int max, int *n) {
+  double v[TS_HW_WBITS_MAX];
+  if (max > TS_HW_WBITS_MAX) max = TS_HW_WBITS_MAX;
+  if (ts_study_parse_list(cmd, flag, s, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX, v, max, n)) return 1;
+  for (int i = 0; i < *n; i++) {
+    if (v[i] != floor(v[i])) {
+      fprintf(stderr, "tessera %s: %s value %g is not a whole number of bits\n", cmd, flag,
+              v[i]);
+      return 1;
+    }
+    for (int j = 0; j < i; j++)
+      if (v[j] == v[i]) {
+        fprintf(stderr, "tessera %s: %s lists %g twice\n", cmd, flag, v[i]);
+        return 1;
+      }
+    bits[i] = (int)v[i];
+  }
+  return 0;
+}
+
+int ts_study_parse_pct_list(const char *cmd, const char *flag, const char *s, double *pct,
+                            int max, int *n) {
+  if (ts_study_parse_list(cmd, flag, s, 0, 100, pct, max, n)) return 1;
+  for (int i = 1; i < *n; i++)
+    if (pct[i] <= pct[i - 1]) {
+      fprintf(stderr, "tessera %s: %s must be increasing, got %g after %g\n", cmd, flag,
+              pct[i], pct[i - 1]);
+      return 1;
+    }
+  return 0;
+}
+
+int ts_study_check_fit(const char *cmd, const char *model, const ts_layer_info *info) {
+  for (int l = 0; l < TS_NUM_LAYERS; l++)
+    if (info[l].gemm_k > TS_HW_K_MAX) {
+      fprintf(stderr, "tessera %s: '%s' does not fit the array: layer %s has K = %d weights "
+              "per filter, the lanes' filter buffers and accumulators hold at most %d\n",
+              cmd, model, info[l].name, info[l].gemm_k, TS_HW_K_MAX);
+      return 1;
+    }
+  return 0;
 }
 
 int ts_study_plot_failed(const char *cmd, const ts_error *err) {

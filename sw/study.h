@@ -153,6 +153,19 @@ int ts_study_parse_bits(const char *cmd, const char *s, int *lo, int *hi);
 int ts_study_parse_list(const char *cmd, const char *flag, const char *s,
                         double lo, double hi, double *v, int max, int *n);
 
+/* A comma list of distinct whole bit widths 1..16 (at most max) for flag. */
+int ts_study_parse_bits_list(const char *cmd, const char *flag, const char *s, int *bits,
+                             int max, int *n);
+
+/* A strictly increasing comma list of percentages 0..100 (at most max). */
+int ts_study_parse_pct_list(const char *cmd, const char *flag, const char *s, double *pct,
+                            int max, int *n);
+
+/* The model's layers must fit the array: a filter of K weights in a lane's
+ * buffer (K <= TS_HW_K_MAX, which also bounds the accumulator). info:
+ * [TS_NUM_LAYERS]. Prints the error; 0 / 1. */
+int ts_study_check_fit(const char *cmd, const char *model, const ts_layer_info *info);
+
 /* Prints "tessera CMD: warning: MSG" for a plot that could not be drawn and
  * returns 1 (callers OR it into a "some plot failed" flag). */
 int ts_study_plot_failed(const char *cmd, const ts_error *err);

@@ -21,7 +21,7 @@ typedef struct qlayer {
 
 struct ts_qnet {
   ts_arch arch;
-  int wbits;
+  int wbits[TS_NUM_LAYERS]; /* weight bits per layer */
   ts_quant_scheme scheme;
   double s_in;                 /* image scale (int8) */
   double s_act[TS_NUM_LAYERS]; /* scale of layer l's input bytes */
@@ -44,7 +44,15 @@ void ts_qnet_destroy(ts_qnet *q) {
   free(q);
 }
 
-int ts_qnet_wbits(const ts_qnet *q) { return q->wbits; }
+int ts_qnet_wbits(const ts_qnet *q) {
+  int b = 0;
+  for (int l = 0; l < TS_NUM_LAYERS; l++) b = q->wbits[l] > b ? q->wbits[l] : b;
+  return b;
+}
+
+int ts_qnet_layer_wbits(const ts_qnet *q, int l) {
+  return q && l >= 0 && l < TS_NUM_LAYERS ? q->wbits[l] : -1;
+}
 ts_quant_scheme ts_qnet_scheme(const ts_qnet *q) { return q->scheme; }
 int ts_qnet_classes(const ts_qnet *q) { return q->arch.classes; }
 size_t ts_qnet_image_bytes(const ts_qnet *q) { return img_bytes(&q->arch); }
@@ -66,7 +74,7 @@ ts_status ts_qnet_layer(const ts_qnet *q, int l, ts_int_gemm *g, ts_error *err) 
     return ts_fail(err, TS_E_ARG, "qnet layer: index %d outside 0..%d", l,
                    TS_NUM_LAYERS - 1);
   *g = layer_desc(&q->L[l], q->L[l].info.gemm_n);
-  g->wbits = q->wbits;
+  g->wbits = q->wbits[l];
   return TS_OK;
 }
 
@@ -247,7 +255,7 @@ static ts_status build_weights(ts_qnet *q, const ts_net *net, int l, double s_x,
   if (M > (int)(sizeof delta / sizeof delta[0]))
     return ts_fail(err, TS_E_ARG, "qnet %s: %d output channels, at most %d", I->name,
                    M, (int)(sizeof delta / sizeof delta[0]));
-  ts_status st = ts_quant_tensor(p + I->w_off, M, K, q->wbits, q->scheme, L->w,
+  ts_status st = ts_quant_tensor(p + I->w_off, M, K, q->wbits[l], q->scheme, L->w,
                                  delta, err);
   if (st) return st;
   float dmax = 0;
@@ -281,12 +289,22 @@ static ts_status build_weights(ts_qnet *q, const ts_net *net, int l, double s_x,
 ts_status ts_qnet_create(const ts_net *net, int wbits, ts_quant_scheme scheme,
                          const float *calib, int ncalib, ts_qnet **out,
                          ts_error *err) {
+  int each[TS_NUM_LAYERS];
+  for (int l = 0; l < TS_NUM_LAYERS; l++) each[l] = wbits;
+  return ts_qnet_create_mixed(net, each, scheme, calib, ncalib, out, err);
+}
+
+ts_status ts_qnet_create_mixed(const ts_net *net, const int wbits[TS_NUM_LAYERS],
+                               ts_quant_scheme scheme, const float *calib, int ncalib,
+                               ts_qnet **out, ts_error *err) {
   if (!out) return ts_fail(err, TS_E_ARG, "qnet create: NULL output");
   *out = NULL;
-  if (!net || !calib) return ts_fail(err, TS_E_ARG, "qnet create: NULL network or images");
-  if (wbits < TS_HW_WBITS_MIN || wbits > TS_HW_WBITS_MAX)
-    return ts_fail(err, TS_E_ARG, "qnet create: weight bits %d outside %d..%d", wbits,
-                   TS_HW_WBITS_MIN, TS_HW_WBITS_MAX);
+  if (!net || !calib || !wbits)
+    return ts_fail(err, TS_E_ARG, "qnet create: NULL network, bits or images");
+  for (int l = 0; l < TS_NUM_LAYERS; l++)
+    if (wbits[l] < TS_HW_WBITS_MIN || wbits[l] > TS_HW_WBITS_MAX)
+      return ts_fail(err, TS_E_ARG, "qnet create: layer %d's weight bits %d outside %d..%d",
+                     l, wbits[l], TS_HW_WBITS_MIN, TS_HW_WBITS_MAX);
   if (scheme != TS_QUANT_PER_TENSOR && scheme != TS_QUANT_PER_CHANNEL)
     return ts_fail(err, TS_E_ARG, "qnet create: unknown scheme %d (per-tensor or per-channel)",
                    (int)scheme);
@@ -295,7 +313,7 @@ ts_status ts_qnet_create(const ts_net *net, int wbits, ts_quant_scheme scheme,
   ts_qnet *q = calloc(1, sizeof *q);
   if (!q) return ts_fail(err, TS_E_NOMEM, "qnet create: no memory");
   q->arch = *ts_net_arch(net);
-  q->wbits = wbits;
+  memcpy(q->wbits, wbits, sizeof q->wbits);
   q->scheme = scheme;
   ts_layer_info info[TS_NUM_LAYERS];
   ts_status st = ts_arch_layers(&q->arch, info, err);
@@ -353,7 +371,7 @@ ts_status ts_qnet_create(const ts_net *net, int wbits, ts_quant_scheme scheme,
     if (L->out == TS_INT_OUT_ACC) break;
     if ((st = gemm_input(L, s.act, ncalib, s.x, s.tmp, err))) goto fail;
     ts_int_gemm g = layer_desc(L, N);
-    g.wbits = wbits;
+    g.wbits = wbits[l];
     g.out = TS_INT_OUT_ACC;
     if ((st = ts_int_gemm_check(&g, err))) goto fail;
     if ((st = gemm_fast(L, &g, s.x, s.y, err))) goto fail;
@@ -377,7 +395,7 @@ ts_status ts_qnet_create(const ts_net *net, int wbits, ts_quant_scheme scheme,
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
         st = ts_fail(err, st, "qnet %s (B=%d): channel %d requant scale: %s",
-                     L->info.name, wbits, m, msg);
+                     L->info.name, wbits[l], m, msg);
         goto fail;
       }
       L->shift[m] = (uint8_t)shift;
@@ -421,7 +439,7 @@ ts_status ts_qnet_run(const ts_qnet *q, const uint8_t *img, int n,
     const int N = L->info.gemm_n * n;
     if ((st = gemm_input(L, s.act, n, s.x, s.tmp, err))) break;
     ts_int_gemm g = layer_desc(L, N);
-    g.wbits = q->wbits;
+    g.wbits = q->wbits[l];
     if ((st = run_layer(q, l, &g, s.x, s.y, gemm, ctx, err))) break;
     if (L->out == TS_INT_OUT_ACC) {
       const int C = q->arch.classes;

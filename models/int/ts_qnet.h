@@ -58,9 +58,16 @@ typedef ts_status (*ts_qnet_gemm_fn)(void *ctx, int layer, const ts_int_gemm *g,
 ts_status ts_qnet_create(const ts_net *net, int wbits, ts_quant_scheme scheme,
                          const float *calib, int ncalib, ts_qnet **out,
                          ts_error *err);
+/* The same with a bit width per layer (a mixed-precision network):
+ * wbits[l] for layer l, each 1..16. */
+ts_status ts_qnet_create_mixed(const ts_net *net, const int wbits[TS_NUM_LAYERS],
+                               ts_quant_scheme scheme, const float *calib, int ncalib,
+                               ts_qnet **out, ts_error *err);
 void ts_qnet_destroy(ts_qnet *q);
 
+/* The widest layer's weight bits; layer l's (-1 for a bad l). */
 int ts_qnet_wbits(const ts_qnet *q);
+int ts_qnet_layer_wbits(const ts_qnet *q, int l);
 ts_quant_scheme ts_qnet_scheme(const ts_qnet *q);
 int ts_qnet_classes(const ts_qnet *q);
 /* Bytes of one input image: in_c * in_h * in_w. */

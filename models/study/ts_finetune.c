@@ -17,6 +17,7 @@ void ts_finetune_config_default(ts_finetune_config *c) {
   c->prunes_per_epoch = 10;
   c->nm_n = 2;
   c->nm_m = 4;
+  c->layer_sparsity = NULL;
 }
 
 double ts_finetune_gradual_sparsity(double s_i, double s_f, double t,
@@ -57,7 +58,9 @@ static ts_status prune_point(ts_net *net, ts_trainer *tr, int epoch,
     if (step != 0) return TS_OK;
     s = cfg->mode == TS_FINETUNE_NM
             ? ts_nm_prune_params(a, params, cfg->nm_n, cfg->nm_m, c->mask, err)
-            : ts_prune_params_mask(a, params, cfg->sparsity, c->mask, err);
+            : cfg->layer_sparsity
+                ? ts_prune_params_mask_layers(a, params, cfg->layer_sparsity, c->mask, err)
+                : ts_prune_params_mask(a, params, cfg->sparsity, c->mask, err);
   }
   return s ? s : ts_trainer_set_mask(tr, c->mask, err);
 }
@@ -72,6 +75,12 @@ static ts_status check_config(const ts_finetune_config *c, ts_error *err) {
     return ts_fail(err, TS_E_ARG,
                    "sparsity %g (%g%%) is outside [0, 1] (0%%..100%%)",
                    c->sparsity, 100 * c->sparsity);
+  if (c->layer_sparsity && c->mode != TS_FINETUNE_ONESHOT)
+    return ts_fail(err, TS_E_ARG, "per-layer sparsities are for one-shot pruning only");
+  for (int l = 0; c->layer_sparsity && l < TS_NUM_LAYERS; l++)
+    if (!(c->layer_sparsity[l] >= 0 && c->layer_sparsity[l] <= 1))
+      return ts_fail(err, TS_E_ARG, "layer %d's sparsity %g is outside [0, 1]", l,
+                     c->layer_sparsity[l]);
   if (c->mode == TS_FINETUNE_ONESHOT) return TS_OK;
   if (isnan(c->initial_sparsity) || c->initial_sparsity < 0 ||
       c->initial_sparsity > c->sparsity)

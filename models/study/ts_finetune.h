@@ -47,6 +47,9 @@ typedef struct ts_finetune_config {
                               resumed later, keep the full run's schedule) */
   int prunes_per_epoch;    /* gradual: prune points per epoch, >= 1 */
   int nm_n, nm_m;          /* N:M: keep n of every m along K */
+  const double *layer_sparsity; /* one-shot, nullable: [TS_NUM_LAYERS], layer
+                                   l pruned to layer_sparsity[l] instead of
+                                   sparsity (a per-layer configuration) */
 } ts_finetune_config;
 
 /* The default ramp: sparsity reaches s_f after this fraction of the

@@ -125,13 +125,21 @@ ts_status ts_prune_params_layer(const ts_arch *a, float *params, int index,
 
 ts_status ts_prune_params_mask(const ts_arch *a, float *params, double p,
                                uint8_t *mask, ts_error *err) {
+  double each[TS_NUM_LAYERS];
+  for (int i = 0; i < TS_NUM_LAYERS; i++) each[i] = p;
+  return ts_prune_params_mask_layers(a, params, each, mask, err);
+}
+
+ts_status ts_prune_params_mask_layers(const ts_arch *a, float *params,
+                                      const double p[TS_NUM_LAYERS], uint8_t *mask,
+                                      ts_error *err) {
   ts_layer_info L[TS_NUM_LAYERS];
   ts_status st = ts_arch_layers(a, L, err);
   if (st) return st;
-  if (!params) return ts_fail(err, TS_E_ARG, "prune: params is NULL");
+  if (!params || !p) return ts_fail(err, TS_E_ARG, "prune: params or fractions NULL");
   size_t k[TS_NUM_LAYERS];
   for (int i = 0; i < TS_NUM_LAYERS; i++)
-    if ((st = ts_prune_count(L[i].w_len, p, &k[i], err)) ||
+    if ((st = ts_prune_count(L[i].w_len, p[i], &k[i], err)) ||
         (st = check_tensor(L[i].name, params + L[i].w_off, L[i].w_len, err)))
       return st;
   if (mask) memset(mask, 1, ts_arch_num_params(a));

@@ -61,6 +61,11 @@ ts_status ts_prune_params(const ts_arch *a, float *params, double p,
 ts_status ts_prune_params_mask(const ts_arch *a, float *params, double p,
                                uint8_t *mask, ts_error *err);
 
+/* The same with a fraction per layer: p[l] for layer l. */
+ts_status ts_prune_params_mask_layers(const ts_arch *a, float *params,
+                                      const double p[TS_NUM_LAYERS], uint8_t *mask,
+                                      ts_error *err);
+
 /* The same on a network, by layer name / for all layers. */
 ts_status ts_prune_layer(ts_net *net, const char *name, double p,
                          ts_error *err);

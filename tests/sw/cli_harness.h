@@ -282,6 +282,36 @@ inline Bytes Cifar10Records(int n) {
   return b;
 }
 
+// The lines of a text.
+inline std::vector<std::string> Lines(const std::string &s) {
+  std::vector<std::string> v;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) v.push_back(l);
+  return v;
+}
+
+// Field `col` (by header name) of every data row of a CSV text.
+inline std::vector<std::string> Column(const std::string &csv, const std::string &col) {
+  auto lines = Lines(csv);
+  std::vector<std::string> out;
+  if (lines.empty()) return out;
+  auto split = [](const std::string &l) {
+    std::vector<std::string> f;
+    std::stringstream ss(l);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    return f;
+  };
+  auto head = split(lines[0]);
+  size_t c = 0;
+  while (c < head.size() && head[c] != col) c++;
+  if (c == head.size()) return out;
+  for (size_t i = 1; i < lines.size(); i++) {
+    auto f = split(lines[i]);
+    out.push_back(c < f.size() ? f[c] : "");
+  }
+  return out;
+}
+
 }  // namespace ts_cli_test
 
 #endif  // TS_TESTS_SW_CLI_HARNESS_H

@@ -1,10 +1,12 @@
 // tessera hw-run end to end (sw/cmd_hwrun.c): usage errors exit 2 with one
 // line before any output; a run on generated MNIST-format data writes
-// hw.csv / hw_accuracy.csv / hw.json and --check passes (RTL = golden).
+// hw.csv / hw_accuracy.csv / hw.json and --check passes (RTL = golden),
+// in dense, zero-skipping and automatic mode on a pruned model.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -60,7 +62,9 @@ TEST_F(HwRunCli, UsageErrorsExit2WithOneLineAndNoOutput) {
       {{"--batch", "0"}, "--batch"},       {{"--calib", "-1"}, "--calib"},
       {{"--acc-images", "0"}, "--acc-images"}, {{"--dataset", "svhn"}, "--dataset"},
       {{"--frobnicate"}, "--frobnicate"},  {{"stray"}, "stray"},
-      {{"--images", "21"}, "--images"}};
+      {{"--images", "21"}, "--images"},    {{"--sparsity", "-1"}, "--sparsity"},
+      {{"--sparsity", "101"}, "--sparsity"}, {{"--sparsity", "nan"}, "--sparsity"},
+      {{"--mode", "fast"}, "--mode"}};
   for (const auto &c : cases) {
     RunResult r = RunIn(bin_, dir_, Args(c.first));
     EXPECT_TRUE(FailsCleanly(r, 2, c.second));
@@ -103,6 +107,50 @@ TEST_F(HwRunCli, RunWritesFilesAndCheckPasses) {
   EXPECT_NEAR(table_int, run_golden, 1e-9) << "hw_accuracy.csv row vs hw.json";
   for (const auto &f : ListDir(dir_ / "out"))
     EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
+}
+
+// The same pruned model in the three modes: every run equals the golden
+// model (--check), the useful MACs are the same work, and zero-skipping
+// takes fewer cycles than issuing every weight.
+TEST_F(HwRunCli, PrunedModelInEveryModeEqualsGoldenAndSparseSkipsWork) {
+  std::map<std::string, std::string> csv;
+  for (const char *mode : {"dense", "sparse", "auto"}) {
+    RunResult r = RunIn(bin_, dir_, Args({"--images", "4", "--batch", "2", "--sparsity", "80",
+                                          "--mode", mode, "--check", "--no-table", "--out",
+                                          (dir_ / mode).string()}), 120);
+    ASSERT_TRUE(Succeeds(r)) << mode;
+    EXPECT_NE(r.out.find("--check: all 40 logits of 4 images equal"), std::string::npos)
+        << mode << ": " << r.Describe();
+    csv[mode] = ReadText(dir_ / mode / "hw.csv");
+  }
+  const auto layers = Column(csv["dense"], "layer");
+  ASSERT_EQ(layers.size(), 5u) << csv["dense"];
+  const auto num = [&](const char *mode, const char *col, size_t l) {
+    return std::stod(Column(csv[mode], col).at(l));
+  };
+  double dense_total = 0, sparse_total = 0;
+  for (size_t l = 0; l < layers.size(); l++) {
+    EXPECT_EQ(Column(csv["dense"], "mode").at(l), "dense") << layers[l];
+    EXPECT_EQ(Column(csv["sparse"], "mode").at(l), "sparse") << layers[l];
+    EXPECT_EQ(Column(csv["sparse"], "sparsity").at(l), "80") << layers[l];
+    // The pruned layer keeps ~20% of its weights: that many useful MACs,
+    // whichever mode issued them.
+    const double useful = num("dense", "useful_macs", l), macs = num("dense", "macs", l);
+    EXPECT_EQ(num("sparse", "useful_macs", l), useful) << layers[l];
+    EXPECT_NEAR(useful / macs, 0.2, 0.01) << layers[l] << ": useful " << useful << " of "
+                                          << macs;
+    EXPECT_LT(num("sparse", "cycles", l), num("dense", "cycles", l))
+        << layers[l] << ": sparse mode did not save cycles";
+    dense_total += num("dense", "cycles", l);
+    sparse_total += num("sparse", "cycles", l);
+  }
+  // auto never takes more cycles than the better of the two, layer by layer
+  // within the planner's estimate: in total, at most the dense cycles.
+  double auto_total = 0;
+  for (size_t l = 0; l < layers.size(); l++) auto_total += num("auto", "cycles", l);
+  EXPECT_LE(auto_total, dense_total) << "auto " << auto_total << " vs dense " << dense_total;
+  EXPECT_GT(dense_total / sparse_total, 2.0)
+      << "80% sparsity: dense " << dense_total << " vs sparse " << sparse_total << " cycles";
 }
 
 }  // namespace

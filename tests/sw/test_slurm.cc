@@ -1,12 +1,13 @@
 // Scale-out of the sweeps (sw/slurm.c): the `tessera` binary on a tiny
 // generated model and IDX data set.
-// - Without Slurm: slices of quant, prune and hw-sweep run one by one and
+// - Without Slurm: slices of quant, prune, hw-sweep and a multi-seed train
+//   run one by one and
 //   merged give the CSVs a single-machine run gives; a rerun slice
 //   recomputes nothing; a missing slice stops the merge naming the task to
 //   resubmit; the job scripts; bad --slurm options.
 // - On a real one-node Slurm (tests/slurm/local_cluster.sh, skipped when
 //   slurm-wlm/munge are not installed or not root): quant and hw-sweep go
-//   through sbatch (job array + afterok merge), a deleted quant task is
+//   through sbatch (job array + afterok merge), and train --seeds; a deleted quant task is
 //   resubmitted alone, and the merged CSVs equal the single-machine ones.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -95,6 +96,11 @@ class Slurm : public testing::Test {
             "--scheme", "per-channel", "--sparsity", "0,50", "--calib", "16", "--rtl-images",
             "3", "--batch", "2", "--threads", "1", "--out", out};
   }
+  // train on 3 seeds, one epoch each, into out/OUT
+  std::vector<std::string> Seeds(const std::string &out) {
+    return {"train", "--data", "data", "--epochs", "1", "--batch", "8", "--threads", "1",
+            "--seeds", "3,5-6", "--quiet", "--out", out};
+  }
   RunResult Run(std::vector<std::string> args, std::vector<std::string> more = {},
                 double timeout = 60) {
     args.insert(args.end(), more.begin(), more.end());
@@ -181,6 +187,38 @@ TEST_F(Slurm, HwSweepSlicesMergedEqualTheSingleMachineRunByteForByte) {
   EXPECT_NE(ReadText(dir_ / "jobs" / "array.sbatch").find(" hw-sweep --model "), std::string::npos);
 }
 
+TEST_F(Slurm, TrainSeedsSlicedAndMergedEqualTheSingleMachineRun) {
+  const RunResult single = Run(Seeds("single"), {}, 120);
+  ASSERT_TRUE(Succeeds(single));
+  const auto rows = CsvRows(dir_ / "single" / "train_seeds.csv");
+  ASSERT_EQ(rows.size(), 4u) << ReadText(dir_ / "single" / "train_seeds.csv");
+  for (const char *seed : {"3", "5", "6"})
+    EXPECT_TRUE(fs::exists(dir_ / "single" / ("seed-" + std::string(seed)) / "model.safetensors"))
+        << "seed " << seed;
+  // seeds differ: different initial weights give different final losses
+  EXPECT_NE(rows[1].at(rows[0].size() - 4), rows[2].at(rows[0].size() - 4));
+  for (int i = 0; i < 2; i++)
+    ASSERT_TRUE(Succeeds(Run(Seeds("sliced"), {"--slice", std::to_string(i) + "/2", "--parts",
+                                               "parts"}, 120)));
+  EXPECT_EQ(CsvRows(dir_ / "parts" / "train.slice-0-of-2.csv").size(), 3u) << "seeds 3 and 6";
+  EXPECT_FALSE(fs::exists(dir_ / "sliced" / "train_seeds.csv")) << "a task writes only its part";
+  const RunResult merged = Run(Seeds("sliced"), {"--merge", "parts"});
+  ASSERT_TRUE(Succeeds(merged));
+  EXPECT_NE(merged.out.find("3 already trained"), std::string::npos) << merged.out;
+  for (const char *f : {"train_seeds.csv", "train_seeds_summary.csv"})
+    EXPECT_EQ(ReadText(dir_ / "sliced" / f), ReadText(dir_ / "single" / f))
+        << f << " differs from the single run's";
+  // a rerun trains nothing; another recipe (more epochs) trains every seed
+  const RunResult again = Run(Seeds("single"));
+  ASSERT_TRUE(Succeeds(again));
+  EXPECT_NE(again.out.find("3 already trained"), std::string::npos) << again.out;
+  EXPECT_EQ(again.out.find("== seed"), std::string::npos) << again.out;
+  // usage errors
+  EXPECT_TRUE(FailsCleanly(Run({"train", "--slurm", "j"}), kExitUsage, "give --seeds"));
+  for (const char *bad : {"3,3", "5-2", "1,", "x", "-1", "1-2000"})
+    EXPECT_TRUE(FailsCleanly(Run({"train", "--seeds", bad}), kExitUsage, "--seeds")) << bad;
+}
+
 TEST_F(Slurm, JobScriptsCarryTheCommandAndTheOptions) {
   const RunResult r = Run(Quant("out"), {"--slurm", "jobs", "--slurm-tasks", "3",
                                          "--slurm-throttle", "2", "--slurm-partition", "debug,long",
@@ -261,16 +299,20 @@ TEST_F(Slurm, SweepThroughSbatchEqualsTheSingleMachineRun) {
   // Inside one cluster's life (stopped by local_cluster.sh, also on error):
   // quant and hw-sweep through sbatch, then quant's task 1 lost and
   // resubmitted alone.
-  std::string cmd, hw;
+  ASSERT_TRUE(Succeeds(Run(Seeds("single"), {}, 120)));
+  std::string cmd, hw, seeds;
   for (const auto &a : Quant("cluster")) cmd += " '" + a + "'";
   for (const auto &a : HwSweep("cluster")) hw += " '" + a + "'";
+  for (const auto &a : Seeds("cluster")) seeds += " '" + a + "'";
   std::ofstream(dir_ / "steps.sh")
       << "set -eux\n"
       << "'" << bin_.string() << "'" << cmd
       << " --slurm jobs --slurm-tasks 3 --slurm-throttle 2 --slurm-time 5 --slurm-submit\n"
       << "'" << bin_.string() << "'" << hw << " --slurm hwjobs --slurm-tasks 2 --slurm-submit\n"
+      << "'" << bin_.string() << "'" << seeds << " --slurm seedjobs --slurm-submit\n"
       << "'" << (slurm / "wait_jobs.sh").string() << "' jobs 40\n"
       << "'" << (slurm / "wait_jobs.sh").string() << "' hwjobs 60\n"
+      << "'" << (slurm / "wait_jobs.sh").string() << "' seedjobs 60\n"
       << "cp cluster/quant.csv first.csv\n"
       << "stat -c %i jobs/parts/quant.slice-0-of-3.csv >inode0\n"
       << "rm jobs/parts/quant.slice-1-of-3.csv\n"
@@ -291,7 +333,7 @@ TEST_F(Slurm, SweepThroughSbatchEqualsTheSingleMachineRun) {
       if (l.find("done after") != std::string::npos) std::printf("  %s\n", l.c_str());
   }
   std::string logs;
-  for (const char *d : {"jobs", "hwjobs"})
+  for (const char *d : {"jobs", "hwjobs", "seedjobs"})
     for (const auto &f : ListDir(dir_ / d / "logs"))
       logs += "\n--- " + f + "\n" + ReadText(dir_ / d / "logs" / f);
   ASSERT_TRUE(r.exited && r.code == 0) << r.Describe() << "\njob logs:" << logs;
@@ -304,6 +346,9 @@ TEST_F(Slurm, SweepThroughSbatchEqualsTheSingleMachineRun) {
   }
   EXPECT_EQ(ReadText(dir_ / "single" / "quant_memory.csv"),
             ReadText(dir_ / "cluster" / "quant_memory.csv"));
+  for (const char *f : {"train_seeds.csv", "train_seeds_summary.csv"})
+    EXPECT_EQ(ReadText(dir_ / "cluster" / f), ReadText(dir_ / "single" / f))
+        << f << " of the Slurm run differs from the single run's";
   // the resubmission ran task 1 only: task 0's part was not rewritten (an
   // atomic rewrite renames a new file over it: another inode)
   struct stat st = {};

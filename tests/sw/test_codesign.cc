@@ -1,0 +1,99 @@
+// tessera codesign end to end (sw/cmd_codesign.c) on a model trained by
+// `tessera train` on generated two-class IDX data: usage errors exit 2 with
+// one line and write nothing; a generous budget gives a verified choice
+// (RTL = golden, no more cycles than the dense 8-bit network, the tables'
+// cycles add up to the RTL's); a budget nothing can meet exits 1 naming
+// the best reachable accuracy, after writing what it measured.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cli_harness.h"
+
+namespace {
+
+using namespace ts_cli_test;
+
+class CodesignCli : public testing::Test {
+ protected:
+  void SetUp() override {
+    bin_ = TesseraBin();
+    if (bin_.empty()) GTEST_SKIP() << "no tessera binary (set TESSERA_BIN)";
+    dir_ = FreshTestDir("ts_codesign");
+    WriteIdx(dir_ / "data", "train", EasyIdx(96, 28, 28));
+    WriteIdx(dir_ / "data", "t10k", EasyIdx(24, 28, 28));
+    RunResult r = RunIn(bin_, dir_, {"train", "--data", "data", "--epochs", "3", "--batch", "8",
+                                     "--threads", "1", "--quiet", "--out", "model"}, 120);
+    ASSERT_TRUE(Succeeds(r));
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_, ec);
+  }
+  std::vector<std::string> Args(std::vector<std::string> extra) const {
+    std::vector<std::string> a = {"codesign", "--model", "model/model.safetensors", "--data",
+                                  "data", "--calib", "16", "--val-images", "12", "--finetune",
+                                  "1", "--rtl-images", "2", "--threads", "1", "--out", "out"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  fs::path bin_, dir_;
+};
+
+TEST_F(CodesignCli, UsageErrorsExit2WithOneLineAndNoOutput) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--budget", "-1"}, "--budget"},         {{"--budget", "nan"}, "--budget"},
+      {{"--objective", "speed"}, "--objective"}, {{"--bits", "0"}, "--bits"},
+      {{"--bits", "17"}, "--bits"},             {{"--bits", "4,4"}, "--bits"},
+      {{"--sparsity", "50,25"}, "--sparsity"},  {{"--sparsity", "101"}, "--sparsity"},
+      {{"--val-from", "dev"}, "--val-from"},    {{"--val-images", "0"}, "--val-images"},
+      {{"--finetune", "-1"}, "--finetune"},     {{"--rtl-images", "0"}, "--rtl-images"}};
+  for (const auto &c : cases) {
+    RunResult r = RunIn(bin_, dir_, Args(c.first));
+    EXPECT_TRUE(FailsCleanly(r, kExitUsage, c.second));
+  }
+  RunResult r = RunIn(bin_, dir_, Args({"--val-from", "train", "--val-images", "96"}));
+  EXPECT_TRUE(FailsCleanly(r, kExitUsage, "--val-images 96 leaves none"));
+  EXPECT_FALSE(fs::exists(dir_ / "out")) << "a usage error writes nothing";
+}
+
+TEST_F(CodesignCli, GenerousBudgetGivesAVerifiedCheaperChoice) {
+  RunResult r = RunIn(bin_, dir_, Args({"--bits", "4,8", "--sparsity", "0,50", "--budget",
+                                        "100"}), 300);
+  ASSERT_TRUE(Succeeds(r));
+  EXPECT_NE(r.out.find("chosen configuration"), std::string::npos) << r.Describe();
+  const std::string csv = ReadText(dir_ / "out" / "codesign.csv");
+  const auto kind = Column(csv, "kind"), chosen = Column(csv, "chosen");
+  ASSERT_GE(kind.size(), 5u) << "4 uniform configurations and at least one search:\n" << csv;
+  int uniform = 0, picked = -1;
+  for (size_t i = 0; i < kind.size(); i++) {
+    uniform += kind[i] == "uniform";
+    if (chosen[i] == "1") picked = static_cast<int>(i);
+  }
+  EXPECT_EQ(uniform, 4) << csv;
+  ASSERT_GE(picked, 0) << "no row is marked chosen:\n" << csv;
+  EXPECT_EQ(Column(csv, "rtl_equal")[picked], "1") << csv;
+  // The generous budget allows the cheapest option of every layer; the
+  // choice cannot take more cycles than the dense 8-bit network.
+  EXPECT_GE(std::stod(Column(csv, "speedup_vs_dense8")[picked]), 1.0) << csv;
+  // A layer's cycles depend on its own weights only: the tables' sum is
+  // what the RTL ran (the same pruning mask; fine-tuning keeps it).
+  const double table = std::stod(Column(csv, "cycles")[picked]);
+  const double rtl = std::stod(Column(csv, "rtl_cycles")[picked]);
+  EXPECT_NEAR(rtl, table, 0.02 * table) << "tables " << table << " vs RTL " << rtl;
+  const std::string layers = ReadText(dir_ / "out" / "codesign_layers.csv");
+  EXPECT_EQ(Column(layers, "layer").size(), 5u * 4u) << layers;
+  EXPECT_NE(ReadText(dir_ / "out" / "codesign.json").find("\"chosen\""), std::string::npos);
+}
+
+TEST_F(CodesignCli, UnreachableBudgetExits1NamingTheBestAccuracy) {
+  // 1-bit weights with 95% of them pruned, within 0 points of FP32: the
+  // trained model separates the two classes, this network cannot.
+  RunResult r = RunIn(bin_, dir_, Args({"--bits", "1", "--sparsity", "95", "--budget", "0",
+                                        "--finetune", "0"}), 300);
+  EXPECT_TRUE(FailsCleanly(r, kExitRuntime, "best reachable test accuracy"));
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "codesign.csv")) << "the measurements are kept";
+}
+
+}  // namespace
