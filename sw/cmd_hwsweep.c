@@ -26,6 +26,7 @@
 #include "slurm.h"
 #include "study.h"
 #include "ts_atomic.h"
+#include "ts_energy.h"
 #include "ts_hw.h"
 #include "ts_plot.h"
 #include "ts_prune.h"
@@ -45,7 +46,8 @@ static const char *const USAGE =
     "simulated 16x16 array. Per point and layer: dense and sparse cycles, speedup\n"
     "and its ideal 1/(1-s) from the non-zero MACs, utilization, weight memory\n"
     "dense-packed and compressed (metadata included) and the automatic per-layer\n"
-    "choice, integer golden accuracy on the whole test set (--limit N: first N),\n"
+    "choice, energy per image from the RTL's counters (45 nm table, docs/energy.md),\n"
+    "integer golden accuracy on the whole test set (--limit N: first N),\n"
     "and the RTL on the first --rtl-images images (default 16), whose logits must\n"
     "equal the golden model's (exit 1 otherwise).\n"
     "  --bits LIST       weight bits, each 1..16 (default 2,4,6,8,16)\n"
@@ -103,12 +105,22 @@ typedef struct worker {
   ts_hw_counters cnt[TS_NUM_LAYERS];
 } worker;
 
-static const char *const COLS =
+/* Energy per image in nJ (models/int/ts_energy.h, docs/energy.md): dense and
+ * sparse mode, each split compute / on-chip / off-chip, and per layer the
+ * cheaper mode (the total row sums the layers' choices). */
+#define ENERGY_COLS                                                                          \
+  "energy_dense_nj,energy_dense_compute_nj,energy_dense_onchip_nj,energy_dense_offchip_nj,"  \
+  "energy_sparse_nj,energy_sparse_compute_nj,energy_sparse_onchip_nj,"                       \
+  "energy_sparse_offchip_nj,energy_best_mode,energy_best_nj,energy_best_compute_nj,"         \
+  "energy_best_onchip_nj,energy_best_offchip_nj,energy_best_act_sram_nj,"                    \
+  "energy_best_dram_weights_nj"
+
+static const char COLS[] =
     "bits,scheme,sparsity,layer,m,k,n,batch,rtl_images,weights,nonzero_weights,macs,"
     "nonzero_macs,dense_cycles,dense_util,dense_wport,sparse_cycles,sparse_util,speedup,"
     "ideal_speedup,speedup_of_ideal,sparse_wport,sparse_lane_run,sparse_lane_load,"
     "sparse_lane_stall,sparse_lane_idle,sparse_bound,wmem_dense_bits,wmem_bitmap_bits,wmem_relidx_bits,"
-    "wmem_hw_bits,wmem_choice,wmem_chosen_bits,golden_accuracy,test_images,"
+    "wmem_hw_bits,wmem_choice,wmem_chosen_bits," ENERGY_COLS ",golden_accuracy,test_images,"
     "rtl_pred_mismatch,rtl_logit_mismatch,calib,rbits,mode,model_hash";
 
 /* ---- Running a point --------------------------------------------------- */
@@ -165,6 +177,65 @@ static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
   }
 }
 
+/* ---- Energy per image (models/int/ts_energy.h) ------------------------- */
+
+/* Layer l's energy per image in one mode from its RTL counters; off chip it
+ * fetches its weights as stored in that mode (dense-packed / compressed)
+ * once per batch and its input and output activations (bytes) once. */
+static ts_status layer_energy(const shared *sh, int l, const layer_res *x, int bits, int sparse,
+                              ts_energy *e, ts_error *err) {
+  const cfg *c = sh->c;
+  const ts_layer_info *I = &sh->info[l];
+  const ts_hw_counters *q = sparse ? &x->sparse : &x->dense;
+  const int64_t batches = (c->rtl_images + c->batch - 1) / c->batch;
+  const int64_t wbits = sparse ? x->mem.hw.bits : x->mem.fmt[TS_WMEM_DENSE].bits;
+  const int64_t act_bytes = (int64_t)I->in_c * I->in_h * I->in_w +
+                            (int64_t)I->out_c * I->pooled_h * I->pooled_w;
+  const ts_energy_counts n = {
+      .wbits = bits, .sparse = sparse, .images = c->rtl_images, .m = I->gemm_m,
+      .k = I->gemm_k, .macs = (int64_t)q->macs, .lane_issues = (int64_t)q->lane_run,
+      .wport_words = (int64_t)q->wport_cycles, .tiles = (int64_t)q->tiles,
+      .outputs = (int64_t)I->gemm_m * I->gemm_n * c->rtl_images,
+      .dram_weight_bits = wbits * batches, .dram_act_bits = act_bytes * 8 * c->rtl_images};
+  ts_status st = ts_energy_layer(NULL, &n, e, err);
+  if (st) return ts_fail(err, st, "hw-sweep: energy of %s (%s mode): %s", I->name,
+                         sparse ? "sparse" : "dense", err ? err->msg : "");
+  return TS_OK;
+}
+
+/* The energy cells of every row (layers, then total) into cells[l]. */
+static ts_status energy_cells(const shared *sh, const point *p, const layer_res *r,
+                              int have_sparse, char cells[TS_NUM_LAYERS + 1][512],
+                              ts_error *err) {
+  ts_energy td = {0}, ts = {0}, tb = {0};
+  for (int l = 0; l <= TS_NUM_LAYERS; l++) {
+    ts_energy d, s, *b;
+    const char *mode;
+    if (l < TS_NUM_LAYERS) {
+      ts_status st = layer_energy(sh, l, &r[l], p->bits, 0, &d, err);
+      if (!st && have_sparse) st = layer_energy(sh, l, &r[l], p->bits, 1, &s, err);
+      if (st) return st;
+      const int sp = have_sparse && s.total < d.total;
+      b = sp ? &s : &d, mode = sp ? "sparse" : "dense";
+      ts_energy_add(&td, &d), ts_energy_add(&tb, b);
+      if (have_sparse) ts_energy_add(&ts, &s);
+    } else {
+      d = td, s = ts, b = &tb, mode = "per-layer";
+    }
+    char sc[160];
+    if (have_sparse)
+      snprintf(sc, sizeof sc, "%.4f,%.4f,%.4f,%.4f", s.total / 1e3, s.compute / 1e3,
+               s.onchip / 1e3, s.offchip / 1e3);
+    else
+      snprintf(sc, sizeof sc, "NA,NA,NA,NA");
+    snprintf(cells[l], 512, "%.4f,%.4f,%.4f,%.4f,%s,%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f",
+             d.total / 1e3, d.compute / 1e3, d.onchip / 1e3, d.offchip / 1e3, sc, mode,
+             b->total / 1e3, b->compute / 1e3, b->onchip / 1e3, b->offchip / 1e3, b->act / 1e3,
+             b->dram_w / 1e3);
+  }
+  return TS_OK;
+}
+
 static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
                             double acc, int pred_mis, int logit_mis, int have_sparse,
                             char **out, ts_error *err) {
@@ -174,6 +245,9 @@ static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
   size_t len = 0, cap = 0;
   layer_res tot;
   memset(&tot, 0, sizeof tot);
+  char energy[TS_NUM_LAYERS + 1][512];
+  ts_status st = energy_cells(sh, p, r, have_sparse, energy, err);
+  if (st) return st;
   int bad = 0;
   for (int l = 0; l <= TS_NUM_LAYERS && !bad; l++) {
     const int is_tot = l == TS_NUM_LAYERS;
@@ -239,14 +313,14 @@ static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
     const ts_layer_info *I = is_tot ? NULL : &sh->info[l];
     bad = append(&buf, &len, &cap,
                  "%d,%s,%g,%s,%d,%d,%d,%d,%d,%lld,%lld,%lld,%lld,%llu,%s,%s,%s,%s,%s,%s,%s,%s,"
-                 "%lld,%lld,%lld,%lld,%s,%lld,%.6f,%d,%d,%d,%d,%d,%s,%016llx\n",
+                 "%lld,%lld,%lld,%lld,%s,%lld,%s,%.6f,%d,%d,%d,%d,%d,%s,%016llx\n",
                  p->bits, ts_quant_scheme_name(p->scheme), p->pct, is_tot ? "total" : I->name,
                  is_tot ? 0 : I->gemm_m, is_tot ? 0 : I->gemm_k, is_tot ? 0 : I->gemm_n,
                  c->batch, c->rtl_images, (long long)x->mem.weights, (long long)x->mem.nnz,
                  x->macs, x->nz_macs, (unsigned long long)x->dense.cycles, du, dw, sc, su, sp,
                  id, of, lanes, (long long)dense_b, (long long)x->mem.fmt[TS_WMEM_BITMAP].bits,
                  (long long)x->mem.fmt[TS_WMEM_RELIDX].bits, (long long)hw_b, choice,
-                 (long long)chosen, acc, sh->s->n, pred_mis, logit_mis, sh->ncal, c->rbits,
+                 (long long)chosen, energy[l], acc, sh->s->n, pred_mis, logit_mis, sh->ncal, c->rbits,
                  sh->mode, (unsigned long long)sh->s->hash);
   }
   p->acc = acc, p->dcyc = tot.dense.cycles, p->scyc = tot.sparse.cycles;
@@ -360,7 +434,7 @@ static ts_status resume(const shared *sh, sweep *w, const char *path, int *reuse
   ts_status st = ts_csv_read(path, &t, err);
   if (st == TS_E_IO) return TS_OK;
   if (st) return st;
-  char want[512];
+  char want[sizeof COLS];
   snprintf(want, sizeof want, "%s", COLS);
   int ncols = 1;
   for (const char *q = COLS; *q; q++) ncols += *q == ',';
@@ -619,6 +693,61 @@ static int find_row(const ts_csv *t, int bits, const char *scheme, double pct, c
   return -1;
 }
 
+/* Plots of the energy per image (whole network, per-layer cheaper mode):
+ * a heat map over bits x sparsity, and its split vs sparsity at B = bref.
+ * xs, ys: scratch of at least 4 * MAX_PCT values. Returns 1 after printing
+ * a failure. */
+static int plot_energy(const char *cmd, const cfg *c, const shared *sh, const ts_csv *t,
+                       const char *sch, int bref, double *xs, double *ys) {
+  int bad = 0;
+  ts_error err = {0};
+  char png[4096], title[256];
+  ts_plot_series ser[4];
+  const int nx = c->npct, ny = c->nbits;
+  double *z = malloc(sizeof(double) * nx * ny), x[MAX_PCT], y[MAX_BITS];
+  int ok = z != NULL;
+  for (int i = 0; ok && i < nx; i++) x[i] = c->pct[i];
+  for (int b = 0; ok && b < ny; b++) {
+    y[b] = c->bits[b];
+    for (int i = 0; ok && i < nx; i++) {
+      const int r = find_row(t, c->bits[b], sch, c->pct[i], "total");
+      z[b * nx + i] = r < 0 ? NAN : ts_csv_num(t, r, "energy_best_nj") / 1e3;
+      ok = isfinite(z[b * nx + i]);
+    }
+  }
+  if (ok) {
+    snprintf(title, sizeof title, "Energy per image (uJ, 45 nm table), cheaper mode per "
+             "layer, %s (%s)", sch, sh->s->dataset);
+    ts_plot_opts po = {.title = title, .xlabel = "weights pruned per layer (%)",
+                       .ylabel = "weight bits B", .zlabel = "uJ per image"};
+    if (ts_study_path(png, sizeof png, c->out, "hw_energy_map.png") ||
+        ts_plot_heatmap(png, &po, x, nx, y, ny, z, "%.2f", &err))
+      bad |= ts_study_plot_failed(cmd, &err);
+  }
+  free(z);
+  static const char *const part[4] = {"energy_best_compute_nj", "energy_best_onchip_nj",
+                                      "energy_best_offchip_nj", "energy_best_nj"};
+  static const char *const pname[4] = {"compute", "on-chip SRAM", "off-chip DRAM", "total"};
+  int ns = 0, k = 0;
+  for (int j = 0; j < 4; j++) {
+    const int k0 = k;
+    for (int i = 0; i < c->npct; i++) {
+      const int r = find_row(t, bref, sch, c->pct[i], "total");
+      const double v = r < 0 ? NAN : ts_csv_num(t, r, part[j]) / 1e3;
+      if (isfinite(v) && v > 0) xs[k] = c->pct[i], ys[k++] = v;
+    }
+    if (k > k0) ser[ns] = (ts_plot_series){pname[j], xs + k0, ys + k0, k - k0}, ns++;
+  }
+  snprintf(title, sizeof title, "Energy per image by class vs sparsity, B = %d %s (%s)", bref,
+           sch, sh->s->dataset);
+  ts_plot_opts po = {.title = title, .xlabel = "weights pruned per layer (%)",
+                     .ylabel = "uJ per image (45 nm table)", .logy = 1};
+  if (ns && (ts_study_path(png, sizeof png, c->out, "hw_energy_split.png") ||
+             ts_plot_lines(png, &po, ser, ns, &err)))
+    bad |= ts_study_plot_failed(cmd, &err);
+  return bad;
+}
+
 static int plots(const char *cmd, const cfg *c, const shared *sh, const ts_csv *t,
                  const wm_grid *g, int have_sparse) {
   int bad = 0;
@@ -756,6 +885,7 @@ static int plots(const char *cmd, const cfg *c, const shared *sh, const ts_csv *
                ts_plot_lines(png, &po, ser, ns, &err)))
       bad |= ts_study_plot_failed(cmd, &err);
   }
+  bad |= plot_energy(cmd, c, sh, t, sch, bref, xs, ys);
   free(xs);
   return bad;
 }
@@ -898,6 +1028,52 @@ static void print_summary(const cfg *c, const ts_csv *t, const wm_grid *g) {
            wm_cross(g, g->nsrc - 1, TS_NUM_LAYERS, b, -1));
   printf("(relidx R = %d; hardware format: %s; -1: compression never wins up to 99%%)\n",
          c->rbits, ts_wmem_hw_format_name());
+}
+
+/* Energy per image of the whole network per point, and every place where it
+ * rises although the configuration got cheaper (more sparsity at equal B,
+ * fewer bits at equal sparsity), per scheme and mode. Returns the rises. */
+static int print_energy(const cfg *c, const ts_csv *t, int have_sparse) {
+  printf("\nenergy per image, whole network (uJ, 45 nm table, docs/energy.md): dense / sparse "
+         "mode / cheaper mode per layer, and that one's compute + on-chip + off-chip\n");
+  printf("%3s %-11s %5s %9s %9s %9s %9s %9s %9s\n", "B", "scheme", "s%", "dense", "sparse",
+         "best", "compute", "on-chip", "off-chip");
+  for (int r = 0; r < t->rows; r++) {
+    if (strcmp(ts_csv_get(t, r, "layer"), "total")) continue;
+    printf("%3s %-11s %5s %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f\n", ts_csv_get(t, r, "bits"),
+           ts_csv_get(t, r, "scheme"), ts_csv_get(t, r, "sparsity"),
+           ts_csv_num(t, r, "energy_dense_nj") / 1e3, ts_csv_num(t, r, "energy_sparse_nj") / 1e3,
+           ts_csv_num(t, r, "energy_best_nj") / 1e3,
+           ts_csv_num(t, r, "energy_best_compute_nj") / 1e3,
+           ts_csv_num(t, r, "energy_best_onchip_nj") / 1e3,
+           ts_csv_num(t, r, "energy_best_offchip_nj") / 1e3);
+  }
+  static const char *const col[3] = {"energy_dense_nj", "energy_sparse_nj", "energy_best_nj"};
+  int rises = 0;
+  for (int si = 0; si < c->nschemes; si++)
+    for (int m = 0; m < 3; m++) {
+      if (m == 1 && !have_sparse) continue;
+      ts_energy_point pt[MAX_BITS * MAX_PCT];
+      int n = 0;
+      for (int r = 0; r < t->rows && n < MAX_BITS * MAX_PCT; r++)
+        if (!strcmp(ts_csv_get(t, r, "layer"), "total") &&
+            !strcmp(ts_csv_get(t, r, "scheme"), ts_quant_scheme_name(c->scheme[si])))
+          pt[n++] = (ts_energy_point){(int)ts_csv_num(t, r, "bits"),
+                                                    ts_csv_num(t, r, "sparsity"),
+                                                    ts_csv_num(t, r, col[m])};
+      ts_energy_rise rs[8];
+      const int k = ts_energy_rises(pt, n, 0, rs, 8);
+      for (int i = 0; i < k && i < 8; i++)
+        printf("energy RISES (%s, %s): B=%d %g%% %.3f uJ -> B=%d %g%% %.3f uJ\n",
+               ts_quant_scheme_name(c->scheme[si]), col[m], pt[rs[i].from].wbits,
+               pt[rs[i].from].sparsity, pt[rs[i].from].pj / 1e3, pt[rs[i].to].wbits,
+               pt[rs[i].to].sparsity, pt[rs[i].to].pj / 1e3);
+      rises += k;
+    }
+  if (!rises)
+    printf("energy check: never rises when sparsity rises at equal B or B falls at equal "
+           "sparsity (whole network; dense, sparse and per-layer modes)\n");
+  return rises;
 }
 
 /* The options; returns 0 to go on, else 1 with the exit code in *code. */
@@ -1048,6 +1224,7 @@ int ts_cmd_hwsweep(int argc, char **argv) {
   int mism = 0;
   for (int i = 0; i < w.n; i++) mism += w.p[i].mismatches;
   print_summary(&c, t, &g);
+  print_energy(&c, t, HWSWEEP_HAVE_SPARSE);
   plots(cmd, &c, &sh, t, &g, HWSWEEP_HAVE_SPARSE);
   printf("wrote %s, %s, %s, %s in %.1f s\n", csv, js, wm, cr, ts_study_now() - t0);
   if (mism) {

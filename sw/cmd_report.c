@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "study.h"
 #include "ts_atomic.h"
+#include "ts_energy.h"
 #include "ts_fmt.h"
 #include "ts_safetensors.h"
 #include "ts_weights.h"
@@ -491,6 +492,122 @@ static void hwsweep_layers(FILE *f, const ts_csv *t, int bref, const char *sch) 
   }
 }
 
+/* Total row of (bits, sch, pct), -1 if absent. */
+static int hwsweep_total(const ts_csv *t, int bits, const char *sch, double pct) {
+  for (int i = 0; i < t->rows; i++)
+    if ((int)ts_csv_num(t, i, "bits") == bits && !strcmp(ts_csv_get(t, i, "scheme"), sch) &&
+        ts_csv_num(t, i, "sparsity") == pct && !strcmp(ts_csv_get(t, i, "layer"), "total"))
+      return i;
+  return -1;
+}
+
+/* Where the energy of one point goes, in shares of its cheaper-mode total. */
+static void hwsweep_energy_split(FILE *f, const ts_csv *t, int i) {
+  const double e = ts_csv_num(t, i, "energy_best_nj"), off = ts_csv_num(t, i, "energy_best_offchip_nj"),
+               dw = ts_csv_num(t, i, "energy_best_dram_weights_nj");
+  fprintf(f, "%.2f uJ: compute %.1f%%, on-chip SRAM %.1f%% (activation-buffer reads and loads "
+          "%.1f%%), off-chip DRAM %.1f%% (weights %.1f%%, activations %.1f%%)",
+          e / 1e3, 100 * ts_csv_num(t, i, "energy_best_compute_nj") / e,
+          100 * ts_csv_num(t, i, "energy_best_onchip_nj") / e,
+          100 * ts_csv_num(t, i, "energy_best_act_sram_nj") / e, 100 * off / e, 100 * dw / e,
+          100 * (off - dw) / e);
+}
+
+/* Energy per image over the grid (hw_sweep.csv's energy_* columns, from the
+ * RTL's counters and a 45 nm per-operation table: docs/energy.md), and the
+ * answer: what B and sparsity save, where the energy goes, and whether it
+ * ever rises when the configuration gets cheaper. */
+static void hwsweep_energy(FILE *f, const ts_csv *t, int bref, const char *sch) {
+  fprintf(f, "\n### Energy per image\n\n");
+  if (ts_csv_col(t, "energy_best_nj") < 0) {
+    fprintf(f, "hw_sweep.csv has no energy columns (written by an older hw-sweep): rerun "
+            "`tessera hw-sweep --no-resume`.\n\n");
+    return;
+  }
+  fprintf(f, "From the RTL's counters (MACs issued, activation-row reads, weight-port words, "
+          "tiles) and Horowitz's 45 nm energies per operation (ISSCC 2014; table, scaling by "
+          "bit-width and assumptions in docs/energy.md); off chip, every layer fetches its "
+          "weights as stored (dense-packed or compressed) once per batch and its input and "
+          "output activations once: there is no system model yet. Energy per image of the "
+          "whole network in uJ, %s; \"best\" runs each layer in its cheaper mode:\n\n"
+          "| B | pruned | dense | sparse | best | compute | on-chip | off-chip |\n"
+          "|--:|--:|--:|--:|--:|--:|--:|--:|\n", sch);
+  int lo_b = 99, hi_b = -1;
+  double s0 = 1e9, s1 = -1;
+  for (int i = 0; i < t->rows; i++) {
+    if (strcmp(ts_csv_get(t, i, "layer"), "total") || strcmp(ts_csv_get(t, i, "scheme"), sch))
+      continue;
+    const int b = (int)ts_csv_num(t, i, "bits");
+    const double s = ts_csv_num(t, i, "sparsity");
+    lo_b = b < lo_b ? b : lo_b, hi_b = b > hi_b ? b : hi_b;
+    s0 = s < s0 ? s : s0, s1 = s > s1 ? s : s1;
+    fprintf(f, "| %d | %g%% | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", b, s,
+            ts_csv_num(t, i, "energy_dense_nj") / 1e3, ts_csv_num(t, i, "energy_sparse_nj") / 1e3,
+            ts_csv_num(t, i, "energy_best_nj") / 1e3,
+            ts_csv_num(t, i, "energy_best_compute_nj") / 1e3,
+            ts_csv_num(t, i, "energy_best_onchip_nj") / 1e3,
+            ts_csv_num(t, i, "energy_best_offchip_nj") / 1e3);
+  }
+  const int r0 = hwsweep_total(t, bref, sch, s0), r1 = hwsweep_total(t, bref, sch, s1),
+            rb = hwsweep_total(t, hi_b, sch, s0), rl = hwsweep_total(t, lo_b, sch, s0);
+  if (r0 < 0 || r1 < 0 || rb < 0 || rl < 0) return;
+  const double e0 = ts_csv_num(t, r0, "energy_best_nj"), e1 = ts_csv_num(t, r1, "energy_best_nj");
+  fprintf(f, "\n**Answer.** Sparsity at B = %d: %g%% -> %g%% pruned takes the energy per image "
+          "from %.2f to %.2f uJ (%.0f%% saved; golden accuracy %.2f%% -> %.2f%%; dense mode "
+          "alone saves nothing: it issues every weight). Bits at %g%% pruned: B = %d -> %d -> "
+          "%d costs %.2f -> %.2f -> %.2f uJ (%.0f%% and %.0f%% saved against B = %d; accuracy "
+          "%.2f%%, %.2f%%, %.2f%%). ", bref, s0, s1, e0 / 1e3, e1 / 1e3, 100 * (1 - e1 / e0),
+          100 * ts_csv_num(t, r0, "golden_accuracy"), 100 * ts_csv_num(t, r1, "golden_accuracy"),
+          s0, hi_b, bref, lo_b, ts_csv_num(t, rb, "energy_best_nj") / 1e3, e0 / 1e3,
+          ts_csv_num(t, rl, "energy_best_nj") / 1e3,
+          100 * (1 - e0 / ts_csv_num(t, rb, "energy_best_nj")),
+          100 * (1 - ts_csv_num(t, rl, "energy_best_nj") / ts_csv_num(t, rb, "energy_best_nj")),
+          hi_b, 100 * ts_csv_num(t, rb, "golden_accuracy"), 100 * ts_csv_num(t, r0, "golden_accuracy"),
+          100 * ts_csv_num(t, rl, "golden_accuracy"));
+  fprintf(f, "Where it goes, B = %d at %g%%: ", bref, s0);
+  hwsweep_energy_split(f, t, r0);
+  fprintf(f, "; at %g%%: ", s1);
+  hwsweep_energy_split(f, t, r1);
+  double cmax = 0, floor_nj = 1e300;
+  for (int i = 0; i < t->rows; i++)
+    if (!strcmp(ts_csv_get(t, i, "layer"), "total") && !strcmp(ts_csv_get(t, i, "scheme"), sch)) {
+      const double e = ts_csv_num(t, i, "energy_best_nj"), c = ts_csv_num(t, i, "energy_best_compute_nj") / e;
+      const double a = ts_csv_num(t, i, "energy_best_offchip_nj") -
+                       ts_csv_num(t, i, "energy_best_dram_weights_nj");
+      cmax = c > cmax ? c : cmax;
+      floor_nj = a < floor_nj ? a : floor_nj;
+    }
+  fprintf(f, ". Multipliers and adders are at most %.1f%% of any point's energy: what B and "
+          "sparsity save is SRAM and DRAM traffic (activation rows not read, weight words not "
+          "moved). The activations' DRAM traffic (at least %.2f uJ per image here) is a floor "
+          "neither touches.\n\n", 100 * cmax, floor_nj / 1e3);
+  /* the check: never more energy for a cheaper configuration */
+  static const char *const col[3] = {"energy_dense_nj", "energy_sparse_nj", "energy_best_nj"};
+  int rises = 0;
+  for (int m = 0; m < 3; m++) {
+    ts_energy_point pt[1024];
+    int n = 0;
+    for (int i = 0; i < t->rows && n < 1024; i++)
+      if (!strcmp(ts_csv_get(t, i, "layer"), "total") && !strcmp(ts_csv_get(t, i, "scheme"), sch) &&
+          isfinite(ts_csv_num(t, i, col[m])))
+        pt[n++] = (ts_energy_point){(int)ts_csv_num(t, i, "bits"), ts_csv_num(t, i, "sparsity"),
+                                    ts_csv_num(t, i, col[m])};
+    ts_energy_rise rs[4];
+    const int k = ts_energy_rises(pt, n, 0, rs, 4);
+    for (int j = 0; j < k && j < 4; j++)
+      fprintf(f, "- **energy rises** (%s): B = %d at %g%% costs %.3f uJ, B = %d at %g%% %.3f uJ\n",
+              col[m], pt[rs[j].to].wbits, pt[rs[j].to].sparsity, pt[rs[j].to].pj / 1e3,
+              pt[rs[j].from].wbits, pt[rs[j].from].sparsity, pt[rs[j].from].pj / 1e3);
+    rises += k;
+  }
+  if (!rises)
+    fprintf(f, "Checked: the whole network's energy never rises when sparsity rises at equal B "
+            "or B falls at equal sparsity, in dense, sparse and per-layer mode.\n\n");
+  else
+    fprintf(f, "\n%d pairs where a cheaper configuration costs more energy (listed above, at "
+            "most 4 per mode).\n\n", rises);
+}
+
 /* The bits x scheme x sparsity sweep on the accelerator (`tessera hw-sweep`:
  * hw_sweep.csv, hw_crossover.csv; columns in docs/study.md). */
 static void section_hwsweep(FILE *f, const report *r) {
@@ -569,6 +686,7 @@ static void section_hwsweep(FILE *f, const report *r) {
     fprintf(f, "Smaller weights also mean fewer words through the single weight port, which "
             "bounds the FC layers.\n\n");
   }
+  hwsweep_energy(f, t, bref, sch);
   ts_csv_free(t);
   ts_csv *c = load(r->out, "hw_crossover.csv");
   if (c && c->rows) {
@@ -601,9 +719,9 @@ static void section_hwsweep(FILE *f, const report *r) {
     fprintf(f, "\n");
   }
   ts_csv_free(c);
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 6; i++) {
     static const char *const P[] = {"hw_speedup.png", "hw_cycles_bits.png", "hw_wmem_map.png",
-                                    "hw_pareto.png"};
+                                    "hw_pareto.png", "hw_energy_map.png", "hw_energy_split.png"};
     if (exists(r->out, P[i])) fprintf(f, "![%s](%s)\n\n", P[i], P[i]);
   }
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -105,6 +106,58 @@ TEST_F(HwSweepCli, ModelTooLargeForTheArrayExits1) {
   EXPECT_FALSE(fs::exists(dir_ / "out" / "hw_sweep.csv")) << r.Describe();
 }
 
+// The energy columns (models/int/ts_energy.h, per image in nJ): each mode's
+// classes add up to its total, the per-layer choice is the cheaper mode and
+// the total row sums the layers; and the whole network's energy never rises
+// when sparsity rises at equal B or B falls at equal sparsity, in dense,
+// sparse and per-layer mode (a rise is printed with both points).
+void CheckEnergy(const std::string &csv) {
+  const auto layer = Column(csv, "layer"), bits = Column(csv, "bits"), sp = Column(csv, "sparsity");
+  auto num = [&](const char *c) {
+    std::vector<double> v;
+    for (const auto &x : Column(csv, c)) v.push_back(std::stod(x));
+    return v;
+  };
+  const auto ed = num("energy_dense_nj"), es = num("energy_sparse_nj"), eb = num("energy_best_nj");
+  ASSERT_EQ(ed.size(), layer.size()) << "no energy columns in:\n" << csv;
+  for (const char *m : {"dense", "sparse", "best"}) {
+    const std::string p = std::string("energy_") + m;
+    const auto t = num((p + "_nj").c_str()), c = num((p + "_compute_nj").c_str()),
+               on = num((p + "_onchip_nj").c_str()), off = num((p + "_offchip_nj").c_str());
+    for (size_t i = 0; i < t.size(); i++) {
+      EXPECT_GT(c[i], 0) << m << " row " << i + 1;
+      EXPECT_GT(on[i], 0) << m << " row " << i + 1;
+      EXPECT_GT(off[i], 0) << m << " row " << i + 1;
+      EXPECT_NEAR(t[i], c[i] + on[i] + off[i], 2e-4) << m << " row " << i + 1;
+    }
+  }
+  const auto mode = Column(csv, "energy_best_mode");
+  for (size_t i = 0; i < layer.size(); i++) {
+    if (layer[i] == "total") {
+      EXPECT_EQ(mode[i], "per-layer");
+      double sum = 0;
+      for (size_t j = i - 5; j < i; j++) sum += eb[j];
+      EXPECT_NEAR(eb[i], sum, 1e-3) << "total row " << i + 1 << " is not the sum of its layers";
+      continue;
+    }
+    EXPECT_NEAR(eb[i], std::min(ed[i], es[i]), 1e-9) << "row " << i + 1;
+    EXPECT_EQ(mode[i], es[i] < ed[i] ? "sparse" : "dense") << "row " << i + 1;
+  }
+  for (const auto *e : {&ed, &es, &eb})
+    for (size_t i = 0; i < layer.size(); i++)
+      for (size_t j = 0; j < layer.size(); j++) {
+        if (layer[i] != "total" || layer[j] != "total") continue;
+        const int bi = std::stoi(bits[i]), bj = std::stoi(bits[j]);
+        const double si = std::stod(sp[i]), sj = std::stod(sp[j]);
+        if ((bi == bj && sj > si) || (si == sj && bj < bi)) {
+          EXPECT_LE((*e)[j], (*e)[i])
+              << (e == &ed ? "dense" : e == &es ? "sparse" : "best") << ": B=" << bj << " "
+              << sj << "% costs " << (*e)[j] << " nJ, more than B=" << bi << " " << si
+              << "% (" << (*e)[i] << " nJ), by " << (*e)[j] - (*e)[i] << " nJ";
+        }
+      }
+}
+
 TEST_F(HwSweepCli, SmallGridWritesEverythingAndRtlEqualsGolden) {
   RunResult r = RunIn(bin_, dir_, Args({"--bits", "2,8", "--scheme", "per-channel",
                                         "--sparsity", "0,50,90", "--threads", "2"}), 300);
@@ -145,7 +198,10 @@ TEST_F(HwSweepCli, SmallGridWritesEverythingAndRtlEqualsGolden) {
       if (bits[i] == bits[j] && layer[i] == layer[j]) {
         EXPECT_EQ(dc[i], dc[j]) << i << " " << j;
       }
-  for (const char *f : {"hw_sweep.json", "hw_wmem.csv", "hw_crossover.csv", "hw_wmem_map.csv"})
+  CheckEnergy(csv);
+  EXPECT_NE(r.out.find("energy check: never rises"), std::string::npos) << r.Describe();
+  for (const char *f : {"hw_sweep.json", "hw_wmem.csv", "hw_crossover.csv", "hw_wmem_map.csv",
+                        "hw_energy_map.csv", "hw_energy_split.csv"})
     EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;
   const auto wm = Lines(ReadText(dir_ / "out" / "hw_wmem.csv"));
   EXPECT_EQ(wm.size(), 1u + 2 * 6 * 16 * 100) << "(model, random) x 6 layers x 16 B x 100 %";
@@ -153,6 +209,26 @@ TEST_F(HwSweepCli, SmallGridWritesEverythingAndRtlEqualsGolden) {
   EXPECT_EQ(cr.size(), 1u + 2 * 6 * 16);
   for (const auto &f : ListDir(dir_ / "out"))
     EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left: " << f;
+}
+
+// The same energy checks on a trained CIFAR-100 model's real counters (B =
+// 4, 8 x 0, 50, 90% pruned, per-channel; golden accuracy on 500 images).
+// Needs TESSERA_CIFAR100_MODEL (a model file, e.g. trained 30 epochs) and
+// TESSERA_CIFAR100_DIR (make test sets it when ../shared/data has CIFAR-100).
+TEST_F(HwSweepCli, RealModelEnergyNeverRises) {
+  const char *model = std::getenv("TESSERA_CIFAR100_MODEL"), *data = std::getenv("TESSERA_CIFAR100_DIR");
+  if (!model || !data || !fs::exists(model))
+    GTEST_SKIP() << "set TESSERA_CIFAR100_MODEL and TESSERA_CIFAR100_DIR to run on a trained model";
+  RunResult r = RunIn(bin_, dir_, {"hw-sweep", "--model", model, "--dataset", "cifar100", "--data",
+                                   data, "--out", (dir_ / "real").string(), "--bits", "4,8",
+                                   "--scheme", "per-channel", "--sparsity", "0,50,90", "--limit",
+                                   "500", "--calib", "64", "--threads", "2"},
+                      1800);
+  ASSERT_TRUE(Succeeds(r)) << r.Describe();
+  const std::string csv = ReadText(dir_ / "real" / "hw_sweep.csv");
+  ASSERT_EQ(Lines(csv).size(), 1u + 2 * 3 * 6) << csv;
+  CheckEnergy(csv);
+  EXPECT_NE(r.out.find("energy check: never rises"), std::string::npos) << r.Describe();
 }
 
 // Starts the sweep, kills it (SIGKILL) once its CSV holds at least one
