@@ -353,6 +353,10 @@ ts_status ts_hw_create(const ts_hw_opts *opts, ts_hw **out, ts_error *err) {
 
 void ts_hw_destroy(ts_hw *hw) {
   if (!hw) return;
+  // Verilator erases a model's scopes through the thread's current context,
+  // which a later VerilatedContext (another handle, the system model's)
+  // replaced and may have freed: make it this handle's first (else a hang).
+  Verilated::threadContextp(hw->ctx.get());
   hw->top->final();
 #if VM_TRACE_FST
   if (hw->trace) hw->trace->close();

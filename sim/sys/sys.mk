@@ -10,11 +10,12 @@
 
 SYS_DIR   := $(HW_DIR)/sys
 SYS_LIB   := $(SYS_DIR)/libtessera_sys.a
-SYS_SRCS  := $(wildcard sim/sys/*.cc)
+SYS_SRCS  := $(filter-out sim/sys/bench_sys.cc,$(wildcard sim/sys/*.cc))
 SYS_OBJS  := $(patsubst sim/sys/%.cc,$(SYS_DIR)/%.o,$(SYS_SRCS))
 SYS_HDRS  := $(wildcard sim/sys/*.h) sim/ts_hw.h sim/ts_hw_plan.h models/int/ts_hw_params.h \
   models/int/ts_int.h models/int/ts_sparse.h models/base/ts_status.h
 SYS_LIBS  := -lsystemc
+CPPFLAGS  += -Isim/sys                 # sw/cmd_sysrun.c includes ts_sys.h
 SYS_TEST_BIN := $(if $(wildcard tests/sim/*.cc),$(SYS_DIR)/tests/sim_tests)
 
 .PHONY: sys-lib sys-bench
@@ -40,3 +41,13 @@ $(SYS_DIR)/tests/sim_tests: $(wildcard tests/sim/*.cc tests/sim/*.h tests/rtl/hw
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) -Itests -Isim/sys -std=gnu++17 $(WARN) -O2 -march=$(MARCH) -fopenmp -g \
 	  $(filter %.cc,$^) $(BUILD)/libtessera.a $(GTEST_LIBS) $(HW_LDLIBS) $(LDLIBS) -o $@
+
+# make sys-bench (also part of make bench): the system model's simulated
+# cycles per CPU second next to the bare array's (sim/sys/bench_sys.cc).
+$(SYS_DIR)/bench_sys: sim/sys/bench_sys.cc $(SYS_HDRS) $(BUILD)/libtessera.a $(HW_LIB) $(SYS_LIB)
+	$(CXX) $(HW_CXXFLAGS) -Isim/sys $< $(BUILD)/libtessera.a $(HW_LDLIBS) $(LDLIBS) -fopenmp -o $@
+
+sys-bench: $(SYS_DIR)/bench_sys
+	SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 $(SYS_DIR)/bench_sys
+
+bench: sys-bench

@@ -23,7 +23,7 @@ void ts_sys_opts_default(ts_sys_opts *o) {
   o->dram_bytes_per_cycle = 16;
   o->dram_latency = 100;
   o->clock_mhz = 1000;
-  o->bank_bytes = 32 * 1024;
+  o->bank_bytes = TS_HW_LANE_WORDS * 8;  // the largest filter (K_MAX at B_max)
   o->dram_bytes = 1ull << 30;
   o->max_cycles = 0;
 }

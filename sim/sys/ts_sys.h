@@ -38,7 +38,8 @@ typedef struct ts_sys_opts {
                                   the layer's bytes and work */
 } ts_sys_opts;
 
-/* Defaults: 16 bytes/cycle, 100 cycles latency, 1000 MHz, 2 x 32 KiB banks,
+/* Defaults: 16 bytes/cycle, 100 cycles latency, 1000 MHz, 2 x 4 KiB banks
+ * (TS_HW_LANE_WORDS words: the largest filter),
  * 1 GiB DRAM, max_cycles 0. */
 void ts_sys_opts_default(ts_sys_opts *o);
 
