@@ -5,8 +5,8 @@
 #   make sys-lib     the system model's archive ($(SYS_LIB))
 #   make sys-bench   simulated cycles/s of the system model and the bare array
 #
-# Adds to the definitions of sim/sim.mk: HW_LDLIBS (the tessera binary
-# links the system model and libsystemc), HW_TEST_BINS (tests/sim/).
+# Adds to the definitions of sim/sim.mk: HW_LDLIBS for the tessera
+# binaries only (the system model and libsystemc), HW_TEST_BINS (tests/sim/).
 
 SYS_DIR   := $(HW_DIR)/sys
 SYS_LIB   := $(SYS_DIR)/libtessera_sys.a
@@ -30,8 +30,11 @@ $(SYS_LIB): $(SYS_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-# The system model before the array it wraps, then what both need.
-HW_LDLIBS := $(SYS_LIB) $(HW_LIB) $(HW_LDLIBS) $(SYS_LIBS)
+# The tessera binaries link the system model before the array it wraps,
+# then what both need (only them: libsystemc brings its own main(), which
+# a test binary must not pick up instead of gtest_main's).
+SYS_LDLIBS := $(SYS_LIB) $(HW_LIB) $(HW_LDLIBS) $(SYS_LIBS)
+$(BUILD)/tessera $(BUILD)/san/tessera: HW_LDLIBS := $(SYS_LDLIBS)
 $(BUILD)/tessera $(BUILD)/san/tessera: $(SYS_LIB)
 HW_TEST_BINS += $(SYS_TEST_BIN)
 
@@ -40,12 +43,12 @@ $(SYS_DIR)/tests/sim_tests: $(wildcard tests/sim/*.cc tests/sim/*.h tests/rtl/hw
     $(BUILD)/libtessera.a $(HW_LIB) $(SYS_LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) -Itests -Isim/sys -std=gnu++17 $(WARN) -O2 -march=$(MARCH) -fopenmp -g \
-	  $(filter %.cc,$^) $(BUILD)/libtessera.a $(GTEST_LIBS) $(HW_LDLIBS) $(LDLIBS) -o $@
+	  $(filter %.cc,$^) $(BUILD)/libtessera.a $(GTEST_LIBS) $(SYS_LDLIBS) $(LDLIBS) -o $@
 
 # make sys-bench (also part of make bench): the system model's simulated
 # cycles per CPU second next to the bare array's (sim/sys/bench_sys.cc).
 $(SYS_DIR)/bench_sys: sim/sys/bench_sys.cc $(SYS_HDRS) $(BUILD)/libtessera.a $(HW_LIB) $(SYS_LIB)
-	$(CXX) $(HW_CXXFLAGS) -Isim/sys $< $(BUILD)/libtessera.a $(HW_LDLIBS) $(LDLIBS) -fopenmp -o $@
+	$(CXX) $(HW_CXXFLAGS) -Isim/sys $< $(BUILD)/libtessera.a $(SYS_LDLIBS) $(LDLIBS) -fopenmp -o $@
 
 sys-bench: $(SYS_DIR)/bench_sys
 	SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 $(SYS_DIR)/bench_sys
