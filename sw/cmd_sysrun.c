@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "study.h"
 #include "ts_atomic.h"
+#include "ts_prune.h"
 #include "ts_qnet.h"
 #include "ts_quant.h"
 #include "ts_sys.h"
@@ -20,6 +21,7 @@
 static const char *const USAGE =
     "usage: tessera sys-run [--model FILE] [--dataset NAME] [--data DIR] [--coarse]\n"
     "                       [--bits B] [--scheme per-tensor|per-channel] [--sparse]\n"
+    "                       [--sparsity PCT]\n"
     "                       [--images N] [--batch N] [--calib N] [--dram-bw BYTES|inf]\n"
     "                       [--dram-latency CYCLES] [--clock-mhz F] [--bank-bytes N]\n"
     "                       [--max-cycles N] [--out DIR] [--check]\n"
@@ -28,8 +30,9 @@ static const char *const USAGE =
     "bank -> the RTL's host port, results back, the next chunk's transfer\n"
     "overlapping the current work. --batch images share one GEMM per layer\n"
     "(default 1). B-bit weights (default 8), 8-bit activations calibrated on\n"
-    "--calib training images (default 256); --sparse moves compressed weights\n"
-    "and runs the array in zero-skipping mode. DRAM: --dram-bw bytes per cycle\n"
+    "--calib training images (default 256); --sparsity PCT magnitude-prunes\n"
+    "every layer first; --sparse moves compressed weights and runs the array\n"
+    "in zero-skipping mode. DRAM: --dram-bw bytes per cycle\n"
     "(default 16; inf: no transfer time), --dram-latency cycles (default 100),\n"
     "--clock-mhz (default 1000), two staging banks of --bank-bytes (default\n"
     "4096: the largest filter). --max-cycles per layer (default: a bound from\n"
@@ -40,6 +43,7 @@ static const char *const USAGE =
 typedef struct sysrun_args {
   ts_cli_common c;
   int bits, images, batch, calib, check, sparse;
+  double sparsity; /* --sparsity PCT: magnitude-prune every layer first */
   ts_quant_scheme scheme;
   ts_sys_opts so;
 } sysrun_args;
@@ -104,6 +108,7 @@ static int parse_args(const char *cmd, int argc, char **argv, sysrun_args *a, in
   const ts_opt own[] = {TS_OPT_I("bits", &a->bits, TS_HW_WBITS_MIN, TS_HW_WBITS_MAX),
                         TS_OPT_CALL("scheme", opt_scheme, &a->scheme),
                         TS_OPT_SWITCH("sparse", &a->sparse, 1),
+                        TS_OPT_R("sparsity", &a->sparsity, 0, 99.9),
                         TS_OPT_I("images", &a->images, 1, 1 << 24),
                         TS_OPT_I("batch", &a->batch, 1, 256),
                         TS_OPT_I("calib", &a->calib, 1, 100000),
@@ -151,6 +156,7 @@ static int load_qnet(const char *cmd, sysrun_args *a, ts_cli_model *m, ts_net **
   ts_status st = cal && idx ? TS_OK : ts_fail(&err, TS_E_NOMEM, "no memory for calibration");
   for (int i = 0; !st && i < a->calib; i++) idx[i] = i;
   if (!st) st = ts_dataset_batch(train, &m->norm, idx, a->calib, cal, NULL, &err);
+  if (!st && a->sparsity > 0) st = ts_prune_net(*net, a->sparsity / 100, &err);
   if (!st) st = ts_qnet_create(*net, a->bits, a->scheme, cal, a->calib, q, &err);
   free(cal);
   free(idx);
@@ -292,9 +298,9 @@ int ts_cmd_sysrun(int argc, char **argv) {
   if ((rc = load_qnet(cmd, &a, &m, &net, &test, &q))) goto done;
   s.net = net;
   rc = 1;
-  printf("sys-run: %s on %s, %d test image%s, B=%d %s%s\n", a.c.model, m.dataset, a.images,
-         a.images > 1 ? "s" : "", a.bits, ts_quant_scheme_name(a.scheme),
-         a.sparse ? ", compressed weights" : "");
+  printf("sys-run: %s on %s, %d test image%s, B=%d %s, %.1f%% pruned%s\n", a.c.model,
+         m.dataset, a.images, a.images > 1 ? "s" : "", a.bits, ts_quant_scheme_name(a.scheme),
+         a.sparsity, a.sparse ? ", compressed weights" : "");
   lg = malloc(sizeof *lg * (size_t)a.images * ts_qnet_classes(q));
   const double t0 = ts_study_now();
   if (!lg || run_images(&a, q, test, &m.norm, &s, lg, &err)) {

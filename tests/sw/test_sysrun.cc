@@ -57,7 +57,8 @@ TEST_F(SysRunCli, UsageAndConfigurationErrorsExit2) {
       {{"--dram-bw", "0"}, "bandwidth"},     {{"--dram-bw", "-2"}, "bandwidth"},
       {{"--clock-mhz", "0"}, "clock"},       {{"--bank-bytes", "8"}, "bank"},
       {{"--images", "0"}, "--images"},       {{"--dram-latency", "-1"}, "--dram-latency"},
-      {{"--images", "9"}, "--images"},       {{"--frobnicate"}, "--frobnicate"}};
+      {{"--images", "9"}, "--images"},       {{"--sparsity", "100"}, "--sparsity"},
+      {{"--frobnicate"}, "--frobnicate"}};
   for (const auto &c : cases) {
     RunResult r = RunIn(bin_, dir_, Args(c.first));
     EXPECT_TRUE(FailsCleanly(r, 2, c.second));
@@ -85,9 +86,10 @@ TEST_F(SysRunCli, RunPrintsTableWritesCsvAndCheckPasses) {
 }
 
 TEST_F(SysRunCli, SparseRunChecks) {
-  RunResult r = RunIn(bin_, dir_, Args({"--images", "1", "--sparse", "--check"}), 120);
+  RunResult r = RunIn(bin_, dir_, Args({"--images", "1", "--sparse", "--sparsity", "90",
+                                        "--check"}), 120);
   ASSERT_TRUE(Succeeds(r));
-  EXPECT_NE(r.out.find("compressed weights"), std::string::npos) << r.Describe();
+  EXPECT_NE(r.out.find("90.0% pruned, compressed weights"), std::string::npos) << r.Describe();
   EXPECT_NE(r.out.find("--check: all 10 logits of 1 image equal"), std::string::npos)
       << r.Describe();
 }
