@@ -147,3 +147,6 @@ $(HW_LANE_DIR)/bench_lane: sim/bench_lane.cc $(HW_LANE_LIB) $(HW_RT_OBJS)
 
 hw-bench-lane: $(HW_LANE_DIR)/bench_lane
 	$(HW_LANE_DIR)/bench_lane
+
+# The SystemC/TLM-2.0 system model around this array (sim/sys/).
+-include sim/sys/sys.mk

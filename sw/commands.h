@@ -16,6 +16,7 @@ int ts_cmd_plots(int argc, char **argv);
 int ts_cmd_report(int argc, char **argv);
 int ts_cmd_run(int argc, char **argv);
 int ts_cmd_hwrun(int argc, char **argv);
+int ts_cmd_sysrun(int argc, char **argv);
 int ts_cmd_hwsweep(int argc, char **argv);
 int ts_cmd_codesign(int argc, char **argv);
 

@@ -22,6 +22,7 @@ static const command COMMANDS[] = {
     {"plots", ts_cmd_plots, "weight histograms of every layer and the training curve"},
     {"report", ts_cmd_report, "OUT/report.md from what the other commands wrote"},
     {"hw-run", ts_cmd_hwrun, "the integer CNN on the simulated accelerator: cycles, utilization, accuracy"},
+    {"sys-run", ts_cmd_sysrun, "the integer CNN on the system model (DRAM, DMA, double buffering): cycles and bytes by kind"},
     {"hw-sweep", ts_cmd_hwsweep, "bits x scheme x sparsity on the RTL: cycles, speedup, weight memory, accuracy"},
     {"codesign", ts_cmd_codesign, "per-layer bits and sparsity within an accuracy budget, fewest RTL cycles"},
     {"run", ts_cmd_run, "the whole pipeline: train, profile, quant, prune, plots, report"},
