@@ -49,7 +49,7 @@ module tessera_pe
   logic signed [AOpW-1:0]  a_op;
   logic signed [ProdW-1:0] prod;
   logic signed [SumW-1:0]  base, sum;
-  logic signed [RegW-1:0]  acc_d, acc_q;
+  logic signed [RegW-1:0]  acc_q;
 
   assign w_op = WOpW'(w_i);                                      // sign-extends
   // A select between the two extensions rather than a replicated sign bit:
@@ -59,13 +59,14 @@ module tessera_pe
   assign base = first_i ? '0 : SumW'(acc_q);
   assign sum   = base + SumW'(prod);
   assign sum_o = sum[AccBits-1:0];
-  assign acc_d = en_i ? RegW'(sum) : acc_q;
 
+  // An enable flop rather than `acc_q <= en_i ? sum : acc_q`: the simulator
+  // then stores the register only when it changes, with no acc_d copy.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       acc_q <= '0;
-    end else begin
-      acc_q <= acc_d;
+    end else if (en_i) begin
+      acc_q <= RegW'(sum);
     end
   end
 

@@ -206,7 +206,9 @@ module tessera_top
     assign waddr_all[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW] = waddr[r];
   end
 
-  // ---- Output stage: HW_OUT_PORTS tiles a cycle, requantized per column.
+  // ---- Output stage: HW_OUT_PORTS tiles a cycle. Port p requantizes the
+  // tile the controller selected for it (res_sel) into its register in the
+  // cycle of the take; the output buffer writes it the next cycle.
   localparam int unsigned Op = tessera_pkg::HW_OUT_PORTS;
   localparam int unsigned Rw = tessera_pkg::ROW_W;
   localparam int unsigned Ow = tessera_pkg::OUT_AW;
@@ -217,46 +219,40 @@ module tessera_top
   logic [Op-1:0]              os_ovf_valid;  // port p holds a tile whose bias add overflowed
 
   for (genvar p = 0; p < Op; p++) begin : gen_os
-    logic                           valid_q;
-    logic [tessera_pkg::M_W-1:0]    m_q;
-    logic [Ow-1:0]                  row_q;
-    logic [Cols*AccBits-1:0]        acc_q;
-    logic [ChanW-1:0]               chan;
-    logic [Rw-1:0]                  sel;
+    logic             valid_q;
+    logic [Ow-1:0]    row_q;
+    logic [Rw-1:0]    sel;
+    logic [ChanW-1:0] chan;
 
-    assign sel = res_sel[p*Rw +: Rw];
+    assign sel  = res_sel[p*Rw +: Rw];
+    assign chan = chan_q[res_m[sel]];
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         valid_q <= 1'b0;
-        m_q     <= '0;
         row_q   <= '0;
-        acc_q   <= '0;
       end else begin
         valid_q <= res_sel_valid[p];
         if (res_sel_valid[p]) begin
-          m_q   <= res_m[sel];
           row_q <= res_row[sel];
-          acc_q <= res_acc[sel];
         end
       end
     end
 
-    assign chan               = chan_q[m_q];
+    tessera_requant u_requant (
+      .clk_i   (clk_i),
+      .en_i    (res_sel_valid[p]),
+      .acc_i   (res_acc[sel]),
+      .bias_i  (chan[tessera_pkg::HW_CHAN_BIAS_LSB +: AccBits]),
+      .mult_i  (chan[tessera_pkg::HW_CHAN_MULT_LSB +: tessera_pkg::HW_MULT_BITS]),
+      .shift_i (chan[tessera_pkg::HW_CHAN_SHIFT_LSB +: tessera_pkg::HW_SHIFT_BITS]),
+      .mode_i  (cfg_out_mode_q),
+      .y_o     (os_y[p*Cols*AccBits +: Cols*AccBits]),
+      .ovf_o   (os_ovf[p*Cols +: Cols])
+    );
+
     assign os_valid[p]        = valid_q;
     assign os_row[p*Ow +: Ow] = row_q;
     assign os_ovf_valid[p]    = valid_q && (os_ovf[p*Cols +: Cols] != '0);
-
-    for (genvar c = 0; c < Cols; c++) begin : gen_requant
-      tessera_requant u_requant (
-        .acc_i   (acc_q[c*AccBits +: AccBits]),
-        .bias_i  (chan[tessera_pkg::HW_CHAN_BIAS_LSB +: AccBits]),
-        .mult_i  (chan[tessera_pkg::HW_CHAN_MULT_LSB +: tessera_pkg::HW_MULT_BITS]),
-        .shift_i (chan[tessera_pkg::HW_CHAN_SHIFT_LSB +: tessera_pkg::HW_SHIFT_BITS]),
-        .mode_i  (cfg_out_mode_q),
-        .y_o     (os_y[(p*Cols+c)*AccBits +: AccBits]),
-        .ovf_o   (os_ovf[p*Cols+c])
-      );
-    end
   end
 
   tessera_out_buf #(
