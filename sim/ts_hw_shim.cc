@@ -16,27 +16,12 @@
 #include "Vtessera_top___024root.h"
 #include "ts_hw_params.h"
 #include "ts_hw_plan.h"
+#include "ts_hw_words.h"
 
 namespace {
 
 constexpr int kActW = TS_HW_ACT_ROW_BITS;                       // bits
 constexpr int kHostWords = TS_HW_HOST_BITS / 32;                // host data, 32-bit words
-
-template <typename W>
-int64_t get_signed(const W &w, int lsb, int bits) {
-  // The field spans at most three 32-bit words (bits <= 64): gather them
-  // into 96 bits and shift, instead of a loop over the bits (which was 6%
-  // of hw-bench's instructions).
-  const int w0 = lsb / 32, sh = lsb % 32, last = (lsb + bits - 1) / 32;
-  unsigned __int128 acc = 0;
-  for (int i = last; i >= w0; i--) acc = (acc << 32) | (uint32_t)w[i];
-  uint64_t v = (uint64_t)(acc >> sh);
-  if (bits < 64) {
-    v &= ((uint64_t)1 << bits) - 1;
-    if ((v >> (bits - 1)) & 1u) v |= ~(((uint64_t)1 << bits) - 1);
-  }
-  return (int64_t)v;
-}
 
 }  // namespace
 
@@ -238,7 +223,7 @@ void read_back(ts_hw *hw, const ts_int_gemm *g, const HwRun &r, int64_t *y) {
         const int n = (r.t0 + t) * cols + c;
         if (n >= N) break;
         y[(size_t)(r.m0 + i) * N + n] =
-            get_signed(hw->top->host_rdata_o, c * TS_HW_ACC_BITS, TS_HW_ACC_BITS);
+            ts_hw_field_signed(hw->top->host_rdata_o, c * TS_HW_ACC_BITS, TS_HW_ACC_BITS);
       }
     }
 }

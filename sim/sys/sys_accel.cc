@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "ts_hw_params.h"
+#include "ts_hw_words.h"
 
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
@@ -18,16 +19,6 @@ using sc_core::SC_ZERO_TIME;
 namespace {
 
 constexpr int kHostWords = TS_HW_HOST_BITS / 32;  // host data, 32-bit words
-
-// Bits [lsb, lsb + bits) of a little-endian array of 32-bit words, sign-extended.
-template <typename W>
-int64_t field_signed(const W &w, int lsb, int bits) {
-  const int w0 = lsb / 32, sh = lsb % 32, last = (lsb + bits - 1) / 32;
-  unsigned __int128 acc = 0;
-  for (int i = last; i >= w0; i--) acc = (acc << 32) | (uint32_t)w[i];
-  const uint64_t v = (uint64_t)(acc >> sh) << (64 - bits);
-  return (int64_t)v >> (64 - bits);
-}
 
 }  // namespace
 
@@ -132,7 +123,7 @@ void SysAccel::read_results(SysLayer *L, size_t ri, uint8_t *dst) {
       top_->host_raddr_i = (uint16_t)(i * r.tt + t);
       top_->eval();
       for (int c = 0; c < TS_HW_COLS && t * TS_HW_COLS + c < cols; c++) {
-        const int64_t v = field_signed(top_->host_rdata_o, c * TS_HW_ACC_BITS, TS_HW_ACC_BITS);
+        const int64_t v = ts_hw_field_signed(top_->host_rdata_o, c * TS_HW_ACC_BITS, TS_HW_ACC_BITS);
         std::memcpy(dst + ((size_t)i * cols + t * TS_HW_COLS + c) * p.ebytes, &v,
                     (size_t)p.ebytes);  // little-endian: the low byte for 1
       }

@@ -23,6 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "ts_arch.h"
+#include "ts_weights.h"
+
 extern char **environ;
 
 namespace ts_cli_test {
@@ -280,6 +283,22 @@ inline Bytes Cifar10Records(int n) {
           b.push_back(EasyPixel(i, i % 2, y, x, kCifarSide));
   }
   return b;
+}
+
+// A model file as `tessera train` writes it for side x side grey images and
+// `classes` classes, with small deterministic weights (not trained) and
+// MNIST metadata. Returns "" or the error.
+inline std::string WriteSmallModel(const fs::path &path, int side, int classes) {
+  ts_arch a;
+  ts_arch_default(&a, 1, side, side, classes);
+  std::vector<float> p(ts_arch_num_params(&a));
+  for (size_t i = 0; i < p.size(); i++)
+    p[i] = 0.02f * static_cast<float>(static_cast<int>((i * 7919u) % 11u) - 5);
+  const ts_st_meta extra[] = {{"tessera.dataset", "mnist"}, {"tessera.norm", "0.45/0.35"}};
+  ts_error err{};
+  if (ts_weights_save_params(&a, p.data(), p.size(), path.c_str(), extra, 2, &err) != TS_OK)
+    return err.msg;
+  return "";
 }
 
 // The lines of a text.

@@ -26,16 +26,8 @@ class SysRunCli : public testing::Test {
     dir_ = FreshTestDir("ts_sysrun");
     WriteIdx(dir_ / "data", "train", EasyIdx(kTrainN, kSide, kSide));
     WriteIdx(dir_ / "data", "t10k", EasyIdx(kTestN, kSide, kSide));
-    ts_arch a;
-    ts_arch_default(&a, 1, kSide, kSide, kClasses);
-    std::vector<float> p(ts_arch_num_params(&a));
-    for (size_t i = 0; i < p.size(); i++)
-      p[i] = 0.02f * static_cast<float>(static_cast<int>((i * 7919u) % 11u) - 5);
-    const ts_st_meta extra[] = {{"tessera.dataset", "mnist"}, {"tessera.norm", "0.45/0.35"}};
-    ts_error err{};
     model_ = dir_ / "m.safetensors";
-    ASSERT_EQ(ts_weights_save_params(&a, p.data(), p.size(), model_.c_str(), extra, 2, &err),
-              TS_OK) << err.msg;
+    ASSERT_EQ(WriteSmallModel(model_, kSide, kClasses), "");
   }
   void TearDown() override {
     std::error_code ec;
