@@ -51,6 +51,6 @@ $(SYS_DIR)/bench_sys: sim/sys/bench_sys.cc $(SYS_HDRS) $(BUILD)/libtessera.a $(H
 	$(CXX) $(HW_CXXFLAGS) -Isim/sys $< $(BUILD)/libtessera.a $(SYS_LDLIBS) $(LDLIBS) -fopenmp -o $@
 
 sys-bench: $(SYS_DIR)/bench_sys
-	SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 $(SYS_DIR)/bench_sys
+	SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 $(SYS_DIR)/bench_sys 20
 
 bench: sys-bench
