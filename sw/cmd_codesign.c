@@ -273,10 +273,14 @@ static ts_status verify(cd_run *r, ts_hw *hw, cd_config *c, ts_error *err) {
   const int n = r->a->rtl_images < r->s.n ? r->a->rtl_images : r->s.n;
   ts_qnet *q = NULL;
   ts_status st = build(r, c, r->a->finetune, &q, err);
-  const int C = q ? ts_qnet_classes(q) : 0;
-  int64_t *rl = malloc(sizeof *rl * (size_t)n * (C ? C : 1));  /* [n][classes] */
-  int64_t *gl = malloc(sizeof *gl * (size_t)n * (C ? C : 1));
-  if (!st && (!rl || !gl)) st = ts_fail(err, TS_E_NOMEM, "codesign: no memory");
+  if (st) {
+    ts_qnet_destroy(q);
+    return st;
+  }
+  const int C = ts_qnet_classes(q);
+  int64_t *rl = malloc(sizeof *rl * (size_t)n * C); /* [n][classes] RTL logits */
+  int64_t *gl = malloc(sizeof *gl * (size_t)n * C); /* [n][classes] golden */
+  if (!rl || !gl) st = ts_fail(err, TS_E_NOMEM, "codesign: no memory");
   uint64_t cyc[TS_NUM_LAYERS];
   if (!st) st = cd_rtl_cycles(hw, q, r->s.x, n, c->sparse, -1, cyc, rl, err);
   if (!st) {
