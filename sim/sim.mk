@@ -6,6 +6,8 @@
 #   make hw-bench    simulated cycles/s and per-layer utilization
 #   make hw-bench-lane  one lane alone (what a row costs the simulator)
 #   HW_TRACE=1       build with FST tracing (ts_hw_opts.trace_fst at runtime)
+#   HW_COVERAGE=1    build with Verilator line + toggle coverage (make rtl-coverage,
+#                    tests/coverage.mk): each handle writes its points on destroy
 #   HW_ASSERT=0      build without the RTL's assertions (speed comparison only)
 #   HW_VEXTRA=...    extra Verilator flags, HW_OPT_FAST=... the per-cycle C++'s
 #                    optimisation (one word): for measuring simulator options
@@ -20,7 +22,8 @@ VERILATOR   ?= verilator
 VL_ROOT     ?= /usr/share/verilator/include
 HW_TRACE    ?= 0
 HW_ASSERT   ?= 1
-HW_DIR      := $(BUILD)/hw$(if $(filter 1,$(HW_TRACE)),-trace)
+HW_COVERAGE ?= 0
+HW_DIR      := $(BUILD)/hw$(if $(filter 1,$(HW_TRACE)),-trace)$(if $(filter 1,$(HW_COVERAGE)),-cov)
 HW_OBJ      := $(HW_DIR)/obj
 HW_RT       := $(HW_DIR)/rt
 HW_PKG      := $(BUILD)/hw/tessera_hw_params.svh
@@ -53,6 +56,9 @@ HW_VFLAGS += -y rtl $(HW_INC)             # rtl/ modules, the generated paramete
 ifeq ($(HW_TRACE),1)
 HW_VFLAGS += --trace-fst                  # waveforms only when asked for
 endif
+ifeq ($(HW_COVERAGE),1)
+HW_VFLAGS += --coverage-line --coverage-toggle  # rtl-coverage only: slows the model
+endif
 HW_VEXTRA   ?=
 HW_OPT_FAST ?= -O3
 HW_VFLAGS += $(HW_VEXTRA)
@@ -61,8 +67,9 @@ HW_VFLAGS += $(HW_VEXTRA)
 # their warnings do not trip -Wextra -Werror.
 HW_CXXFLAGS := -std=gnu++17 -O2 -march=$(MARCH) -g -Wall -Wextra -Werror \
   -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd -I$(HW_OBJ) $(addprefix -I,$(MODEL_DIRS)) -Isim \
-  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE)
-HW_RT_SRCS := verilated verilated_threads $(if $(filter 1,$(HW_TRACE)),verilated_fst_c)
+  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE) -DVM_COVERAGE=$(HW_COVERAGE)
+HW_RT_SRCS := verilated verilated_threads $(if $(filter 1,$(HW_TRACE)),verilated_fst_c) \
+  $(if $(filter 1,$(HW_COVERAGE)),verilated_cov)
 HW_RT_OBJS := $(patsubst %,$(HW_RT)/%.o,$(HW_RT_SRCS))
 
 .PHONY: hw-lint hw-lib hw-bench hw-bench-lane hw-pkg
@@ -99,7 +106,8 @@ $(HW_OBJ)/$(HW_PREFIX)__ALL.a: $(HW_PKG) $(HW_RTL) rtl/lint.vlt sim/tessera_sim.
 $(HW_RT)/%.o: $(VL_ROOT)/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) -std=gnu++17 -O2 -march=$(MARCH) -w -isystem $(VL_ROOT) -isystem $(VL_ROOT)/vltstd \
-	  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE) -DVL_THREADED=1 -c $< -o $@
+	  -DVM_TRACE=$(HW_TRACE) -DVM_TRACE_FST=$(HW_TRACE) -DVM_COVERAGE=$(HW_COVERAGE) \
+	  -DVL_THREADED=1 -c $< -o $@
 
 $(HW_DIR)/ts_hw_shim.o: sim/ts_hw_shim.cc sim/ts_hw.h sim/ts_hw_plan.h models/int/ts_hw_params.h \
     models/int/ts_int.h models/int/ts_sparse.h models/base/ts_status.h $(HW_OBJ)/$(HW_PREFIX)__ALL.a

@@ -7,6 +7,16 @@
 #include <verilated_fst_c.h>
 #endif
 
+#if VM_COVERAGE
+#include <verilated_cov.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+#endif
+
 #include <algorithm>
 #include <memory>
 #include <new>
@@ -340,12 +350,29 @@ ts_status ts_hw_create(const ts_hw_opts *opts, ts_hw **out, ts_error *err) {
   return TS_OK;
 }
 
+#if VM_COVERAGE
+// Coverage builds only (make rtl-coverage): every handle's context holds its
+// own points; each is written to its own file in $TESSERA_HW_COVERAGE_DIR
+// (as gcov's GCOV_PREFIX) and verilator_coverage merges them.
+static void write_coverage(VerilatedContext *ctx) {
+  static std::atomic<unsigned> seq{0};
+  const char *dir = std::getenv("TESSERA_HW_COVERAGE_DIR");
+  if (!dir || !*dir) return;
+  const std::string path = std::string(dir) + "/cov-" + std::to_string(getpid()) + "-" +
+                           std::to_string(seq++) + ".dat";
+  ctx->coveragep()->write(path.c_str());
+}
+#endif
+
 void ts_hw_destroy(ts_hw *hw) {
   if (!hw) return;
   /* the model's scopes unregister from the thread's current context
    * (~VerilatedScope): it must be this handle's, not one destroyed since */
   Verilated::threadContextp(hw->ctx.get());
   hw->top->final();
+#if VM_COVERAGE
+  write_coverage(hw->ctx.get());
+#endif
 #if VM_TRACE_FST
   if (hw->trace) hw->trace->close();
 #endif

@@ -28,3 +28,24 @@ coverage:
 	@for p in models sw; do echo "== $$p/"; lcov $(LCOV_RC) --summary $(COV_DIR)/$$p.info 2>&1 | grep -E 'lines|branches'; done
 
 .PHONY: coverage
+
+# Line and toggle coverage of rtl/ from the RTL equivalence suite (Verilator's
+# --coverage-line --coverage-toggle), in $(BUILD)/cov-rtl:
+#
+#   make rtl-coverage  build the model with coverage, run rtl_tests (every
+#                      handle writes its points on destroy), then
+#                      tests/rtl_coverage.py: the table per module,
+#                      rtl_coverage.csv and rtl_uncovered.txt, and
+#                      verilator_coverage's annotated sources in annotated/
+RTL_COV_BUILD := $(BUILD)/cov-rtl
+RTL_COV_DIR   := $(RTL_COV_BUILD)/report
+
+rtl-coverage:
+	$(MAKE) BUILD=$(RTL_COV_BUILD) HW_COVERAGE=1 $(RTL_COV_BUILD)/hw-cov/tests/rtl_tests
+	@rm -rf $(RTL_COV_DIR) && mkdir -p $(RTL_COV_DIR)/dat
+	TESSERA_HW_COVERAGE_DIR=$(RTL_COV_DIR)/dat $(RTL_COV_BUILD)/hw-cov/tests/rtl_tests || true
+	verilator_coverage --write $(RTL_COV_DIR)/merged.dat $(RTL_COV_DIR)/dat/*.dat
+	verilator_coverage --annotate $(RTL_COV_DIR)/annotated --annotate-min 1 $(RTL_COV_DIR)/merged.dat
+	python3 tests/rtl_coverage.py $(RTL_COV_DIR) $(RTL_COV_DIR)/merged.dat
+
+.PHONY: rtl-coverage
