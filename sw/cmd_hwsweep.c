@@ -335,7 +335,8 @@ static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
                  x->macs, x->nz_macs, (unsigned long long)x->dense.cycles, du, dw, sc, su, sp,
                  id, of, lanes, (long long)dense_b, (long long)x->mem.fmt[TS_WMEM_BITMAP].bits,
                  (long long)x->mem.fmt[TS_WMEM_RELIDX].bits, (long long)hw_b, choice,
-                 (long long)chosen, energy[l], syscells, acc, sh->s->n, pred_mis, logit_mis, sh->ncal, c->rbits,
+                 (long long)chosen, energy[l], syscells, acc, sh->s->n, pred_mis, logit_mis,
+                 sh->ncal, c->rbits,
                  sh->mode, (unsigned long long)sh->s->hash);
   }
   p->acc = acc, p->dcyc = tot.dense.cycles, p->scyc = tot.sparse.cycles;
@@ -496,7 +497,8 @@ static ts_status resume(const shared *sh, sweep *w, const char *path, int *reuse
           strcmp(mode, sh->mode) || ts_csv_num(t, r, "test_images") != sh->s->n ||
           ts_csv_num(t, r, "rtl_images") != sh->c->rtl_images ||
           ts_csv_num(t, r, "batch") != sh->c->batch || ts_csv_num(t, r, "calib") != sh->ncal ||
-          ts_csv_num(t, r, "rbits") != sh->c->rbits || !hwsweep_sys_row_matches(t, r, &sh->c->sys))
+          ts_csv_num(t, r, "rbits") != sh->c->rbits ||
+          !hwsweep_sys_row_matches(t, r, &sh->c->sys))
         continue;
       /* the row, verbatim: its cells joined again */
       for (int c = 0; c < ncols && !bad; c++)

@@ -162,7 +162,8 @@ static ts_status bw_point(const hwsweep_bw_in *in, int bits, double pct, bw_rows
       if ((st = ts_qnet_layer(q, l, &g, err))) break;
       const ts_sys_report *r = &rep[l];
       char line[512];
-      snprintf(line, sizeof line, "%s,%d,%g,%s,%s,%g,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%lld,%s\n",
+      snprintf(line, sizeof line,
+               "%s,%d,%g,%s,%s,%g,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%lld,%s\n",
                ts_quant_scheme_name(in->scheme), bits, pct, ts_net_layer(in->net, l)->name,
                sparse[l] ? "compressed" : "dense", BWS[b], o.dram_latency,
                (unsigned long long)r->total_cycles, (unsigned long long)r->compute_cycles,

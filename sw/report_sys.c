@@ -116,7 +116,8 @@ void ts_report_system(FILE *f, const char *out) {
     if (bwi == 16) n16++, p16 += !strcmp(ts_csv_get(b, i, "bound"), "port");
   }
   if (chi > 0 && clo > 0) {
-    fprintf(f, "\n**Answer.** At 2 B/cycle the DRAM bounds %d of the %d FC-layer runs above "
+    fprintf(f, "\n**Answer.** At 2 B/cycle the DRAM bounds %d of the %d FC-layer runs of "
+               "hw_sys_bw.csv "
                "(the rest: the host port); going from B = %d to B = %d cuts the FC layers' "
                "weight bytes %.1fx (%.0f -> %.0f) and their time %.1fx (%.0f -> %.0f cycles). ",
             d2, n2, bmax, bmin, whi / wlo, whi, wlo, chi / clo, chi, clo);
@@ -126,7 +127,7 @@ void ts_report_system(FILE *f, const char *out) {
               top, bref, wref / wcmp, wref, wcmp, cref / ccmp, cref, ccmp, bref);
     if (c16hi > 0 && c16lo > 0)
       fprintf(f, "At 16 B/cycle the same step gains %.1fx (%.0f -> %.0f cycles): the host port "
-                 "bounds %d of the %d FC-layer runs there (one 64-bit weight word a cycle, and "
+                 "bounds %d of the %d there (one 64-bit weight word a cycle, and "
                  "no writes while the array computes), so fewer bits still help, through the "
                  "port instead of the DRAM.",
               c16hi / c16lo, c16hi, c16lo, p16, n16);
@@ -154,7 +155,8 @@ void ts_report_system(FILE *f, const char *out) {
   }
   fprintf(f, "\n");
   if (exists(out, "hw_roofline.png")) fprintf(f, "![roofline](hw_roofline.png)\n\n");
-  if (exists(out, "hw_bw_time.png")) fprintf(f, "![layer time vs DRAM bandwidth](hw_bw_time.png)\n\n");
+  if (exists(out, "hw_bw_time.png"))
+    fprintf(f, "![layer time vs DRAM bandwidth](hw_bw_time.png)\n\n");
   ts_csv_free(t);
   ts_csv_free(b);
 }

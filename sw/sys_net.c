@@ -39,7 +39,13 @@ ts_status ts_sys_net_exec(void *ctx, int layer, const ts_int_gemm *g, const uint
   ts_sys_net *s = ctx;
   ts_sparse *sp = NULL;
   ts_status st = s->sparse[layer] ? ts_sparse_pack(g->w, g->m, g->k, g->wbits, &sp, err) : TS_OK;
-  if (!st && s->prefetch && layer + 1 < TS_NUM_LAYERS) st = prefetch_next(s, layer, g, err);
+  if (!st && s->prefetch && layer + 1 < TS_NUM_LAYERS) {
+    /* A next layer that cannot be declared (a filter larger than a bank,
+     * say) runs without prefetch: its own call then names the problem,
+     * after this layer's own errors. */
+    ts_error ignored = {0};
+    (void)prefetch_next(s, layer, g, &ignored);
+  }
   ts_sys_report r;
   if (!st) st = ts_sys_gemm(s->sys, ts_net_layer(s->net, layer)->name, g, sp, x, y, &r, err);
   ts_sparse_destroy(sp);

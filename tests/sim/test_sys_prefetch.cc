@@ -107,7 +107,8 @@ TEST(HwSysPrefetch, NextLayerWeightsOverlapComputeBitExact) {
       compute += b.compute_cycles;
       overlap += b.overlap_cycles;
       EXPECT_EQ(b.compute_cycles, a.compute_cycles) << what;
-      for (int k = 0; k < TS_SYS_KINDS; k++) EXPECT_EQ(b.bytes[k], a.bytes[k]) << what << " kind " << k;
+      for (int k = 0; k < TS_SYS_KINDS; k++)
+        EXPECT_EQ(b.bytes[k], a.bytes[k]) << what << " kind " << k;
       EXPECT_EQ(a.prefetched, 0u) << what;
       EXPECT_EQ(a.prefetch_cycles, 0u) << what;
       EXPECT_GE(b.total_cycles, b.compute_cycles) << what;

@@ -95,7 +95,8 @@ TEST(HwSysTrace, VcdIsWellFormedAndTracingChangesNoCycle) {
   EXPECT_GT(last_t, 0);
   // the accelerator loads (1), runs (2) and reads back (3); the DMA moves data
   std::string states;
-  for (const std::string &v : values[id["accel_state"]]) states += std::to_string(std::stoi(v, nullptr, 2));
+  for (const std::string &v : values[id["accel_state"]])
+    states += std::to_string(std::stoi(v, nullptr, 2));
   EXPECT_NE(states.find('1'), std::string::npos) << states;
   EXPECT_NE(states.find('2'), std::string::npos) << states;
   EXPECT_NE(states.find('3'), std::string::npos) << states;

@@ -182,7 +182,9 @@ void CheckSystem(const std::string &csv, const std::string &bw) {
     EXPECT_GT(std::stod(comp[i]), 0) << what;
     const double bytes = std::stod(wb[i]) + std::stod(ab[i]) + std::stod(rb[i]) + std::stod(mb[i]);
     EXPECT_NEAR(std::stod(xfer[i]), bytes / 16, 1 + (layer[i] == "total" ? 5 : 0)) << what;
-    if (layer[i] == "total") EXPECT_GE(std::stod(cyc[i]), bytes / 16) << what;
+    if (layer[i] == "total") {
+      EXPECT_GE(std::stod(cyc[i]), bytes / 16) << what;
+    }
     if (layer[i] == "fc1" && std::stod(sp[i]) == 0) fc1_w[bits[i] == "8"] = std::stod(wb[i]);
   }
   EXPECT_GT(fc1_w[0], 0);
@@ -201,8 +203,9 @@ void CheckSystem(const std::string &csv, const std::string &bw) {
     EXPECT_NEAR(std::stod(bx[i]), std::stod(bb[i]) / std::stod(bwc[i]), 1) << what;
     for (size_t j = 0; j < bc.size(); j++)
       if (blay[j] == blay[i] && bbits[j] == bbits[i] && bsp[j] == bsp[i] && bwc[i] == "0.5" &&
-          bwc[j] == "64")
+          bwc[j] == "64") {
         EXPECT_GT(std::stod(bc[i]), std::stod(bc[j])) << what << " vs row " << j + 1;
+      }
   }
 }
 
