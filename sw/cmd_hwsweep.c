@@ -23,8 +23,10 @@
 #include "cli_model.h"
 #include "cli_opts.h"
 #include "commands.h"
+#include "hwsweep_sys.h"
 #include "slurm.h"
 #include "study.h"
+#include "sys_net.h"
 #include "ts_atomic.h"
 #include "ts_energy.h"
 #include "ts_hw.h"
@@ -41,7 +43,8 @@ static const char *const USAGE =
     "usage: tessera hw-sweep [--model FILE] [--dataset NAME] [--data DIR] [--coarse]\n"
     "                        [--bits LIST] [--scheme LIST] [--sparsity LIST]\n"
     "                        [--rtl-images N] [--batch N] [--calib N] [--limit N]\n"
-    "                        [--rbits R] [--threads T] [--out DIR] [--no-resume]\n"
+    "                        [--rbits R] [--dram-bw BYTES] [--dram-latency CYCLES]\n"
+    "                        [--threads T] [--out DIR] [--no-resume]\n"
     "Sweeps weight bits x quantization scheme x magnitude-pruning sparsity on the\n"
     "simulated 16x16 array. Per point and layer: dense and sparse cycles, speedup\n"
     "and its ideal 1/(1-s) from the non-zero MACs, utilization, weight memory\n"
@@ -49,7 +52,11 @@ static const char *const USAGE =
     "choice, energy per image from the RTL's counters (45 nm table, docs/energy.md),\n"
     "integer golden accuracy on the whole test set (--limit N: first N),\n"
     "and the RTL on the first --rtl-images images (default 16), whose logits must\n"
-    "equal the golden model's (exit 1 otherwise).\n"
+    "equal the golden model's (exit 1 otherwise). The system model (DRAM, DMA,\n"
+    "staging banks; docs/system.md) runs the first test image at every point, each\n"
+    "layer's weights in the chosen format: cycles, transfer, stall, bytes by kind,\n"
+    "bound; and every B of the reference scheme at 0%% and the top sparsity over\n"
+    "DRAM bandwidths 0.5..64 B/cycle (hw_sys_bw.csv).\n"
     "  --bits LIST       weight bits, each 1..16 (default 2,4,6,8,16)\n"
     "  --scheme LIST     per-tensor,per-channel (default both)\n"
     "  --sparsity LIST   percent of weights pruned per layer, each 0..100\n"
@@ -57,11 +64,14 @@ static const char *const USAGE =
     "  --batch N         images per GEMM on the RTL (default 16)\n"
     "  --calib N         training images for activation scales (default 256)\n"
     "  --rbits R         relative-index delta bits, 1..8 (default 4)\n"
+    "  --dram-bw BYTES   DRAM bytes per cycle of the system columns (default 16)\n"
+    "  --dram-latency C  DRAM latency in cycles (default 100)\n"
     "  --threads T       points run in parallel, one simulation each (default 2)\n"
     "  --no-resume       recompute points already in OUT/hw_sweep.csv\n"
     "Writes OUT/hw_sweep.csv (resumable), hw_sweep.json, hw_wmem.csv (weight memory\n"
     "of every layer, B = 1..16, sparsity 0..99%, real and random patterns),\n"
-    "hw_crossover.csv and plots hw_*.png (default OUT: out).\n" TS_SLURM_USAGE;
+    "hw_crossover.csv, hw_sys_bw.csv and plots hw_*.png (hw_roofline.png, hw_bw_time.png)\n"
+    "(default OUT: out).\n" TS_SLURM_USAGE;
 
 enum { MAX_BITS = 16, MAX_PCT = 64, MAX_SCHEMES = 2 };
 #define HWSWEEP_MAX_THREADS 64 /* one simulation each */
@@ -74,6 +84,7 @@ typedef struct cfg {
   int npct;
   int rtl_images, batch, calib, rbits, threads, resume;
   const char *out;
+  ts_sys_opts sys; /* the system columns' DRAM setting */
 } cfg;
 
 typedef struct point {
@@ -95,6 +106,7 @@ typedef struct shared {
   int ncal;
   ts_layer_info info[TS_NUM_LAYERS];
   const char *mode; /* "dense" or "dense+sparse" */
+  ts_sys_server *srv; /* the process's one system model */
 } shared;
 
 /* One worker: its own network copy and simulation. */
@@ -120,7 +132,8 @@ static const char COLS[] =
     "nonzero_macs,dense_cycles,dense_util,dense_wport,sparse_cycles,sparse_util,speedup,"
     "ideal_speedup,speedup_of_ideal,sparse_wport,sparse_lane_run,sparse_lane_load,"
     "sparse_lane_stall,sparse_lane_idle,sparse_bound,wmem_dense_bits,wmem_bitmap_bits,wmem_relidx_bits,"
-    "wmem_hw_bits,wmem_choice,wmem_chosen_bits," ENERGY_COLS ",golden_accuracy,test_images,"
+    "wmem_hw_bits,wmem_choice,wmem_chosen_bits," ENERGY_COLS "," HWSWEEP_SYS_COLS
+    ",golden_accuracy,test_images,"
     "rtl_pred_mismatch,rtl_logit_mismatch,calib,rbits,mode,model_hash";
 
 /* ---- Running a point --------------------------------------------------- */
@@ -237,8 +250,8 @@ static ts_status energy_cells(const shared *sh, const point *p, const layer_res 
 }
 
 static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
-                            double acc, int pred_mis, int logit_mis, int have_sparse,
-                            char **out, ts_error *err) {
+                            const hwsweep_sys_res *sys, double acc, int pred_mis,
+                            int logit_mis, int have_sparse, char **out, ts_error *err) {
   const cfg *c = sh->c;
   const double pes = (double)ts_hw_rows() * ts_hw_cols();
   char *buf = NULL;
@@ -311,16 +324,19 @@ static ts_status point_rows(const shared *sh, point *p, const layer_res *r,
       choice = comp ? "compressed" : "dense";
     }
     const ts_layer_info *I = is_tot ? NULL : &sh->info[l];
+    char syscells[512];
+    hwsweep_sys_cells(sys, &c->sys, l, syscells, sizeof syscells);
     bad = append(&buf, &len, &cap,
                  "%d,%s,%g,%s,%d,%d,%d,%d,%d,%lld,%lld,%lld,%lld,%llu,%s,%s,%s,%s,%s,%s,%s,%s,"
-                 "%lld,%lld,%lld,%lld,%s,%lld,%s,%.6f,%d,%d,%d,%d,%d,%s,%016llx\n",
+                 "%lld,%lld,%lld,%lld,%s,%lld,%s,%s,%.6f,%d,%d,%d,%d,%d,%s,%016llx\n",
                  p->bits, ts_quant_scheme_name(p->scheme), p->pct, is_tot ? "total" : I->name,
                  is_tot ? 0 : I->gemm_m, is_tot ? 0 : I->gemm_k, is_tot ? 0 : I->gemm_n,
                  c->batch, c->rtl_images, (long long)x->mem.weights, (long long)x->mem.nnz,
                  x->macs, x->nz_macs, (unsigned long long)x->dense.cycles, du, dw, sc, su, sp,
                  id, of, lanes, (long long)dense_b, (long long)x->mem.fmt[TS_WMEM_BITMAP].bits,
                  (long long)x->mem.fmt[TS_WMEM_RELIDX].bits, (long long)hw_b, choice,
-                 (long long)chosen, energy[l], acc, sh->s->n, pred_mis, logit_mis, sh->ncal, c->rbits,
+                 (long long)chosen, energy[l], syscells, acc, sh->s->n, pred_mis, logit_mis,
+                 sh->ncal, c->rbits,
                  sh->mode, (unsigned long long)sh->s->hash);
   }
   p->acc = acc, p->dcyc = tot.dense.cycles, p->scyc = tot.sparse.cycles;
@@ -356,13 +372,20 @@ static ts_status run_point(const shared *sh, worker *w, point *p, ts_error *err)
   layer_res r[TS_NUM_LAYERS];
   memset(r, 0, sizeof r);
   int hits = 0, pred_mis = 0, logit_mis = 0;
-  if (!bytes || !lg || !gold || !pred || !gpred)
+  int64_t *gold0 = malloc(sizeof *gold0 * (size_t)C); /* image 0, for the system model */
+  uint8_t *img0 = malloc(px);
+  hwsweep_sys_res sys;
+  if (!bytes || !lg || !gold || !pred || !gpred || !gold0 || !img0)
     st = ts_fail(err, TS_E_NOMEM, "hw-sweep: no memory for a point");
   /* the golden model on every test image */
   for (int first = 0; !st && first < s->n; first += blk) {
     const int n = s->n - first < blk ? s->n - first : blk;
     if ((st = run_block(sh, q, NULL, first, n, bytes, lg, err))) break;
     ts_qnet_predict(q, lg, n, pred);
+    if (first == 0) {
+      memcpy(gold0, lg, sizeof *lg * C);
+      memcpy(img0, bytes, px);
+    }
     for (int i = 0; i < n; i++) {
       hits += pred[i] == s->y[first + i];
       if (first + i < c->rtl_images) {
@@ -396,15 +419,22 @@ static ts_status run_point(const shared *sh, worker *w, point *p, ts_error *err)
     r[l].macs = (long long)g.m * g.k * cols;
     r[l].nz_macs = r[l].mem.nnz * cols;
   }
+  /* the first image on the system model, each layer's weights as chosen */
+  int choose[TS_NUM_LAYERS];
+  for (int l = 0; l < TS_NUM_LAYERS; l++)
+    choose[l] = ts_wmem_choose_compressed(r[l].mem.fmt[TS_WMEM_DENSE].bits, r[l].mem.hw.bits);
+  if (!st) st = hwsweep_sys_point(sh->srv, q, w->net, img0, gold0, choose, &sys, err);
   if (!st)
-    st = point_rows(sh, p, r, s->n ? (double)hits / s->n : 0, pred_mis, logit_mis,
+    st = point_rows(sh, p, r, &sys, s->n ? (double)hits / s->n : 0, pred_mis, logit_mis,
                     HWSWEEP_HAVE_SPARSE, &p->rows, err);
-  p->mismatches = logit_mis;
+  p->mismatches = logit_mis + (st ? 0 : sys.mismatch);
   free(bytes);
   free(lg);
   free(gold);
   free(pred);
   free(gpred);
+  free(gold0);
+  free(img0);
   ts_qnet_destroy(q);
   return st;
 }
@@ -467,14 +497,16 @@ static ts_status resume(const shared *sh, sweep *w, const char *path, int *reuse
           strcmp(mode, sh->mode) || ts_csv_num(t, r, "test_images") != sh->s->n ||
           ts_csv_num(t, r, "rtl_images") != sh->c->rtl_images ||
           ts_csv_num(t, r, "batch") != sh->c->batch || ts_csv_num(t, r, "calib") != sh->ncal ||
-          ts_csv_num(t, r, "rbits") != sh->c->rbits)
+          ts_csv_num(t, r, "rbits") != sh->c->rbits ||
+          !hwsweep_sys_row_matches(t, r, &sh->c->sys))
         continue;
       /* the row, verbatim: its cells joined again */
       for (int c = 0; c < ncols && !bad; c++)
         bad = append(&buf, &len, &cap, "%s%s", c ? "," : "",
                      t->cell[(size_t)(r + 1) * ncols + c]);
       bad = bad || append(&buf, &len, &cap, "\n");
-      p->mismatches += (int)ts_csv_num(t, r, "rtl_logit_mismatch") *
+      p->mismatches += (int)(ts_csv_num(t, r, "rtl_logit_mismatch") +
+                             ts_csv_num(t, r, "sys_logit_mismatch")) *
                        !strcmp(ts_csv_get(t, r, "layer"), "total");
       found++;
     }
@@ -1083,6 +1115,8 @@ static int parse_args(const char *cmd, int argc, char **argv, cfg *c, ts_cli_com
   cc->threads_max = HWSWEEP_MAX_THREADS;
   *c = (cfg){.rtl_images = 16, .batch = 16, .calib = 256, .rbits = TS_WMEM_RBITS_DEFAULT,
            .resume = 1};
+  ts_sys_opts_default(&c->sys);
+  int lat = (int)c->sys.dram_latency;
   parse_bits(cmd, "--bits", "2,4,6,8,16", c);
   parse_schemes(cmd, "--scheme", "per-tensor,per-channel", c);
   parse_pct(cmd, "--sparsity", "0,25,50,70,80,90,95", c);
@@ -1093,11 +1127,19 @@ static int parse_args(const char *cmd, int argc, char **argv, cfg *c, ts_cli_com
                         TS_OPT_I("batch", &c->batch, 1, 256),
                         TS_OPT_I("calib", &c->calib, 1, 100000),
                         TS_OPT_I("rbits", &c->rbits, TS_WMEM_RBITS_MIN, TS_WMEM_RBITS_MAX),
+                        TS_OPT_CALL("dram-bw", ts_sys_opt_bw, &c->sys.dram_bytes_per_cycle),
+                        TS_OPT_I("dram-latency", &lat, 0, 1000000),
                         TS_OPT_SWITCH("no-resume", &c->resume, 0), TS_SLURM_OPTS(so)};
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_THREADS |
                             TS_CLI_OUT, own, TS_OPT_COUNT(own)};
   if (ts_cli_parse(&spec, argc, argv, cc, code)) return 1;
   if (ts_slurm_check(cmd, so)) return (*code = 2);
+  c->sys.dram_latency = (uint32_t)lat;
+  if (!(c->sys.dram_bytes_per_cycle > 0)) {
+    fprintf(stderr, "tessera %s: --dram-bw must be > 0 bytes per cycle (or inf), got %g\n", cmd,
+            c->sys.dram_bytes_per_cycle);
+    return (*code = 2);
+  }
   c->threads = cc->threads;
   c->out = cc->out;
   return 0;
@@ -1152,7 +1194,8 @@ int ts_cmd_hwsweep(int argc, char **argv) {
   worker *wk = NULL;
   wm_grid g = {0};
   ts_csv *t = NULL;
-  shared sh = {&c, &s, NULL, c.calib, {{0}}, HWSWEEP_HAVE_SPARSE ? "dense+sparse" : "dense"};
+  shared sh = {&c, &s, NULL, c.calib, {{0}}, HWSWEEP_HAVE_SPARSE ? "dense+sparse" : "dense",
+               NULL};
   for (int l = 0; l < TS_NUM_LAYERS; l++) sh.info[l] = *ts_net_layer(s.net, l);
   if (ts_study_check_fit(cmd, model, sh.info)) goto done;
   if (c.rtl_images > s.n) {
@@ -1163,8 +1206,9 @@ int ts_cmd_hwsweep(int argc, char **argv) {
   }
   if (!(cal = load_calib(cmd, model, &data, &sh.ncal))) goto done;
   sh.cal = cal;
-  char csv[4096], js[4096], wm[4096], cr[4096];
+  char csv[4096], js[4096], wm[4096], cr[4096], sbw[4096];
   if (ts_study_path(csv, sizeof csv, c.out, "hw_sweep.csv") ||
+      ts_study_path(sbw, sizeof sbw, c.out, "hw_sys_bw.csv") ||
       ts_study_path(js, sizeof js, c.out, "hw_sweep.json") ||
       ts_study_path(wm, sizeof wm, c.out, "hw_wmem.csv") ||
       ts_study_path(cr, sizeof cr, c.out, "hw_crossover.csv")) {
@@ -1202,6 +1246,12 @@ int ts_cmd_hwsweep(int argc, char **argv) {
          model, s.dataset, s.n, w.n, c.nbits, c.nschemes, c.npct, c.rtl_images, sh.mode,
          HWSWEEP_HAVE_SPARSE ? "" : ", sparse RTL pending", c.threads, c.threads > 1 ? "s" : "",
          reused, save);
+  /* the system model: one per process, in its own thread */
+  if (ts_sys_server_start(&c.sys, &sh.srv, &err)) {
+    fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    rc = 2;
+    goto done;
+  }
   /* the points, in parallel: one network copy and one simulation per worker */
   wk = calloc((size_t)c.threads, sizeof *wk);
   if (!wk) goto done;
@@ -1221,11 +1271,31 @@ int ts_cmd_hwsweep(int argc, char **argv) {
     goto done;
   }
   if (write_outputs(cmd, &sh, &g, csv, js, wm, cr, t0, &t)) goto done;
+  /* layer time against DRAM bandwidth at the reference scheme */
+  ts_quant_scheme bsch = c.scheme[0]; /* per-channel if swept, as the report's */
+  for (int i = 0; i < c.nschemes; i++)
+    if (c.scheme[i] == TS_QUANT_PER_CHANNEL) bsch = c.scheme[i];
+  double top = 0;
+  for (int i = 0; i < c.npct; i++) top = c.pct[i] > top ? c.pct[i] : top;
+  const double tb = ts_study_now();
+  const hwsweep_bw_in bi = {cmd, sh.srv, &c.sys, wk[0].net, s.fp32, s.nparams, cal, sh.ncal,
+                            s.x, c.bits, c.nbits, bsch, top, c.rbits};
+  if (hwsweep_sys_bw(&bi, sbw)) goto done;
+  printf("system model over DRAM bandwidth: wrote %s (%.1f s)\n", sbw, ts_study_now() - tb);
   int mism = 0;
   for (int i = 0; i < w.n; i++) mism += w.p[i].mismatches;
   print_summary(&c, t, &g);
   print_energy(&c, t, HWSWEEP_HAVE_SPARSE);
   plots(cmd, &c, &sh, t, &g, HWSWEEP_HAVE_SPARSE);
+  {
+    ts_csv *bwt = NULL;
+    if (ts_csv_read(sbw, &bwt, &err)) fprintf(stderr, "tessera %s: %s\n", cmd, err.msg);
+    int bref = c.bits[0];
+    for (int i = 0; i < c.nbits; i++)
+      if (abs(c.bits[i] - 8) < abs(bref - 8)) bref = c.bits[i];
+    hwsweep_sys_plots(cmd, c.out, t, ts_quant_scheme_name(bsch), bref, bwt);
+    ts_csv_free(bwt);
+  }
   printf("wrote %s, %s, %s, %s in %.1f s\n", csv, js, wm, cr, ts_study_now() - t0);
   if (mism) {
     fprintf(stderr, "tessera %s: RTL check FAILED: %d logits differ from the golden model's\n",
@@ -1242,6 +1312,7 @@ done:
       ts_net_destroy(wk[i].net);
     }
   free(wk);
+  ts_sys_server_stop(sh.srv);
   for (int i = 0; i < w.n; i++) free(w.p[i].rows);
   free(w.p);
   free(g.v);

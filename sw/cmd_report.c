@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "commands.h"
+#include "report_sys.h"
 #include "study.h"
 #include "ts_atomic.h"
 #include "ts_energy.h"
@@ -742,6 +743,7 @@ static ts_status write_report(FILE *f, void *user, ts_error *err) {
   section_timing(f, r);
   section_hw(f, r);
   section_hwsweep(f, r);
+  ts_report_system(f, r->out);
   return ferror(f) ? ts_fail(err, TS_E_IO, "write error") : TS_OK;
 }
 

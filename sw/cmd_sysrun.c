@@ -12,6 +12,7 @@
 #include "cli_opts.h"
 #include "commands.h"
 #include "study.h"
+#include "sys_net.h"
 #include "ts_atomic.h"
 #include "ts_prune.h"
 #include "ts_qnet.h"
@@ -24,11 +25,14 @@ static const char *const USAGE =
     "                       [--sparsity PCT]\n"
     "                       [--images N] [--batch N] [--calib N] [--dram-bw BYTES|inf]\n"
     "                       [--dram-latency CYCLES] [--clock-mhz F] [--bank-bytes N]\n"
-    "                       [--max-cycles N] [--out DIR] [--check]\n"
+    "                       [--max-cycles N] [--no-prefetch] [--trace FILE.vcd]\n"
+    "                       [--out DIR] [--check]\n"
     "Runs the first N test images (default 1) through the integer CNN on the\n"
     "system model: weights, activations and metadata move DRAM -> DMA -> staging\n"
     "bank -> the RTL's host port, results back, the next chunk's transfer\n"
-    "overlapping the current work. --batch images share one GEMM per layer\n"
+    "overlapping the current work, and the next layer's weights moving into the\n"
+    "staging banks while the current layer computes (--no-prefetch: layer by\n"
+    "layer). --batch images share one GEMM per layer\n"
     "(default 1). B-bit weights (default 8), 8-bit activations calibrated on\n"
     "--calib training images (default 256); --sparsity PCT magnitude-prunes\n"
     "every layer first; --sparse moves compressed weights and runs the array\n"
@@ -38,65 +42,23 @@ static const char *const USAGE =
     "4096: the largest filter). --max-cycles per layer (default: a bound from\n"
     "the layer). Prints per-layer cycles and bytes by kind and the bound\n"
     "(compute, dram or port);\n"
-    "--check compares every logit with the C golden model. Writes OUT/sys.csv.\n";
+    "--check compares every logit with the C golden model. Writes OUT/sys.csv.\n"
+    "--trace FILE.vcd writes SystemC's VCD trace of the system's state (accelerator\n"
+    "state, layer, run, chunk, DMA busy, staging banks; GTKWave reads it).\n";
 
 typedef struct sysrun_args {
   ts_cli_common c;
-  int bits, images, batch, calib, check, sparse;
+  int bits, images, batch, calib, check, sparse, no_prefetch;
   double sparsity; /* --sparsity PCT: magnitude-prune every layer first */
   ts_quant_scheme scheme;
   ts_sys_opts so;
 } sysrun_args;
-
-/* Per-layer reports summed over the batches. */
-typedef struct sys_ctx {
-  ts_sys *sys;
-  const ts_net *net;
-  int sparse;
-  ts_sys_report rep[TS_NUM_LAYERS];
-} sys_ctx;
-
-static void report_add(ts_sys_report *t, const ts_sys_report *r) {
-  /* the leading uint64_t fields: total_cycles .. tail_cycles, bytes, runs, chunks */
-  uint64_t *a = &t->total_cycles;
-  const uint64_t *b = &r->total_cycles;
-  for (const uint64_t *p = b; p <= &r->chunks; p++) a[p - b] += *p;
-  t->bound = r->bound; /* the bound of the last batch (batches are alike) */
-  t->hw.cycles += r->hw.cycles;
-  t->hw.macs += r->hw.macs;
-}
-
-static ts_status sys_exec(void *ctx, int layer, const ts_int_gemm *g, const uint8_t *x,
-                          int64_t *y, ts_error *err) {
-  sys_ctx *s = ctx;
-  ts_sparse *sp = NULL;
-  ts_status st = s->sparse ? ts_sparse_pack(g->w, g->m, g->k, g->wbits, &sp, err) : TS_OK;
-  ts_sys_report r;
-  if (!st) st = ts_sys_gemm(s->sys, ts_net_layer(s->net, layer)->name, g, sp, x, y, &r, err);
-  ts_sparse_destroy(sp);
-  if (!st) report_add(&s->rep[layer], &r);
-  return st;
-}
 
 static int opt_scheme(const char *cmd, const char *flag, const char *arg, void *dst) {
   ts_error e = {0};
   if (!ts_quant_scheme_parse(arg, dst, &e)) return 0;
   fprintf(stderr, "tessera %s: %s: %s\n", cmd, flag, e.msg);
   return 1;
-}
-
-/* A bandwidth in bytes per cycle, or "inf". Zero and negative values are
- * passed on: ts_sys_create names them. */
-static int opt_bw(const char *cmd, const char *flag, const char *arg, void *dst) {
-  char *end = NULL;
-  const double v = strcmp(arg, "inf") ? strtod(arg, &end) : INFINITY;
-  if (end && (end == arg || *end || isnan(v))) {
-    fprintf(stderr, "tessera %s: %s: '%s' is not a number of bytes per cycle or 'inf'\n", cmd,
-            flag, arg);
-    return 1;
-  }
-  *(double *)dst = v;
-  return 0;
 }
 
 static int parse_args(const char *cmd, int argc, char **argv, sysrun_args *a, int *rc) {
@@ -112,11 +74,13 @@ static int parse_args(const char *cmd, int argc, char **argv, sysrun_args *a, in
                         TS_OPT_I("images", &a->images, 1, 1 << 24),
                         TS_OPT_I("batch", &a->batch, 1, 256),
                         TS_OPT_I("calib", &a->calib, 1, 100000),
-                        TS_OPT_CALL("dram-bw", opt_bw, &a->so.dram_bytes_per_cycle),
+                        TS_OPT_CALL("dram-bw", ts_sys_opt_bw, &a->so.dram_bytes_per_cycle),
                         TS_OPT_I("dram-latency", &lat, 0, 1000000),
                         TS_OPT_R("clock-mhz", &a->so.clock_mhz, -1e9, 1e9),
                         TS_OPT_I("bank-bytes", &bank, 0, 1 << 30),
                         TS_OPT_U("max-cycles", &a->so.max_cycles),
+                        TS_OPT_SWITCH("no-prefetch", &a->no_prefetch, 1),
+                        TS_OPT_S("trace", &a->so.trace_vcd),
                         TS_OPT_SWITCH("check", &a->check, 1)};
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_MODEL | TS_CLI_DATA_OPTS | TS_CLI_OUT, own,
                             TS_OPT_COUNT(own)};
@@ -168,7 +132,7 @@ static int load_qnet(const char *cmd, sysrun_args *a, ts_cli_model *m, ts_net **
 /* The images in batches through the system (s non-NULL) or the golden
  * kernel; logits [images][classes]. */
 static ts_status run_images(const sysrun_args *a, const ts_qnet *q, const ts_dataset *ds,
-                            const ts_norm *nm, sys_ctx *s, int64_t *logits, ts_error *err) {
+                            const ts_norm *nm, ts_sys_net *s, int64_t *logits, ts_error *err) {
   const size_t px = ts_qnet_image_bytes(q);
   const int C = ts_qnet_classes(q);
   float *x = malloc(sizeof *x * px * a->batch);
@@ -180,7 +144,7 @@ static ts_status run_images(const sysrun_args *a, const ts_qnet *q, const ts_dat
     for (int i = 0; i < n; i++) idx[i] = first + i;
     if (!(st = ts_dataset_batch(ds, nm, idx, n, x, NULL, err)) &&
         !(st = ts_qnet_quantize_input(q, x, px * n, b, err)))
-      st = ts_qnet_run(q, b, n, s ? sys_exec : NULL, s, logits + (size_t)first * C, err);
+      st = ts_qnet_run(q, b, n, s ? ts_sys_net_exec : NULL, s, logits + (size_t)first * C, err);
   }
   free(x);
   free(b);
@@ -192,7 +156,7 @@ static ts_status run_images(const sysrun_args *a, const ts_qnet *q, const ts_dat
 
 typedef struct sys_out {
   const sysrun_args *a;
-  const sys_ctx *s;
+  const ts_sys_net *s;
 } sys_out;
 
 static ts_status write_csv(FILE *fp, void *user, ts_error *err) {
@@ -200,57 +164,65 @@ static ts_status write_csv(FILE *fp, void *user, ts_error *err) {
   const sys_out *o = user;
   const sysrun_args *a = o->a;
   fprintf(fp, "layer,bits,scheme,sparse,images,batch,dram_bytes_per_cycle,dram_latency,m,k,n,"
-              "total_cycles,compute_cycles,port_cycles,readback_cycles,transfer_cycles,"
-              "overlap_cycles,stall_data,stall_out,stall_dma,tail_cycles,bytes_weights,"
-              "bytes_acts,bytes_results,bytes_meta,runs,chunks,bound\n");
+              "prefetch,total_cycles,compute_cycles,run_cycles,port_cycles,readback_cycles,"
+              "transfer_cycles,overlap_cycles,prefetch_cycles,stall_data,stall_out,stall_dma,"
+              "tail_cycles,bytes_weights,bytes_acts,bytes_results,bytes_meta,runs,chunks,"
+              "prefetched_chunks,bound\n");
   for (int l = 0; l < TS_NUM_LAYERS; l++) {
     const ts_sys_report *r = &o->s->rep[l];
     const ts_layer_info *I = ts_net_layer(o->s->net, l);
-    fprintf(fp, "%s,%d,%s,%d,%d,%d,%g,%u,%d,%d,%d", I->name, a->bits,
+    fprintf(fp, "%s,%d,%s,%d,%d,%d,%g,%u,%d,%d,%d,%d", I->name, a->bits,
             ts_quant_scheme_name(a->scheme), a->sparse, a->images, a->batch,
-            a->so.dram_bytes_per_cycle, a->so.dram_latency, I->gemm_m, I->gemm_k, I->gemm_n);
-    for (const uint64_t *p = &r->total_cycles; p <= &r->chunks; p++)
+            a->so.dram_bytes_per_cycle, a->so.dram_latency, I->gemm_m, I->gemm_k, I->gemm_n,
+            !a->no_prefetch);
+    for (const uint64_t *p = &r->total_cycles; p <= &r->prefetched; p++)
       fprintf(fp, ",%llu", (unsigned long long)*p);
     fprintf(fp, ",%s\n", ts_sys_bound_str(r->bound));
   }
   return ferror(fp) ? TS_E_IO : TS_OK;
 }
 
-static void print_table(const sysrun_args *a, const sys_ctx *s, uint64_t sim_cycles,
+static void print_table(const sysrun_args *a, const ts_sys_net *s, uint64_t sim_cycles,
                         double sim_s) {
   const double bw = a->so.dram_bytes_per_cycle;
   printf("\nsystem model, %d image%s (batch %d), B=%d %s%s; DRAM %g B/cycle, latency %u, "
          "%g MHz, 2 x %u-byte banks\n", a->images, a->images > 1 ? "s" : "", a->batch, a->bits,
          ts_quant_scheme_name(a->scheme), a->sparse ? " sparse" : " dense", bw,
          a->so.dram_latency, a->so.clock_mhz, a->so.bank_bytes);
-  printf("%-6s %10s %9s %9s %9s %9s %9s %9s %9s %8s %8s %8s %6s %8s\n", "layer", "cycles",
-         "compute", "port", "dram", "overlap", "stall-in", "stall-dma", "weightB", "actB",
+  printf("%-6s %10s %9s %9s %9s %9s %9s %9s %9s %9s %8s %8s %8s %6s %8s\n", "layer",
+         "cycles", "compute", "port", "dram", "overlap", "prefetch", "stall-in", "stall-dma",
+         "weightB", "actB",
          "resultB", "metaB", "us", "bound");
   ts_sys_report t = {0};
   for (int l = 0; l < TS_NUM_LAYERS; l++) {
     const ts_sys_report *r = &s->rep[l];
-    report_add(&t, r);
-    printf("%-6s %10llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %8llu %8llu %8llu %6.1f "
-           "%8s\n",
+    ts_sys_report_add(&t, r);
+    printf("%-6s %10llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %8llu %8llu %8llu "
+           "%6.1f %8s\n",
            ts_net_layer(s->net, l)->name, (unsigned long long)r->total_cycles,
            (unsigned long long)r->compute_cycles,
            (unsigned long long)(r->port_cycles + r->readback_cycles),
            (unsigned long long)r->transfer_cycles, (unsigned long long)r->overlap_cycles,
+           (unsigned long long)r->prefetch_cycles,
            (unsigned long long)r->stall_data, (unsigned long long)r->stall_dma,
            (unsigned long long)r->bytes[TS_SYS_WEIGHTS], (unsigned long long)r->bytes[TS_SYS_ACTS],
            (unsigned long long)r->bytes[TS_SYS_RESULTS], (unsigned long long)r->bytes[TS_SYS_META],
            r->total_cycles / a->so.clock_mhz, ts_sys_bound_str(r->bound));
   }
-  printf("%-6s %10llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %8llu %8llu %8llu %6.1f\n",
+  printf("%-6s %10llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %8llu %8llu %8llu "
+         "%6.1f\n",
          "total", (unsigned long long)t.total_cycles, (unsigned long long)t.compute_cycles,
          (unsigned long long)(t.port_cycles + t.readback_cycles),
          (unsigned long long)t.transfer_cycles, (unsigned long long)t.overlap_cycles,
+         (unsigned long long)t.prefetch_cycles,
          (unsigned long long)t.stall_data, (unsigned long long)t.stall_dma,
          (unsigned long long)t.bytes[TS_SYS_WEIGHTS], (unsigned long long)t.bytes[TS_SYS_ACTS],
          (unsigned long long)t.bytes[TS_SYS_RESULTS], (unsigned long long)t.bytes[TS_SYS_META],
          t.total_cycles / a->so.clock_mhz);
-  printf("(port = host-port writes + result reads; dram = channel busy; overlap = dram busy "
-         "while the array computes)\nsimulated %llu cycles in %.2f s: %.2f M cycles/s\n",
+  printf("(port = host-port writes + result reads; dram = channel busy for the layer's bytes; "
+         "prefetch = of it, during the previous layer; overlap = of it, while the array "
+         "computes)\n");
+  printf("simulated %llu cycles in %.2f s: %.2f M cycles/s\n",
          (unsigned long long)sim_cycles, sim_s, sim_s > 0 ? sim_cycles / sim_s / 1e6 : 0.0);
 }
 
@@ -285,7 +257,8 @@ int ts_cmd_sysrun(int argc, char **argv) {
   char f[1][TS_STUDY_PATH_MAX];
   if (ts_study_paths(cmd, a.c.out, FILES, 1, f)) return 2;
   ts_error err = {0};
-  sys_ctx s = {.sparse = a.sparse};
+  ts_sys_net s = {.prefetch = !a.no_prefetch};
+  for (int l = 0; l < TS_NUM_LAYERS; l++) s.sparse[l] = a.sparse;
   if (ts_sys_create(&a.so, &s.sys, &err)) {
     ts_cli_error(cmd, &err);
     return 2;
@@ -297,6 +270,7 @@ int ts_cmd_sysrun(int argc, char **argv) {
   int64_t *lg = NULL;
   if ((rc = load_qnet(cmd, &a, &m, &net, &test, &q))) goto done;
   s.net = net;
+  s.q = q;
   rc = 1;
   printf("sys-run: %s on %s, %d test image%s, B=%d %s, %.1f%% pruned%s\n", a.c.model,
          m.dataset, a.images, a.images > 1 ? "s" : "", a.bits, ts_quant_scheme_name(a.scheme),
@@ -332,6 +306,7 @@ done:
   ts_net_destroy(net);
   ts_dataset_destroy(test);
   ts_cli_model_close(&m);
-  ts_sys_destroy(s.sys);
+  ts_sys_destroy(s.sys); /* closes the trace */
+  if (!rc && a.so.trace_vcd) printf("wrote %s (VCD trace)\n", a.so.trace_vcd);
   return rc;
 }

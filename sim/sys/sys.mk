@@ -16,6 +16,9 @@ SYS_HDRS  := $(wildcard sim/sys/*.h) sim/ts_hw.h sim/ts_hw_plan.h models/int/ts_
   models/int/ts_int.h models/int/ts_sparse.h models/base/ts_status.h
 SYS_LIBS  := -lsystemc
 CPPFLAGS  += -Isim/sys                 # sw/cmd_sysrun.c includes ts_sys.h
+# The C objects that include ts_sys.h (the top-level HDRS lists models/ and
+# sw/ headers only): a stale one would see another ts_sys_opts layout.
+$(filter $(BUILD)/opt/sw/% $(BUILD)/san/sw/%,$(OPT_OBJS) $(SAN_OBJS)): sim/sys/ts_sys.h
 SYS_TEST_BIN := $(if $(wildcard tests/sim/*.cc),$(SYS_DIR)/tests/sim_tests)
 
 .PHONY: sys-lib sys-bench

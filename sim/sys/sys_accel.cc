@@ -144,16 +144,23 @@ void SysAccel::layer_thread(SysLayer *L) {
     const SysRunProg &rp = p.runs[ri];
     for (size_t c = rp.chunk0; c < rp.chunk0 + rp.nchunks; c++) {
       sync();
-      if (!L->ready[c]) {
+      SysProbes &P = *L->probes;
+      P.run = (unsigned)ri;
+      P.chunk = (unsigned)c;
+      if (!L->ready[c] || L->ready_at[c] > now()) {
+        P.accel_state = SYS_ACC_WAIT_DATA;
         snprintf(what, sizeof what, "input chunk %zu of run %zu from the DMA", c, ri);
         L->waiting = what;
         const sc_time t = now();
         while (!L->ready[c] && !L->abort) wait(L->ev_ready);
+        if (L->ready_at[c] > now()) wait(L->ready_at[c] - now());  // a prefetch in flight
         L->stall_data += now() - t;
       }
       if (L->abort) return;
       const SysChunk &ch = p.chunks[c];
-      const uint8_t *bank = L->bank[c % 2].data();
+      const int bi = (int)((L->bank0 + c) % 2);
+      const uint8_t *bank = L->banks->data[bi].data();
+      P.accel_state = SYS_ACC_PORT;
       for (size_t i = ch.first; i < ch.first + ch.count; i++) {
         const SysItem &it = p.items[i];
         host_write(it.sel, it.addr, bank + it.bank_off, it.bytes);
@@ -161,7 +168,8 @@ void SysAccel::layer_thread(SysLayer *L) {
       lt += L->period * (double)ch.count;
       L->port += L->period * (double)ch.count;
       sync();
-      L->bank_free[c % 2] = true;
+      L->banks->free[bi] = true;
+      P.bank_full[bi] = false;
       L->ev_bank_free.notify();
     }
     if (ctx_->gotError()) {
@@ -170,6 +178,7 @@ void SysAccel::layer_thread(SysLayer *L) {
       return;
     }
     uint64_t ticks = 0;
+    L->probes->accel_state = SYS_ACC_RUN;
     if (!run_array(L, ri, &ticks)) return;
     L->port += L->period;  // the start pulse is a port write
     L->run += L->period * (double)(ticks - 1);
@@ -179,6 +188,7 @@ void SysAccel::layer_thread(SysLayer *L) {
     sync();
     const int b = (int)(ri % 2);
     if (L->out_run[b] != -1) {
+      L->probes->accel_state = SYS_ACC_WAIT_OUT;
       snprintf(what, sizeof what, "result bank %d to be written to DRAM (run %zu)", b, ri);
       L->waiting = what;
       const sc_time t = now();
@@ -186,6 +196,7 @@ void SysAccel::layer_thread(SysLayer *L) {
       L->stall_out += now() - t;
       if (L->abort) return;
     }
+    L->probes->accel_state = SYS_ACC_READBACK;
     read_results(L, ri, L->out[b].data());
     const double rows = (double)rp.r.mm * rp.r.tt;  // one output-buffer row a cycle
     lt += L->period * rows;
@@ -198,4 +209,5 @@ void SysAccel::layer_thread(SysLayer *L) {
   L->waiting = "the DMA to write the last results";
   L->accel_end = now();
   L->accel_done = true;
+  L->probes->accel_state = SYS_ACC_IDLE;
 }

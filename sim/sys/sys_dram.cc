@@ -16,13 +16,13 @@ void SysDram::configure(double bytes_per_cycle, uint32_t latency_cycles, sc_time
   infinite_ = std::isinf(bytes_per_cycle);
   period_ = period;
   latency_ = period * (double)latency_cycles;
-  free_at_ = sc_core::sc_time_stamp();
-  busy_ = sc_core::SC_ZERO_TIME;
-  iv_.clear();
+  free_at_ = std::max(free_at_, sc_core::sc_time_stamp());
 }
 
-void SysDram::load(const std::vector<uint8_t> &image, uint64_t capacity) {
-  mem_.assign(image.begin(), image.begin() + (ptrdiff_t)std::min<uint64_t>(image.size(), capacity));
+void SysDram::place(const std::vector<uint8_t> &image, uint64_t base, uint64_t capacity) {
+  const uint64_t end = std::min<uint64_t>(base + image.size(), capacity);
+  if (end > mem_.size()) mem_.resize(end, 0);
+  if (base < end) std::memcpy(mem_.data() + base, image.data(), end - base);
 }
 
 void SysDram::b_transport(tlm::tlm_generic_payload &tr, sc_time &delay) {
@@ -49,13 +49,7 @@ void SysDram::b_transport(tlm::tlm_generic_payload &tr, sc_time &delay) {
   const sc_time start = std::max(now + delay, free_at_);
   const sc_time xfer = infinite_ ? sc_core::SC_ZERO_TIME : period_ * ((double)len / bpc_);
   free_at_ = start + xfer;
-  busy_ += xfer;
-  if (xfer > sc_core::SC_ZERO_TIME) {
-    if (!iv_.empty() && start <= iv_.back().second)
-      iv_.back().second = free_at_;
-    else
-      iv_.push_back({start, free_at_});
-  }
+  last_ = {start, free_at_};
   delay = free_at_ + latency_ - now;
   tr.set_response_status(tlm::TLM_OK_RESPONSE);
 }

@@ -19,19 +19,18 @@ struct SysDram : sc_core::sc_module {
 
   explicit SysDram(sc_core::sc_module_name name);
 
-  // bytes_per_cycle: INFINITY for no transfer time. Resets the statistics
-  // and frees the channel at the current time.
+  // bytes_per_cycle: INFINITY for no transfer time. The channel stays busy
+  // with what was issued before (a prefetch may run past a layer's end).
   void configure(double bytes_per_cycle, uint32_t latency_cycles, sc_core::sc_time period);
-  // The contents from address 0; the storage ends at min(image, capacity)
-  // and a transfer past it gets TLM_ADDRESS_ERROR_RESPONSE.
-  void load(const std::vector<uint8_t> &image, uint64_t capacity);
+  // Empties the DRAM.
+  void clear() { mem_.clear(); }
+  // image at address base; the storage ends at min(the highest image end,
+  // capacity) and a transfer past it gets TLM_ADDRESS_ERROR_RESPONSE.
+  void place(const std::vector<uint8_t> &image, uint64_t base, uint64_t capacity);
   const std::vector<uint8_t> &contents() const { return mem_; }
 
-  sc_core::sc_time busy() const { return busy_; }  // channel occupied, summed
-  // Channel busy intervals [start, end), merged when they touch.
-  const std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> &intervals() const {
-    return iv_;
-  }
+  // The channel interval [start, end) of the last transaction.
+  std::pair<sc_core::sc_time, sc_core::sc_time> last() const { return last_; }
 
  private:
   void b_transport(tlm::tlm_generic_payload &tr, sc_core::sc_time &delay);
@@ -39,8 +38,8 @@ struct SysDram : sc_core::sc_module {
   std::vector<uint8_t> mem_;
   double bpc_ = 16;
   bool infinite_ = false;
-  sc_core::sc_time period_, latency_, free_at_, busy_;
-  std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> iv_;
+  sc_core::sc_time period_, latency_, free_at_;
+  std::pair<sc_core::sc_time, sc_core::sc_time> last_;
 };
 
 #endif  // SYS_DRAM_H

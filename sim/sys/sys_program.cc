@@ -13,6 +13,11 @@ constexpr uint64_t kAlign = 64;  // regions start on a DRAM burst
 
 uint64_t align_up(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
+bool same_item(const SysItem &a, const SysItem &b) {
+  return a.dram == b.dram && a.bank_off == b.bank_off && a.addr == b.addr && a.sel == b.sel &&
+         a.kind == b.kind && a.bytes == b.bytes;
+}
+
 // Appends port writes and cuts them into chunks of at most `bank` bytes; a
 // group (one filter's words) never straddles two chunks, nor does a run.
 struct ChunkCutter {
@@ -73,8 +78,8 @@ ts_status pack_filters(const ts_int_gemm *g, const ts_sparse *sp, Filters *F, ts
 }  // namespace
 
 ts_status sys_program_build(const ts_int_gemm *g, const ts_sparse *sp, const uint8_t *x,
-                            uint32_t bank_bytes, const char *name, SysProgram *p,
-                            ts_error *err) {
+                            uint32_t bank_bytes, bool lead_split, const char *name,
+                            SysProgram *p, ts_error *err) {
   Filters F;
   ts_status st = pack_filters(g, sp, &F, err);
   if (st != TS_OK) return st;
@@ -118,6 +123,7 @@ ts_status sys_program_build(const ts_int_gemm *g, const ts_sparse *sp, const uin
       }
       loaded_m0 = r.m0;
     }
+    if (lead_split && p->runs.empty()) cut.close();  // W and META ahead go early
     // Activation rows t * K + k: the valid bytes of X[k][n0 .. n0 + 16).
     for (int t = 0; t < r.tt; t++) {
       const uint64_t n0 = (uint64_t)(r.t0 + t) * TS_HW_COLS;
@@ -140,6 +146,8 @@ ts_status sys_program_build(const ts_int_gemm *g, const ts_sparse *sp, const uin
                                2ull * F.f[r.m0 + i].words + 8);
   }
 
+  p->x_base = xb;
+  p->x_bytes = K * N;
   p->ebytes = g->out == TS_INT_OUT_ACC ? 8 : 1;
   p->y_base = align_up(mb + 8 * meta.size());
   p->image.assign(p->y_base + (uint64_t)g->m * N * p->ebytes, 0);
@@ -147,4 +155,29 @@ ts_status sys_program_build(const ts_int_gemm *g, const ts_sparse *sp, const uin
   std::memcpy(p->image.data() + xb, x, K * N);
   std::memcpy(p->image.data() + mb, meta.data(), meta.size() * 8);
   return TS_OK;
+}
+
+uint64_t sys_align(uint64_t v) { return align_up(v); }
+
+size_t sys_program_lead_chunks(const SysProgram &p) {
+  size_t c = 0;
+  for (; c < p.chunks.size(); c++)
+    for (size_t i = p.chunks[c].first; i < p.chunks[c].first + p.chunks[c].count; i++)
+      if (p.items[i].kind == TS_SYS_ACTS) return c;
+  return c;
+}
+
+bool sys_program_same_but_x(const SysProgram &a, const SysProgram &b) {
+  if (a.image.size() != b.image.size() || a.x_base != b.x_base || a.x_bytes != b.x_bytes ||
+      a.y_base != b.y_base || a.ebytes != b.ebytes || a.items.size() != b.items.size() ||
+      a.chunks.size() != b.chunks.size() || a.runs.size() != b.runs.size())
+    return false;
+  for (size_t i = 0; i < a.items.size(); i++)
+    if (!same_item(a.items[i], b.items[i])) return false;
+  for (size_t c = 0; c < a.chunks.size(); c++)
+    if (a.chunks[c].first != b.chunks[c].first || a.chunks[c].count != b.chunks[c].count)
+      return false;
+  const auto x0 = (ptrdiff_t)a.x_base, x1 = (ptrdiff_t)(a.x_base + a.x_bytes);
+  return std::equal(a.image.begin(), a.image.begin() + x0, b.image.begin()) &&
+         std::equal(a.image.begin() + x1, a.image.end(), b.image.begin() + x1);
 }

@@ -38,7 +38,8 @@ struct SysRunProg {
 };
 
 struct SysProgram {
-  std::vector<uint8_t> image;  // DRAM from address 0: W | X | META | Y (zero)
+  std::vector<uint8_t> image;  // DRAM from the layer's base: W | X | META | Y (zero)
+  uint64_t x_base = 0, x_bytes = 0;  // X[k][n] in the image
   uint64_t y_base = 0;         // results: Y[m][n], ebytes each
   int ebytes = 1;              // 1 (requantized) or 8 (accumulator)
   std::vector<SysItem> items;
@@ -48,11 +49,23 @@ struct SysProgram {
   uint64_t work_bound = 0;     // generous cycles of compute for the limit
 };
 
+// DRAM regions start on a burst.
+uint64_t sys_align(uint64_t v);
+
 // Builds the program of layer g (sparse: sp non-null, compressed filters)
-// on input x [k][n]. Fails (TS_E_ARG) when a filter's words do not fit a
+// on input x [k][n]. lead_split: close a chunk before the first activation
+// row, so the weights and metadata ahead of it can be prefetched (they are
+// known before x is). Fails (TS_E_ARG) when a filter's words do not fit a
 // bank of bank_bytes, and with the planner's errors.
 ts_status sys_program_build(const ts_int_gemm *g, const ts_sparse *sp, const uint8_t *x,
-                            uint32_t bank_bytes, const char *name, SysProgram *p,
-                            ts_error *err);
+                            uint32_t bank_bytes, bool lead_split, const char *name,
+                            SysProgram *p, ts_error *err);
+
+// The leading chunks of p that hold no activation row (prefetchable).
+size_t sys_program_lead_chunks(const SysProgram &p);
+
+// Whether a and b are the same layer but for X: the same port writes,
+// chunks, runs and DRAM image outside X.
+bool sys_program_same_but_x(const SysProgram &a, const SysProgram &b);
 
 #endif  // SYS_PROGRAM_H

@@ -6,6 +6,7 @@
 SysTop::SysTop(sc_core::sc_module_name name)
     : sc_module(name), dram("dram"), dma("dma"), accel("accel") {
   dma.socket.bind(dram.socket);
+  dma.channel = &dram;
 }
 
 SysTop *sys_top_get() {

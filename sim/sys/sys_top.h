@@ -14,12 +14,15 @@
 #include "sys_accel.h"
 #include "sys_dma.h"
 #include "sys_dram.h"
+#include "sys_trace.h"
 
 struct SysTop : sc_core::sc_module {
   SysDram dram;
   SysDma dma;
   SysAccel accel;
   bool in_use = false;  // a live ts_sys handle
+  SysProbes probes;     // the state the threads show (sys_trace.h)
+  SysTrace trace;       // open while a handle traces
 
   explicit SysTop(sc_core::sc_module_name name);
 };

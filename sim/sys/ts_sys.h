@@ -36,11 +36,16 @@ typedef struct ts_sys_opts {
   uint64_t dram_bytes;         /* DRAM capacity; a DMA transfer past it fails */
   uint64_t max_cycles;         /* per layer before TS_E_HW; 0: a bound from
                                   the layer's bytes and work */
+  const char *trace_vcd;       /* NULL, or a file ending in .vcd: SystemC's
+                                  VCD trace of the system's state (accelerator
+                                  state, layer, run, chunk, DMA in/out busy,
+                                  staging banks taken; docs/system.md), written
+                                  until ts_sys_destroy */
 } ts_sys_opts;
 
 /* Defaults: 16 bytes/cycle, 100 cycles latency, 1000 MHz, 2 x 4 KiB banks
  * (TS_HW_LANE_WORDS words: the largest filter),
- * 1 GiB DRAM, max_cycles 0. */
+ * 1 GiB DRAM, max_cycles 0, no trace. */
 void ts_sys_opts_default(ts_sys_opts *o);
 
 /* What bounds a layer: the array, the DRAM, or the host port's loads. */
@@ -64,7 +69,10 @@ typedef enum ts_sys_kind {
 /* One layer (one ts_sys_gemm call). Cycles are accelerator cycles. The
  * accelerator's timeline is total = port + run + readback + stall_data +
  * stall_out + tail (the write-back after the accelerator's last result); DRAM transfers run
- * beside it and overlap_cycles of them coincide with compute. */
+ * beside it and overlap_cycles of them coincide with compute. A layer's
+ * transfer_cycles count its own bytes only: a prefetched layer's
+ * transfer - prefetch_cycles lie within its total, the rest within the
+ * previous layer's (whose total they may lengthen by contention). */
 typedef struct ts_sys_report {
   uint64_t total_cycles;    /* layer start to the last result in DRAM */
   uint64_t compute_cycles;  /* the array busy (RTL counter, = ts_hw_gemm's) */
@@ -72,21 +80,28 @@ typedef struct ts_sys_report {
   uint64_t port_cycles;     /* host-port writes: weights, acts, metadata, start */
   uint64_t readback_cycles; /* result rows read from the output buffer */
   uint64_t transfer_cycles; /* DRAM channel busy (bytes / bandwidth) */
-  uint64_t overlap_cycles;  /* of transfer_cycles, while the array computed */
+  uint64_t overlap_cycles;  /* of transfer_cycles, while the array computed
+                               (this layer's compute, or the previous
+                               layer's for prefetched chunks) */
+  uint64_t prefetch_cycles; /* of transfer_cycles, before the layer started:
+                               its chunks moved during the previous layer
+                               (ts_sys_prefetch) */
   uint64_t stall_data;      /* accelerator waiting for a staging bank's data */
   uint64_t stall_out;       /* accelerator waiting for a free result bank */
   uint64_t stall_dma;       /* DMA waiting for a free input bank */
   uint64_t tail_cycles;     /* after the accelerator's end: last results to DRAM */
   uint64_t bytes[TS_SYS_KINDS];
   uint64_t runs, chunks;    /* array runs; staging-bank fills */
+  uint64_t prefetched;      /* of chunks, moved during the previous layer */
   ts_sys_bound bound;
   ts_hw_counters hw;        /* the array's own counters, summed over runs */
 } ts_sys_report;
 
 /* opts may be NULL (defaults). Errors: TS_E_ARG for a bad option (zero or
  * negative bandwidth, zero clock, a bank smaller than an activation row or
- * a metadata word) or a second live handle; TS_E_HW when the model fails
- * at reset. */
+ * a metadata word, a trace name not ending in .vcd) or a second live
+ * handle; TS_E_IO for a trace file that cannot be written; TS_E_HW when
+ * the model fails at reset. */
 ts_status ts_sys_create(const ts_sys_opts *opts, ts_sys **out, ts_error *err);
 void ts_sys_destroy(ts_sys *s);
 
@@ -101,6 +116,32 @@ void ts_sys_destroy(ts_sys *s);
  * refuses further layers. */
 ts_status ts_sys_gemm(ts_sys *s, const char *name, const ts_int_gemm *g, const ts_sparse *sp,
                       const uint8_t *x, int64_t *y, ts_sys_report *rep, ts_error *err);
+
+/* Cross-layer prefetch: declares the layer the call AFTER the next
+ * ts_sys_gemm will run (next: its descriptor with the batch's n; sp: its
+ * compressed filters or NULL; both are copied). Its weights and metadata
+ * are known now, its activations are not (they are the next layer's
+ * result), so the next ts_sys_gemm lets the DMA move the declared layer's
+ * leading chunks that hold no activations (weight words, filter table,
+ * channel parameters; at most the two staging banks) into whichever bank
+ * the current layer has drained, i.e. while the array computes: the RTL
+ * takes no host-port writes while busy, but the banks are outside it.
+ * The declared layer's program cuts a chunk before its first activation
+ * row so its weights can go early.
+ *
+ *   ts_sys_prefetch(s, "l1", &g1, NULL)  ts_sys_gemm(s, "l0", &g0, ...)
+ *   ts_sys_prefetch(s, "l2", &g2, NULL)  ts_sys_gemm(s, "l1", &g1, ...)
+ *   ...                                   ts_sys_gemm(s, "lN", &gN, ...)
+ *
+ * The ts_sys_gemm after the one that moved them must run the declared
+ * layer: its program is rebuilt and compared word for word with what was
+ * prefetched; a different layer fails (TS_E_ARG naming both; the
+ * prefetched chunks are dropped and the handle stays usable). A second
+ * ts_sys_prefetch before the ts_sys_gemm replaces the first. Errors:
+ * TS_E_ARG for a bad descriptor (ts_int_gemm_check) or a filter larger
+ * than a bank. */
+ts_status ts_sys_prefetch(ts_sys *s, const char *name, const ts_int_gemm *next,
+                          const ts_sparse *sp, ts_error *err);
 
 /* Simulated time of the handle so far, in accelerator cycles. */
 uint64_t ts_sys_cycles(const ts_sys *s);

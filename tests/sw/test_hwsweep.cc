@@ -71,7 +71,9 @@ TEST_F(HwSweepCli, BadInputExitsWithOneLineAndWritesNothing) {
       {{"--scheme", "both"}, "--scheme"},   {{"--rtl-images", "0"}, "--rtl-images"},
       {{"--threads", "0"}, "--threads"},    {{"--rbits", "9"}, "--rbits"},
       {{"--frobnicate"}, "--frobnicate"},   {{"stray"}, "stray"},
-      {{"--dataset", "svhn"}, "--dataset"}, {{"--rtl-images", "25"}, "--rtl-images"}};
+      {{"--dataset", "svhn"}, "--dataset"}, {{"--rtl-images", "25"}, "--rtl-images"},
+      {{"--dram-bw", "0"}, "--dram-bw"},    {{"--dram-bw", "-1"}, "--dram-bw"},
+      {{"--dram-bw", "x"}, "--dram-bw"},    {{"--dram-latency", "-1"}, "--dram-latency"}};
   for (const auto &c : usage) {
     RunResult r = RunIn(bin_, dir_, Args(c.first));
     EXPECT_TRUE(FailsCleanly(r, 2, c.second));
@@ -158,6 +160,55 @@ void CheckEnergy(const std::string &csv) {
       }
 }
 
+// The system model's columns (the first image at 16 B/cycle) and its
+// bandwidth sweep (hw_sys_bw.csv): logits equal the golden model's, the
+// time never below the compute or the bytes / bandwidth, fewer weight
+// bytes at fewer bits, the time at 0.5 B/cycle above the one at 64.
+void CheckSystem(const std::string &csv, const std::string &bw) {
+  const auto layer = Column(csv, "layer"), bits = Column(csv, "bits"), sp = Column(csv, "sparsity"),
+             cyc = Column(csv, "sys_cycles"), comp = Column(csv, "sys_compute_cycles"),
+             xfer = Column(csv, "sys_transfer_cycles"), mis = Column(csv, "sys_logit_mismatch"),
+             wb = Column(csv, "sys_bytes_weights"), ab = Column(csv, "sys_bytes_acts"),
+             rb = Column(csv, "sys_bytes_results"), mb = Column(csv, "sys_bytes_meta"),
+             dbw = Column(csv, "sys_dram_bw"), bound = Column(csv, "sys_bound");
+  ASSERT_EQ(cyc.size(), layer.size()) << "no sys_cycles column";
+  double fc1_w[2] = {0, 0};  // weight bytes of fc1 at B = 2 and 8, unpruned
+  for (size_t i = 0; i < layer.size(); i++) {
+    const std::string what = "row " + std::to_string(i + 1) + " " + layer[i];
+    EXPECT_EQ(mis[i], "0") << what;
+    EXPECT_EQ(dbw[i], "16") << what;
+    EXPECT_TRUE(bound[i] == "compute" || bound[i] == "dram" || bound[i] == "port") << what;
+    EXPECT_GE(std::stod(cyc[i]), std::stod(comp[i])) << what;
+    EXPECT_GT(std::stod(comp[i]), 0) << what;
+    const double bytes = std::stod(wb[i]) + std::stod(ab[i]) + std::stod(rb[i]) + std::stod(mb[i]);
+    EXPECT_NEAR(std::stod(xfer[i]), bytes / 16, 1 + (layer[i] == "total" ? 5 : 0)) << what;
+    if (layer[i] == "total") {
+      EXPECT_GE(std::stod(cyc[i]), bytes / 16) << what;
+    }
+    if (layer[i] == "fc1" && std::stod(sp[i]) == 0) fc1_w[bits[i] == "8"] = std::stod(wb[i]);
+  }
+  EXPECT_GT(fc1_w[0], 0);
+  EXPECT_LT(fc1_w[0], fc1_w[1]) << "fc1 weight bytes at B = 2 not below B = 8";
+  // bandwidth sweep: 2 bits x (0%, 90%) x 8 bandwidths x 5 layers
+  const auto bl = Lines(bw);
+  ASSERT_EQ(bl.size(), 1u + 2 * 2 * 8 * 5) << bw.substr(0, 400);
+  const auto bc = Column(bw, "cycles"), bx = Column(bw, "transfer_cycles"),
+             bp = Column(bw, "prefetch_cycles"), bb = Column(bw, "bytes"),
+             bwc = Column(bw, "dram_bw"), blay = Column(bw, "layer"), bbits = Column(bw, "bits"),
+             bsp = Column(bw, "sparsity");
+  for (size_t i = 0; i < bc.size(); i++) {
+    const std::string what = "hw_sys_bw row " + std::to_string(i + 1);
+    // this layer's transfers that fall within its own time
+    EXPECT_LE(std::stod(bx[i]) - std::stod(bp[i]), std::stod(bc[i])) << what;
+    EXPECT_NEAR(std::stod(bx[i]), std::stod(bb[i]) / std::stod(bwc[i]), 1) << what;
+    for (size_t j = 0; j < bc.size(); j++)
+      if (blay[j] == blay[i] && bbits[j] == bbits[i] && bsp[j] == bsp[i] && bwc[i] == "0.5" &&
+          bwc[j] == "64") {
+        EXPECT_GT(std::stod(bc[i]), std::stod(bc[j])) << what << " vs row " << j + 1;
+      }
+  }
+}
+
 TEST_F(HwSweepCli, SmallGridWritesEverythingAndRtlEqualsGolden) {
   RunResult r = RunIn(bin_, dir_, Args({"--bits", "2,8", "--scheme", "per-channel",
                                         "--sparsity", "0,50,90", "--threads", "2"}), 300);
@@ -200,6 +251,9 @@ TEST_F(HwSweepCli, SmallGridWritesEverythingAndRtlEqualsGolden) {
       }
   CheckEnergy(csv);
   EXPECT_NE(r.out.find("energy check: never rises"), std::string::npos) << r.Describe();
+  CheckSystem(csv, ReadText(dir_ / "out" / "hw_sys_bw.csv"));
+  for (const char *f : {"hw_roofline.csv", "hw_bw_time.csv"})
+    EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;
   for (const char *f : {"hw_sweep.json", "hw_wmem.csv", "hw_crossover.csv", "hw_wmem_map.csv",
                         "hw_energy_map.csv", "hw_energy_split.csv"})
     EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;

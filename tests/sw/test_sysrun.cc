@@ -50,7 +50,8 @@ TEST_F(SysRunCli, UsageAndConfigurationErrorsExit2) {
       {{"--clock-mhz", "0"}, "clock"},       {{"--bank-bytes", "8"}, "bank"},
       {{"--images", "0"}, "--images"},       {{"--dram-latency", "-1"}, "--dram-latency"},
       {{"--images", "9"}, "--images"},       {{"--sparsity", "100"}, "--sparsity"},
-      {{"--frobnicate"}, "--frobnicate"}};
+      {{"--frobnicate"}, "--frobnicate"},   {{"--trace", "t.txt"}, ".vcd"},
+      {{"--trace", "/nonexistent-dir/t.vcd"}, "trace file"}};
   for (const auto &c : cases) {
     RunResult r = RunIn(bin_, dir_, Args(c.first));
     EXPECT_TRUE(FailsCleanly(r, 2, c.second));
@@ -92,6 +93,35 @@ TEST_F(SysRunCli, BadLayerConfigurationsNameTheLayer) {
   EXPECT_TRUE(FailsCleanly(r, 1, "layer conv1: filter 0 is 56 bytes"));
   r = RunIn(bin_, dir_, Args({"--dram-bw", "0.001", "--max-cycles", "2000"}));
   EXPECT_TRUE(FailsCleanly(r, 1, "layer conv1 stalled"));
+}
+
+// Cross-layer prefetch (the default) against --no-prefetch: the same logits
+// (--check), fewer cycles in total, prefetch cycles only with it; --trace
+// writes a VCD file.
+TEST_F(SysRunCli, PrefetchSavesCyclesAndTraceWritesVcd) {
+  const fs::path vcd = dir_ / "sys.vcd";
+  RunResult a = RunIn(bin_, dir_, Args({"--dram-bw", "2", "--check", "--trace", vcd.string()}),
+                      120);
+  ASSERT_TRUE(Succeeds(a));
+  const std::string with = ReadText(dir_ / "out" / "sys.csv");
+  RunResult b = RunIn(bin_, dir_, Args({"--dram-bw", "2", "--check", "--no-prefetch"}), 120);
+  ASSERT_TRUE(Succeeds(b));
+  const std::string without = ReadText(dir_ / "out" / "sys.csv");
+  const auto sum = [](const std::string &csv, const char *col) {
+    double t = 0;
+    for (const std::string &v : Column(csv, col)) t += std::stod(v);
+    return t;
+  };
+  EXPECT_LT(sum(with, "total_cycles"), sum(without, "total_cycles")) << with << without;
+  EXPECT_GT(sum(with, "prefetch_cycles"), 0) << with;
+  EXPECT_EQ(sum(without, "prefetch_cycles"), 0) << without;
+  EXPECT_EQ(sum(with, "compute_cycles"), sum(without, "compute_cycles"));
+  EXPECT_EQ(Column(with, "prefetch")[0], "1");
+  EXPECT_EQ(Column(without, "prefetch")[0], "0");
+  const std::string v = ReadText(vcd);
+  EXPECT_NE(v.find("$enddefinitions"), std::string::npos) << v.substr(0, 400);
+  EXPECT_NE(v.find("accel_state"), std::string::npos);
+  EXPECT_NE(a.out.find("wrote " + vcd.string()), std::string::npos) << a.Describe();
 }
 
 }  // namespace
