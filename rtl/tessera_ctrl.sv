@@ -358,26 +358,36 @@ module tessera_ctrl
   assign cnt_lane_stall_o = stall_q;
 
 `ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
-  a_start_when_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      start_i |-> !busy_q)
-    else $error("tessera_ctrl: start while a run is in progress");
-  a_no_job_write_busy: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      job_we_i |-> !busy_q)
-    else $error("tessera_ctrl: job queue written during a run");
-  a_njobs_fit: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      start_i |-> (32'(cfg_njobs_i) <= tessera_pkg::HW_JOB_DEPTH))
-    else $error("tessera_ctrl: %0d jobs exceed the queue depth", cfg_njobs_i);
-  // Lanes sharing the port in one cycle are one multicast group on one word.
-  a_one_wport_owner: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      wissue_i != '0 |-> (wown_valid_q && wissue_i[wown_q] && (wissue_i & ~wgrp_q) == '0))
-    else $error("tessera_ctrl: a lane outside the owner's group drives the weight port");
-  for (genvar r = 0; r < Rows; r++) begin : gen_a_mcast
-    a_mcast_same_word: assert property (@(posedge clk_i) disable iff (!rst_ni)
-        wissue_i[r] |-> (waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW] ==
-                         waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]))
-      else $error("tessera_ctrl: lane %0d reads word %0d in a multicast of word %0d", r,
-                  waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW],
-                  waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]);
+  // Immediate assertions in a clocked block (pre-edge values, as sampled
+  // concurrent assertions; evaluated only when their condition holds).
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      if (start_i) begin
+        a_start_when_idle: assert (!busy_q)
+          else $error("tessera_ctrl: start while a run is in progress");
+        a_njobs_fit: assert (32'(cfg_njobs_i) <= tessera_pkg::HW_JOB_DEPTH)
+          else $error("tessera_ctrl: %0d jobs exceed the queue depth", cfg_njobs_i);
+      end
+      if (job_we_i) begin
+        a_no_job_write_busy: assert (!busy_q)
+          else $error("tessera_ctrl: job queue written during a run");
+      end
+      // Lanes sharing the port in one cycle are one multicast group on one word.
+      if (wissue_i != '0) begin
+        a_one_wport_owner: assert (wown_valid_q && wissue_i[wown_q] && (wissue_i & ~wgrp_q) == '0)
+          else $error("tessera_ctrl: a lane outside the owner's group drives the weight port");
+        for (int r = 0; r < Rows; r++) begin
+          if (wissue_i[r]) begin
+            a_mcast_same_word: assert (
+                waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW] ==
+                waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW])
+              else $error("tessera_ctrl: lane %0d reads word %0d in a multicast of word %0d", r,
+                          waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW],
+                          waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]);
+          end
+        end
+      end
+    end
   end
 `endif
 

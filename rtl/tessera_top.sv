@@ -215,8 +215,7 @@ module tessera_top
   logic [Op-1:0]              os_valid;
   logic [Op*Ow-1:0]           os_row;
   logic [Op*Cols*AccBits-1:0] os_y;
-  logic [Op*Cols-1:0]         os_ovf;
-  logic [Op-1:0]              os_ovf_valid;  // port p holds a tile whose bias add overflowed
+  logic [Op*Cols-1:0]         os_ovf;        // port p's tile: its bias add overflowed
 
   for (genvar p = 0; p < Op; p++) begin : gen_os
     logic             valid_q;
@@ -252,7 +251,6 @@ module tessera_top
 
     assign os_valid[p]        = valid_q;
     assign os_row[p*Ow +: Ow] = row_q;
-    assign os_ovf_valid[p]    = valid_q && (os_ovf[p*Cols +: Cols] != '0);
   end
 
   tessera_out_buf #(
@@ -333,39 +331,46 @@ module tessera_top
   end
 
 `ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
-  // ---- Run configuration and protocol.
-  logic start_ok;
-  assign start_ok =
-      cfg_k_q >= tessera_pkg::K_W'(1) && 32'(cfg_k_q) <= tessera_pkg::HW_K_MAX &&
-      cfg_wbits_q >= tessera_pkg::WBITS_W'(tessera_pkg::HW_WBITS_MIN) &&
-      32'(cfg_wbits_q) <= tessera_pkg::HW_WBITS_MAX &&
-      cfg_tiles_q >= tessera_pkg::TILE_W'(1) &&
-      cfg_last_cols_q >= tessera_pkg::COL_W'(1) && 32'(cfg_last_cols_q) <= Cols &&
-      32'(cfg_k_q) * 32'(cfg_tiles_q) <= tessera_pkg::HW_ACT_ROWS &&
-      cfg_out_mode_q inside {tessera_pkg::OutAcc, tessera_pkg::OutU8, tessera_pkg::OutS8};
-
-  a_start_config_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (start_i && !busy) |-> start_ok)
-    else $error("tessera_top: illegal configuration at start (k=%0d B=%0d sparse=%0d tiles=%0d)",
-                cfg_k_q, cfg_wbits_q, cfg_sparse_q, cfg_tiles_q);
-  a_no_host_write_busy: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      host_we_i |-> !busy)
-    else $error("tessera_top: host write during a run");
-  a_host_addr_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      host_we_i |-> (
-          host_sel_i == tessera_pkg::SelCfg ||
-          (host_sel_i == tessera_pkg::SelWmem &&
-           32'(host_addr_i) < tessera_pkg::HW_WMEM_WORDS) ||
-          (host_sel_i == tessera_pkg::SelAct && 32'(host_addr_i) < tessera_pkg::HW_ACT_ROWS) ||
-          (host_sel_i == tessera_pkg::SelChan &&
-           32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH) ||
-          (host_sel_i == tessera_pkg::SelJob && 32'(host_addr_i) < tessera_pkg::HW_JOB_DEPTH) ||
-          (host_sel_i == tessera_pkg::SelFilt && 32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH)))
-    else $error("tessera_top: host write to sel %0d address %0d out of range",
-                host_sel_i, host_addr_i);
-  a_bias_add_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      os_ovf_valid == '0)
-    else $error("tessera_top: bias + accumulator overflowed (bias beyond the contract bound)");
+  // Immediate assertions in a clocked block (pre-edge values, as sampled
+  // concurrent assertions; evaluated only when their condition holds).
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      // ---- Run configuration and protocol.
+      if (start_i && !busy) begin
+        a_start_config_legal: assert (
+            cfg_k_q >= tessera_pkg::K_W'(1) && 32'(cfg_k_q) <= tessera_pkg::HW_K_MAX &&
+            cfg_wbits_q >= tessera_pkg::WBITS_W'(tessera_pkg::HW_WBITS_MIN) &&
+            32'(cfg_wbits_q) <= tessera_pkg::HW_WBITS_MAX &&
+            cfg_tiles_q >= tessera_pkg::TILE_W'(1) &&
+            cfg_last_cols_q >= tessera_pkg::COL_W'(1) && 32'(cfg_last_cols_q) <= Cols &&
+            32'(cfg_k_q) * 32'(cfg_tiles_q) <= tessera_pkg::HW_ACT_ROWS &&
+            cfg_out_mode_q inside {tessera_pkg::OutAcc, tessera_pkg::OutU8, tessera_pkg::OutS8})
+          else $error("tessera_top: illegal configuration at start (k=%0d B=%0d sparse=%0d tiles=%0d)",
+                      cfg_k_q, cfg_wbits_q, cfg_sparse_q, cfg_tiles_q);
+      end
+      if (host_we_i) begin
+        a_no_host_write_busy: assert (!busy)
+          else $error("tessera_top: host write during a run");
+        a_host_addr_in_range: assert (
+            host_sel_i == tessera_pkg::SelCfg ||
+            (host_sel_i == tessera_pkg::SelWmem &&
+             32'(host_addr_i) < tessera_pkg::HW_WMEM_WORDS) ||
+            (host_sel_i == tessera_pkg::SelAct && 32'(host_addr_i) < tessera_pkg::HW_ACT_ROWS) ||
+            (host_sel_i == tessera_pkg::SelChan &&
+             32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH) ||
+            (host_sel_i == tessera_pkg::SelJob && 32'(host_addr_i) < tessera_pkg::HW_JOB_DEPTH) ||
+            (host_sel_i == tessera_pkg::SelFilt && 32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH))
+          else $error("tessera_top: host write to sel %0d address %0d out of range",
+                      host_sel_i, host_addr_i);
+      end
+      for (int p = 0; p < Op; p++) begin
+        if (os_valid[p]) begin
+          a_bias_add_no_overflow: assert (os_ovf[p*Cols +: Cols] == '0)
+            else $error("tessera_top: bias + accumulator overflowed (bias beyond the contract bound)");
+        end
+      end
+    end
+  end
 `endif
 
 endmodule
