@@ -107,14 +107,16 @@ module tessera_top
 
   // ---- Lanes, memories, controller.
   logic [Rows-1:0]                 job_valid, lane_idle, lane_busy, wreq, wurg, wgnt, wissue;
-  logic [tessera_pkg::M_W-1:0]     job_m;
-  logic [tessera_pkg::TILE_W-1:0]  job_t;
-  logic [tessera_pkg::OUT_AW:0]    job_count;
-  logic [tessera_pkg::OUT_AW-1:0]  job_row;
-  logic [tessera_pkg::ACT_AW-1:0]  job_abase;
-  logic [tessera_pkg::WMEM_AW-1:0] job_wbase;
-  logic [tessera_pkg::LANE_AW:0]   job_words;
-  logic [tessera_pkg::ENT_W-1:0]   job_entries;
+  // Job buses, bus b: [b*W +: W]; lane r listens to bus r % Dsp.
+  localparam int unsigned Dsp = tessera_pkg::HW_DISPATCH;
+  logic [Dsp*tessera_pkg::M_W-1:0]         job_m;
+  logic [Dsp*tessera_pkg::TILE_W-1:0]      job_t;
+  logic [Dsp*(tessera_pkg::OUT_AW+1)-1:0]  job_count;
+  logic [Dsp*tessera_pkg::OUT_AW-1:0]      job_row;
+  logic [Dsp*tessera_pkg::ACT_AW-1:0]      job_abase;
+  logic [Dsp*tessera_pkg::WMEM_AW-1:0]     job_wbase;
+  logic [Dsp*(tessera_pkg::LANE_AW+1)-1:0] job_words;
+  logic [Dsp*tessera_pkg::ENT_W-1:0]       job_entries;
   // Per-lane buses are unpacked arrays: with a packed [Rows][wide] vector the
   // simulator rebuilt the whole 9216-bit concatenation every cycle.
   logic [tessera_pkg::WMEM_AW-1:0]       waddr [Rows];
@@ -172,14 +174,14 @@ module tessera_top
       .cfg_act_signed_i (cfg_act_signed_q),
       .clear_i          (clear),
       .job_valid_i      (job_valid[r]),
-      .job_m_i          (job_m),
-      .job_t_i          (job_t),
-      .job_count_i      (job_count),
-      .job_row_i        (job_row),
-      .job_abase_i      (job_abase),
-      .job_wbase_i      (job_wbase),
-      .job_words_i      (job_words),
-      .job_entries_i    (job_entries),
+      .job_m_i          (job_m[(r % Dsp)*tessera_pkg::M_W +: tessera_pkg::M_W]),
+      .job_t_i          (job_t[(r % Dsp)*tessera_pkg::TILE_W +: tessera_pkg::TILE_W]),
+      .job_count_i      (job_count[(r % Dsp)*(tessera_pkg::OUT_AW+1) +: tessera_pkg::OUT_AW+1]),
+      .job_row_i        (job_row[(r % Dsp)*tessera_pkg::OUT_AW +: tessera_pkg::OUT_AW]),
+      .job_abase_i      (job_abase[(r % Dsp)*tessera_pkg::ACT_AW +: tessera_pkg::ACT_AW]),
+      .job_wbase_i      (job_wbase[(r % Dsp)*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]),
+      .job_words_i      (job_words[(r % Dsp)*(tessera_pkg::LANE_AW+1) +: tessera_pkg::LANE_AW+1]),
+      .job_entries_i    (job_entries[(r % Dsp)*tessera_pkg::ENT_W +: tessera_pkg::ENT_W]),
       .idle_o           (lane_idle[r]),
       .busy_o           (lane_busy[r]),
       .wreq_o           (wreq[r]),
