@@ -339,10 +339,20 @@ module tessera_ctrl
           job_valid_q[pick_lane[b]] <= 1'b1;
         end
       end
-      wown_valid_q <= wown_valid_d;
-      wown_q       <= wown_d;
-      wgrp_q       <= wgrp_d;
-      rr_q         <= rr_d;
+      // A run starts from the arbiters' reset state, so its cycles do not
+      // depend on the runs before it (the system model, sim/sys, runs
+      // layers in another order than a fresh standalone handle).
+      if (start_i && !busy_q) begin
+        wown_valid_q <= 1'b0;
+        wown_q       <= '0;
+        wgrp_q       <= '0;
+        rr_q         <= '0;
+      end else begin
+        wown_valid_q <= wown_valid_d;
+        wown_q       <= wown_d;
+        wgrp_q       <= wgrp_d;
+        rr_q         <= rr_d;
+      end
       if (start_i && !busy_q) begin
         cycles_q <= '0;
         macs_q   <= '0;
