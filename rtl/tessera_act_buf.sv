@@ -34,8 +34,13 @@ module tessera_act_buf
   end
 
 `ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
-  a_waddr_in_range: assert property (@(posedge clk_i) we_i |-> (32'(waddr_i) < Rows))
-    else $error("tessera_act_buf: write row %0d >= %0d rows", waddr_i, Rows);
+  // Immediate, in a clocked block: evaluated only on a write.
+  always_ff @(posedge clk_i) begin
+    if (we_i) begin
+      a_waddr_in_range: assert (32'(waddr_i) < Rows)
+        else $error("tessera_act_buf: write row %0d >= %0d rows", waddr_i, Rows);
+    end
+  end
 `endif
 
 endmodule

@@ -1,7 +1,7 @@
 // Controller: job queue, dispatch, weight-port arbitration, result
 // collection, run state and counters.
 //
-//   host --jobs--> [queue] --next job--> first idle lane (one per cycle)
+//   host --jobs--> [queue] --next jobs--> first idle lanes (HW_DISPATCH a cycle)
 //   host --filter table {entries, words, word base} per m--> read at dispatch
 //   lanes --wreq--> [arbiter] --grant held for a whole filter--> weight port
 //   (a lane waiting for its filter goes before a lane prefetching one)
@@ -18,7 +18,8 @@ module tessera_ctrl
   localparam int unsigned Rows = tessera_pkg::HW_ROWS,
   localparam int unsigned Fw   = tessera_pkg::HW_JOB_FIELD_BITS,
   localparam int unsigned Ff   = tessera_pkg::HW_FILT_FIELD_BITS,
-  localparam int unsigned Op   = tessera_pkg::HW_OUT_PORTS
+  localparam int unsigned Op   = tessera_pkg::HW_OUT_PORTS,
+  localparam int unsigned Dsp  = tessera_pkg::HW_DISPATCH
 ) (
   input  logic                               clk_i,
   input  logic                               rst_ni,
@@ -35,16 +36,17 @@ module tessera_ctrl
   input  logic                               start_i,
   output logic                               busy_o,
   output logic                               clear_o,       // first cycle of a run
-  // Job dispatch.
-  output logic [Rows-1:0]                    job_valid_o,
-  output logic [tessera_pkg::M_W-1:0]        job_m_o,
-  output logic [tessera_pkg::TILE_W-1:0]     job_t_o,
-  output logic [tessera_pkg::OUT_AW:0]       job_count_o,
-  output logic [tessera_pkg::OUT_AW-1:0]     job_row_o,
-  output logic [tessera_pkg::ACT_AW-1:0]     job_abase_o,
-  output logic [tessera_pkg::WMEM_AW-1:0]    job_wbase_o,
-  output logic [tessera_pkg::LANE_AW:0]      job_words_o,
-  output logic [tessera_pkg::ENT_W-1:0]      job_entries_o,
+  // Job dispatch: Dsp job buses (bus b: [b*W +: W] of each field), lane r
+  // listens to bus r % Dsp; job_valid_o has one bit per lane.
+  output logic [Rows-1:0]                      job_valid_o,
+  output logic [Dsp*tessera_pkg::M_W-1:0]      job_m_o,
+  output logic [Dsp*tessera_pkg::TILE_W-1:0]   job_t_o,
+  output logic [Dsp*(tessera_pkg::OUT_AW+1)-1:0] job_count_o,
+  output logic [Dsp*tessera_pkg::OUT_AW-1:0]   job_row_o,
+  output logic [Dsp*tessera_pkg::ACT_AW-1:0]   job_abase_o,
+  output logic [Dsp*tessera_pkg::WMEM_AW-1:0]  job_wbase_o,
+  output logic [Dsp*(tessera_pkg::LANE_AW+1)-1:0] job_words_o,
+  output logic [Dsp*tessera_pkg::ENT_W-1:0]    job_entries_o,
   input  logic [Rows-1:0]                    lane_idle_i,
   input  logic [Rows-1:0]                    lane_busy_i,
   // Weight port.
@@ -79,15 +81,11 @@ module tessera_ctrl
   output logic [tessera_pkg::CNT_W-1:0]      cnt_tiles_o
 );
   logic [3*Fw-1:0]               jobs_q [tessera_pkg::HW_JOB_DEPTH];
-  logic [3*Fw-1:0]               job;
   logic [tessera_pkg::JOB_AW:0]  jp_d, jp_q;
   logic                          busy_d, busy_q, clear_q;
   logic                          dispatch;
-  logic [tessera_pkg::ROW_W-1:0] idle_lane;
-  logic                          any_idle;
 
   logic [3*Ff-1:0] filt_q [tessera_pkg::HW_CHAN_DEPTH];
-  logic [3*Ff-1:0] filt;
 
   always_ff @(posedge clk_i) begin
     if (job_we_i) begin
@@ -98,54 +96,99 @@ module tessera_ctrl
     end
   end
 
-  // ---- Dispatch: the next job to the lowest-numbered lane whose pending
-  // slot is free (lane_idle_i; the lane may still be issuing its current
-  // job, and prefetches the new job's filter meanwhile), idle lanes first.
-  // A lane with nothing at all to do goes first: a lane still issuing would
-  // only queue the job behind its current one.
-  logic [Rows-1:0] free, free_idle, cand;
-  assign free      = lane_idle_i & ~job_valid_o;
+  // ---- Dispatch: up to Dsp jobs a cycle, one per job bus. Each bus picks
+  // the lowest-numbered candidate lane it serves, and the picks take the
+  // next jobs in lane order, so job jp_q goes to the lowest-numbered
+  // candidate as with one bus. Candidates are lanes whose pending slot is
+  // free (lane_idle_i; the lane may still be issuing its current job, and
+  // prefetches the new job's filter meanwhile), those with nothing at all
+  // to do first: a lane still issuing would only queue the job behind its
+  // current one. Dispatch may start in the run's first cycle (clear_q): the
+  // job reaches its lane the cycle after, when its filter tags are cleared.
+  logic [Rows-1:0]               job_valid_q;
+  logic [Rows-1:0]               free, free_idle, cand;
+  logic [Dsp-1:0]                pick_v, disp;
+  logic [tessera_pkg::ROW_W-1:0] pick_lane [Dsp];
+  logic [tessera_pkg::JOB_AW:0]  rank [Dsp];        // the bus's job: jp_q + rank
+  logic [tessera_pkg::JOB_AW:0]  ndisp;
+  assign free      = lane_idle_i & ~job_valid_q;
   assign free_idle = free & ~lane_busy_i;
   assign cand      = (free_idle != '0) ? free_idle : free;
   always_comb begin
-    any_idle  = 1'b0;
-    idle_lane = '0;
-    for (int r = Rows - 1; r >= 0; r--) begin
-      if (cand[r]) begin
-        any_idle  = 1'b1;
-        idle_lane = tessera_pkg::ROW_W'(r);
+    for (int b = 0; b < Dsp; b++) begin
+      pick_v[b]    = 1'b0;
+      pick_lane[b] = '0;
+      for (int r = Rows - 1; r >= 0; r--) begin
+        if (r % Dsp == b && cand[r]) begin
+          pick_v[b]    = 1'b1;
+          pick_lane[b] = tessera_pkg::ROW_W'(r);
+        end
       end
     end
+    ndisp = '0;
+    for (int b = 0; b < Dsp; b++) begin
+      rank[b] = '0;
+      for (int c = 0; c < Dsp; c++) begin
+        if (pick_v[c] && pick_lane[c] < pick_lane[b]) begin
+          rank[b] = rank[b] + 1'b1;
+        end
+      end
+      disp[b] = busy_q && pick_v[b] && (jp_q + rank[b] < cfg_njobs_i);
+      ndisp   = ndisp + (tessera_pkg::JOB_AW+1)'(disp[b]);
+    end
   end
-
-  logic [tessera_pkg::M_W-1:0]    jm;
-  logic [tessera_pkg::TILE_W-1:0] jt;
-  assign job      = jobs_q[tessera_pkg::JOB_AW'(jp_q)];
-  assign dispatch = busy_q && !clear_q && (jp_q < cfg_njobs_i) && any_idle;
-  assign jm       = tessera_pkg::M_W'(job[0 +: Fw]);
-  assign jt       = tessera_pkg::TILE_W'(job[Fw +: Fw]);
-  assign filt     = filt_q[jm];
-
-  // The job is registered with its lane's valid bit; the two multiplies
-  // happen once per job, not per tile.
-  logic [Rows-1:0]                 job_valid_q;
-  logic [tessera_pkg::M_W-1:0]     job_m_q;
-  logic [tessera_pkg::TILE_W-1:0]  job_t_q;
-  logic [tessera_pkg::OUT_AW:0]    job_count_q;
-  logic [tessera_pkg::OUT_AW-1:0]  job_row_q;
-  logic [tessera_pkg::ACT_AW-1:0]  job_abase_q;
-  logic [tessera_pkg::WMEM_AW-1:0] job_wbase_q;
-  logic [tessera_pkg::LANE_AW:0]   job_words_q;
-  logic [tessera_pkg::ENT_W-1:0]   job_entries_q;
+  assign dispatch    = disp != '0;
   assign job_valid_o = job_valid_q;
-  assign job_m_o     = job_m_q;
-  assign job_t_o     = job_t_q;
-  assign job_count_o = job_count_q;
-  assign job_row_o   = job_row_q;
-  assign job_abase_o   = job_abase_q;
-  assign job_wbase_o   = job_wbase_q;
-  assign job_words_o   = job_words_q;
-  assign job_entries_o = job_entries_q;
+
+  // Per bus: the job and its filter-table entry, registered with the lane's
+  // valid bit; the two multiplies happen once per job, not per tile.
+  for (genvar b = 0; b < Dsp; b++) begin : gen_bus
+    logic [3*Fw-1:0]                 job;
+    logic [3*Ff-1:0]                 filt;
+    logic [tessera_pkg::M_W-1:0]     jm;
+    logic [tessera_pkg::TILE_W-1:0]  jt;
+    logic [tessera_pkg::M_W-1:0]     m_q;
+    logic [tessera_pkg::TILE_W-1:0]  t_q;
+    logic [tessera_pkg::OUT_AW:0]    count_q;
+    logic [tessera_pkg::OUT_AW-1:0]  row_q;
+    logic [tessera_pkg::ACT_AW-1:0]  abase_q;
+    logic [tessera_pkg::WMEM_AW-1:0] wbase_q;
+    logic [tessera_pkg::LANE_AW:0]   words_q;
+    logic [tessera_pkg::ENT_W-1:0]   entries_q;
+    assign job  = jobs_q[tessera_pkg::JOB_AW'(jp_q + rank[b])];
+    assign jm   = tessera_pkg::M_W'(job[0 +: Fw]);
+    assign jt   = tessera_pkg::TILE_W'(job[Fw +: Fw]);
+    assign filt = filt_q[jm];
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        m_q       <= '0;
+        t_q       <= '0;
+        count_q   <= '0;
+        row_q     <= '0;
+        abase_q   <= '0;
+        wbase_q   <= '0;
+        words_q   <= '0;
+        entries_q <= '0;
+      end else if (disp[b]) begin
+        m_q       <= jm;
+        t_q       <= jt;
+        count_q   <= (tessera_pkg::OUT_AW+1)'(job[2*Fw +: Fw]);
+        row_q     <= tessera_pkg::OUT_AW'(32'(jm) * 32'(cfg_tiles_i) + 32'(jt));
+        abase_q   <= tessera_pkg::ACT_AW'(32'(jt) * 32'(cfg_k_i));
+        wbase_q   <= tessera_pkg::WMEM_AW'(filt[0 +: Ff]);
+        words_q   <= (tessera_pkg::LANE_AW+1)'(filt[Ff +: Ff]);
+        entries_q <= tessera_pkg::ENT_W'(filt[2*Ff +: Ff]);
+      end
+    end
+    assign job_m_o[b*tessera_pkg::M_W +: tessera_pkg::M_W]                   = m_q;
+    assign job_t_o[b*tessera_pkg::TILE_W +: tessera_pkg::TILE_W]             = t_q;
+    assign job_count_o[b*(tessera_pkg::OUT_AW+1) +: tessera_pkg::OUT_AW+1]   = count_q;
+    assign job_row_o[b*tessera_pkg::OUT_AW +: tessera_pkg::OUT_AW]           = row_q;
+    assign job_abase_o[b*tessera_pkg::ACT_AW +: tessera_pkg::ACT_AW]         = abase_q;
+    assign job_wbase_o[b*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]       = wbase_q;
+    assign job_words_o[b*(tessera_pkg::LANE_AW+1) +: tessera_pkg::LANE_AW+1] = words_q;
+    assign job_entries_o[b*tessera_pkg::ENT_W +: tessera_pkg::ENT_W]         = entries_q;
+  end
 
   // ---- Weight port: one owner for a whole filter load, round robin from
   // the lane after the last owner (a fixed priority starved high lanes
@@ -230,9 +273,7 @@ module tessera_ctrl
       busy_d = 1'b1;
       jp_d   = '0;
     end else if (busy_q) begin
-      if (dispatch) begin
-        jp_d = jp_q + 1'b1;
-      end
+      jp_d = jp_q + ndisp;
       if (!clear_q && jp_q >= cfg_njobs_i && !dispatch && lane_busy_i == '0 &&
           job_valid_q == '0 && !out_pending_i) begin
         busy_d = 1'b0;
@@ -274,14 +315,6 @@ module tessera_ctrl
       clear_q      <= 1'b0;
       jp_q         <= '0;
       job_valid_q  <= '0;
-      job_m_q      <= '0;
-      job_t_q      <= '0;
-      job_count_q  <= '0;
-      job_row_q    <= '0;
-      job_abase_q  <= '0;
-      job_wbase_q  <= '0;
-      job_words_q  <= '0;
-      job_entries_q <= '0;
       wown_valid_q <= 1'b0;
       wown_q       <= '0;
       wgrp_q       <= '0;
@@ -301,23 +334,25 @@ module tessera_ctrl
       clear_q      <= start_i && !busy_q;
       jp_q         <= jp_d;
       job_valid_q  <= '0;
-      if (dispatch) begin
-        job_valid_q[idle_lane] <= 1'b1;
+      for (int b = 0; b < Dsp; b++) begin
+        if (disp[b]) begin
+          job_valid_q[pick_lane[b]] <= 1'b1;
+        end
       end
-      if (dispatch) begin
-        job_m_q     <= jm;
-        job_t_q     <= jt;
-        job_count_q <= (tessera_pkg::OUT_AW+1)'(job[2*Fw +: Fw]);
-        job_row_q   <= tessera_pkg::OUT_AW'(32'(jm) * 32'(cfg_tiles_i) + 32'(jt));
-        job_abase_q   <= tessera_pkg::ACT_AW'(32'(jt) * 32'(cfg_k_i));
-        job_wbase_q   <= tessera_pkg::WMEM_AW'(filt[0 +: Ff]);
-        job_words_q   <= (tessera_pkg::LANE_AW+1)'(filt[Ff +: Ff]);
-        job_entries_q <= tessera_pkg::ENT_W'(filt[2*Ff +: Ff]);
+      // A run starts from the arbiters' reset state, so its cycles do not
+      // depend on the runs before it (the system model, sim/sys, runs
+      // layers in another order than a fresh standalone handle).
+      if (start_i && !busy_q) begin
+        wown_valid_q <= 1'b0;
+        wown_q       <= '0;
+        wgrp_q       <= '0;
+        rr_q         <= '0;
+      end else begin
+        wown_valid_q <= wown_valid_d;
+        wown_q       <= wown_d;
+        wgrp_q       <= wgrp_d;
+        rr_q         <= rr_d;
       end
-      wown_valid_q <= wown_valid_d;
-      wown_q       <= wown_d;
-      wgrp_q       <= wgrp_d;
-      rr_q         <= rr_d;
       if (start_i && !busy_q) begin
         cycles_q <= '0;
         macs_q   <= '0;
@@ -358,26 +393,36 @@ module tessera_ctrl
   assign cnt_lane_stall_o = stall_q;
 
 `ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
-  a_start_when_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      start_i |-> !busy_q)
-    else $error("tessera_ctrl: start while a run is in progress");
-  a_no_job_write_busy: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      job_we_i |-> !busy_q)
-    else $error("tessera_ctrl: job queue written during a run");
-  a_njobs_fit: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      start_i |-> (32'(cfg_njobs_i) <= tessera_pkg::HW_JOB_DEPTH))
-    else $error("tessera_ctrl: %0d jobs exceed the queue depth", cfg_njobs_i);
-  // Lanes sharing the port in one cycle are one multicast group on one word.
-  a_one_wport_owner: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      wissue_i != '0 |-> (wown_valid_q && wissue_i[wown_q] && (wissue_i & ~wgrp_q) == '0))
-    else $error("tessera_ctrl: a lane outside the owner's group drives the weight port");
-  for (genvar r = 0; r < Rows; r++) begin : gen_a_mcast
-    a_mcast_same_word: assert property (@(posedge clk_i) disable iff (!rst_ni)
-        wissue_i[r] |-> (waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW] ==
-                         waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]))
-      else $error("tessera_ctrl: lane %0d reads word %0d in a multicast of word %0d", r,
-                  waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW],
-                  waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]);
+  // Immediate assertions in a clocked block (pre-edge values, as sampled
+  // concurrent assertions; evaluated only when their condition holds).
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      if (start_i) begin
+        a_start_when_idle: assert (!busy_q)
+          else $error("tessera_ctrl: start while a run is in progress");
+        a_njobs_fit: assert (32'(cfg_njobs_i) <= tessera_pkg::HW_JOB_DEPTH)
+          else $error("tessera_ctrl: %0d jobs exceed the queue depth", cfg_njobs_i);
+      end
+      if (job_we_i) begin
+        a_no_job_write_busy: assert (!busy_q)
+          else $error("tessera_ctrl: job queue written during a run");
+      end
+      // Lanes sharing the port in one cycle are one multicast group on one word.
+      if (wissue_i != '0) begin
+        a_one_wport_owner: assert (wown_valid_q && wissue_i[wown_q] && (wissue_i & ~wgrp_q) == '0)
+          else $error("tessera_ctrl: a lane outside the owner's group drives the weight port");
+        for (int r = 0; r < Rows; r++) begin
+          if (wissue_i[r]) begin
+            a_mcast_same_word: assert (
+                waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW] ==
+                waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW])
+              else $error("tessera_ctrl: lane %0d reads word %0d in a multicast of word %0d", r,
+                          waddr_i[r*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW],
+                          waddr_i[wown_q*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]);
+          end
+        end
+      end
+    end
   end
 `endif
 

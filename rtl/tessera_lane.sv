@@ -162,7 +162,6 @@ module tessera_lane
   logic [tessera_pkg::WBITS_W-1:0] ext_sh;
   logic signed [tessera_pkg::W_W-1:0] w_ext;
   logic [Cols*AccBits-1:0] sums;
-  logic [Cols-1:0]    pe_ovf;
 
   // Decode the entry at the current slot: code in the low B bits, run above.
   assign entry  = fword >> boff_q;
@@ -448,11 +447,11 @@ module tessera_lane
       .rst_ni       (rst_ni),
       .en_i         (p_valid_q),
       .first_i      (p_first_q),
+      .last_i       (p_last_q),
       .act_signed_i (cfg_act_signed_i),
       .w_i          (p_w_q),
       .a_i          (adata_i[c*ABits +: ABits]),
-      .sum_o        (sums[c*AccBits +: AccBits]),
-      .ovf_o        (pe_ovf[c])
+      .sum_o        (sums[c*AccBits +: AccBits])
     );
   end
 
@@ -484,41 +483,55 @@ module tessera_lane
   end
 `endif
 `ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
-  // Protocol: jobs only reach an idle lane; results are only taken when there.
-  a_job_to_free_slot: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      job_valid_i |-> (!pv_q && !ld_busy_q && !ld_wr_q))
-    else $error("tessera_lane: job dispatched while the pending slot or its load is busy");
-  // Prefetch: a load never writes the bank the current job issues from, and
-  // a job only starts on a filter whose load has finished.
-  a_prefetch_other_bank: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      ld_wr_q |-> (ld_bank_q != bank_q))
-    else $error("tessera_lane: filter load writes bank %0d while it is issued", ld_bank_q);
-  a_take_loaded_filter: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      take_p |-> !(ld_busy_q || ld_wr_q))
-    else $error("tessera_lane: job %0d started while its filter loads", pm_q);
-  a_job_filter_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      job_valid_i |-> (job_entries_i != '0 && job_words_i != '0 &&
-                       32'(job_words_i) <= tessera_pkg::HW_LANE_WORDS &&
-                       32'(job_entries_i) <= 32'(job_words_i) * 32'(cfg_epw_i)))
-    else $error("tessera_lane: filter of %0d entries in %0d words is illegal",
-                job_entries_i, job_words_i);
-  a_take_valid: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      res_take_i |-> res_valid_q)
-    else $error("tessera_lane: result taken from an empty slot");
-  a_filter_fits: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      ld_issue |-> (32'(ld_j_q) < tessera_pkg::HW_LANE_WORDS))
-    else $error("tessera_lane: filter of %0d words exceeds the buffer", pwords_q);
-  // A sparse stream whose runs walk past K is malformed (ts_sparse.h).
-  a_entry_k_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      issue |-> (k_cur < cfg_k_i))
-    else $error("tessera_lane: entry %0d of filter %0d lands at k=%0d >= K=%0d",
-                e_q, m_q, k_cur, cfg_k_i);
-  a_acc_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      pe_ovf == '0)
-    else $error("tessera_lane: accumulator overflow in columns %b (K above HW_K_MAX?)", pe_ovf);
-  a_no_result_overwrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      push |-> (res_cnt_q != 2'd2 || pop))
-    else $error("tessera_lane: tile result overwrote an untaken one");
+  // Immediate assertions in a clocked block: they see the values before the
+  // edge, as sampled concurrent assertions do, but the simulator evaluates
+  // each only when its condition holds (concurrent ones copied every sampled
+  // signal and evaluated every check on every edge: docs/hw.md,
+  // "Simulation speed"). The accumulator check is in tessera_pe.
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      // Protocol: jobs only reach a lane whose pending slot and loader are
+      // free; the filter they name fits the buffer.
+      if (job_valid_i) begin
+        a_job_to_free_slot: assert (!pv_q && !ld_busy_q && !ld_wr_q)
+          else $error("tessera_lane: job dispatched while the pending slot or its load is busy");
+        a_job_filter_legal: assert (job_entries_i != '0 && job_words_i != '0 &&
+                                    32'(job_words_i) <= tessera_pkg::HW_LANE_WORDS &&
+                                    32'(job_entries_i) <= 32'(job_words_i) * 32'(cfg_epw_i))
+          else $error("tessera_lane: filter of %0d entries in %0d words is illegal",
+                      job_entries_i, job_words_i);
+      end
+      // Prefetch: a load never writes the bank the current job issues from,
+      // and a job only starts on a filter whose load has finished.
+      if (ld_wr_q) begin
+        a_prefetch_other_bank: assert (ld_bank_q != bank_q)
+          else $error("tessera_lane: filter load writes bank %0d while it is issued", ld_bank_q);
+      end
+      if (take_p) begin
+        a_take_loaded_filter: assert (!(ld_busy_q || ld_wr_q))
+          else $error("tessera_lane: job %0d started while its filter loads", pm_q);
+      end
+      if (ld_issue) begin
+        a_filter_fits: assert (32'(ld_j_q) < tessera_pkg::HW_LANE_WORDS)
+          else $error("tessera_lane: filter of %0d words exceeds the buffer", pwords_q);
+      end
+      // A sparse stream whose runs walk past K is malformed (ts_sparse.h).
+      if (issue) begin
+        a_entry_k_in_range: assert (k_cur < cfg_k_i)
+          else $error("tessera_lane: entry %0d of filter %0d lands at k=%0d >= K=%0d",
+                      e_q, m_q, k_cur, cfg_k_i);
+      end
+      // Results are only taken when there, and never overwritten.
+      if (res_take_i) begin
+        a_take_valid: assert (res_valid_q)
+          else $error("tessera_lane: result taken from an empty slot");
+      end
+      if (push) begin
+        a_no_result_overwrite: assert (res_cnt_q != 2'd2 || pop)
+          else $error("tessera_lane: tile result overwrote an untaken one");
+      end
+    end
+  end
 `endif
 
 endmodule

@@ -29,14 +29,21 @@ module tessera_out_buf
   assign rdata_o = mem_q[raddr_i];
 
 `ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
-  for (genvar p = 0; p < Ports; p++) begin : gen_chk
-    a_waddr_in_range: assert property (@(posedge clk_i) we_i[p] |-> (32'(waddr_i[p*Aw +: Aw]) < Rows))
-      else $error("tessera_out_buf: port %0d writes row %0d >= %0d rows", p, waddr_i[p*Aw +: Aw], Rows);
-    for (genvar q = p + 1; q < Ports; q++) begin : gen_pair
-      a_ports_distinct_rows: assert property (@(posedge clk_i)
-          (we_i[p] && we_i[q]) |-> (waddr_i[p*Aw +: Aw] != waddr_i[q*Aw +: Aw]))
-        else $error("tessera_out_buf: ports %0d and %0d write row %0d together", p, q,
-                    waddr_i[p*Aw +: Aw]);
+  // Immediate, in a clocked block: evaluated only for the ports that write.
+  always_ff @(posedge clk_i) begin
+    for (int p = 0; p < Ports; p++) begin
+      if (we_i[p]) begin
+        a_waddr_in_range: assert (32'(waddr_i[p*Aw +: Aw]) < Rows)
+          else $error("tessera_out_buf: port %0d writes row %0d >= %0d rows", p,
+                      waddr_i[p*Aw +: Aw], Rows);
+        for (int q = p + 1; q < Ports; q++) begin
+          if (we_i[q]) begin
+            a_ports_distinct_rows: assert (waddr_i[p*Aw +: Aw] != waddr_i[q*Aw +: Aw])
+              else $error("tessera_out_buf: ports %0d and %0d write row %0d together", p, q,
+                          waddr_i[p*Aw +: Aw]);
+          end
+        end
+      end
     end
   end
 `endif

@@ -6,16 +6,14 @@
 //                        first_i ? 0 : acc_q
 //
 // The accumulator is HW_ACC_BITS wide, derived in models/int/ts_hw_params.h so
-// that K_MAX products never overflow; ovf_o flags it anyway (the lane's
-// a_acc_no_overflow assertion).
+// that K_MAX products never overflow; a_acc_no_overflow checks it anyway.
 //
 // Two datapath widths, one behaviour. Synthesis (SYNTHESIS defined, as Yosys
 // does) gets the real widths: a W_W x (HW_ABITS + 1) signed multiplier (16 x 9),
-// an AccBits + 1 bit adder (the extra bit only for ovf_o) and an AccBits
-// register. Simulation holds the datapath in native 64-bit signals: the
-// simulator then does one machine multiply and add per cycle instead of
-// sign-extending 25- and 37-bit values. Only the low AccBits are significant
-// there: ovf_o (and the lane's a_acc_no_overflow) fires as soon as a sum
+// an AccBits adder and an AccBits register. Simulation holds the datapath in
+// native 64-bit signals: the simulator then does one machine multiply and add
+// per cycle instead of sign-extending 25- and 36-bit values. Only the low
+// AccBits are significant there: a_acc_no_overflow fires when a tile's sum
 // leaves the AccBits range, so the visible results are those of an AccBits
 // register (tests/rtl checks them bit for bit against the golden model).
 module tessera_pe
@@ -26,11 +24,11 @@ module tessera_pe
   input  logic                               rst_ni,
   input  logic                               en_i,          // accumulate this cycle
   input  logic                               first_i,       // restart from zero
+  input  logic                               last_i,        // the tile's last accumulate (checked)
   input  logic                               act_signed_i,  // a_i is int8, else uint8
   input  logic signed [tessera_pkg::W_W-1:0] w_i,
   input  logic [tessera_pkg::HW_ABITS-1:0]   a_i,
-  output logic signed [AccBits-1:0]          sum_o,         // value acc_q takes on en_i
-  output logic                               ovf_o          // sum_o overflowed (never, by contract)
+  output logic signed [AccBits-1:0]          sum_o          // value acc_q takes on en_i
 );
 `ifdef SYNTHESIS
   localparam bit Native = 1'b0;
@@ -42,7 +40,7 @@ module tessera_pe
   localparam int unsigned WOpW  = Native ? NatW : tessera_pkg::W_W;
   localparam int unsigned AOpW  = Native ? NatW : tessera_pkg::HW_ABITS + 1;
   localparam int unsigned ProdW = Native ? NatW : tessera_pkg::PROD_W;
-  localparam int unsigned SumW  = Native ? NatW : AccBits + 1;
+  localparam int unsigned SumW  = Native ? NatW : AccBits;
   localparam int unsigned RegW  = Native ? NatW : AccBits;
 
   logic signed [WOpW-1:0]  w_op;
@@ -80,18 +78,20 @@ module tessera_pe
     $error("tessera_pe: AccBits=%0d must be below the %0d-bit native datapath", AccBits, NatW);
   end
 
-  // The sum fits AccBits signed bits (everything above bit AccBits-2 is a
-  // copy of the sign) unless the AccBits register would have wrapped. The
-  // lane asserts on the OR of its PEs' flags (a_acc_no_overflow): one
-  // sampled check per lane instead of 256 assertions, which cost ~22% of
-  // the simulation time.
-  if (Native) begin : gen_ovf_native
-    // sum + 2^(AccBits-1) leaves [0, 2^AccBits): an add, a shift, a compare.
-    assign ovf_o = en_i && (((NatW'(sum) + (NatW'(1) << (AccBits-1))) >> AccBits) != '0);
-  end else begin : gen_ovf_exact
-    // The AccBits + 1 bit sum of an AccBits base and a shorter product is
-    // exact; it overflowed when its two top bits differ.
-    assign ovf_o = en_i && (sum[AccBits] != sum[AccBits-1]);
+`ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
+  // The tile's final sum fits AccBits signed bits (everything above bit
+  // AccBits-2 of the native sum is a copy of the sign): then it equals what
+  // the AccBits register of the synthesized PE holds, whose two's complement
+  // sums are exact modulo 2^AccBits, whatever the partial sums did. Checked
+  // once per tile in a clocked block, not as a flag per accumulate: the 256
+  // flags, computed and packed on every edge, cost ~2,000 simulator
+  // instructions a cycle (docs/hw.md, "Simulation speed").
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && en_i && last_i) begin
+      a_acc_no_overflow: assert (((NatW'(sum) + (NatW'(1) << (AccBits-1))) >> AccBits) == '0)
+        else $error("tessera_pe: accumulator overflow, sum %0d (K above HW_K_MAX?)", sum);
+    end
   end
+`endif
 
 endmodule

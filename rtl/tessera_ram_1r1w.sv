@@ -27,10 +27,17 @@ module tessera_ram_1r1w #(
   end
 
 `ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
-  a_waddr_in_range: assert property (@(posedge clk_i) we_i |-> (32'(waddr_i) < Depth))
-    else $error("tessera_ram_1r1w: write address %0d >= depth %0d", waddr_i, Depth);
-  a_raddr_in_range: assert property (@(posedge clk_i) re_i |-> (32'(raddr_i) < Depth))
-    else $error("tessera_ram_1r1w: read address %0d >= depth %0d", raddr_i, Depth);
+  // Immediate, in a clocked block: evaluated only when a port is used.
+  always_ff @(posedge clk_i) begin
+    if (we_i) begin
+      a_waddr_in_range: assert (32'(waddr_i) < Depth)
+        else $error("tessera_ram_1r1w: write address %0d >= depth %0d", waddr_i, Depth);
+    end
+    if (re_i) begin
+      a_raddr_in_range: assert (32'(raddr_i) < Depth)
+        else $error("tessera_ram_1r1w: read address %0d >= depth %0d", raddr_i, Depth);
+    end
+  end
 `endif
 
 endmodule

@@ -107,14 +107,16 @@ module tessera_top
 
   // ---- Lanes, memories, controller.
   logic [Rows-1:0]                 job_valid, lane_idle, lane_busy, wreq, wurg, wgnt, wissue;
-  logic [tessera_pkg::M_W-1:0]     job_m;
-  logic [tessera_pkg::TILE_W-1:0]  job_t;
-  logic [tessera_pkg::OUT_AW:0]    job_count;
-  logic [tessera_pkg::OUT_AW-1:0]  job_row;
-  logic [tessera_pkg::ACT_AW-1:0]  job_abase;
-  logic [tessera_pkg::WMEM_AW-1:0] job_wbase;
-  logic [tessera_pkg::LANE_AW:0]   job_words;
-  logic [tessera_pkg::ENT_W-1:0]   job_entries;
+  // Job buses, bus b: [b*W +: W]; lane r listens to bus r % Dsp.
+  localparam int unsigned Dsp = tessera_pkg::HW_DISPATCH;
+  logic [Dsp*tessera_pkg::M_W-1:0]         job_m;
+  logic [Dsp*tessera_pkg::TILE_W-1:0]      job_t;
+  logic [Dsp*(tessera_pkg::OUT_AW+1)-1:0]  job_count;
+  logic [Dsp*tessera_pkg::OUT_AW-1:0]      job_row;
+  logic [Dsp*tessera_pkg::ACT_AW-1:0]      job_abase;
+  logic [Dsp*tessera_pkg::WMEM_AW-1:0]     job_wbase;
+  logic [Dsp*(tessera_pkg::LANE_AW+1)-1:0] job_words;
+  logic [Dsp*tessera_pkg::ENT_W-1:0]       job_entries;
   // Per-lane buses are unpacked arrays: with a packed [Rows][wide] vector the
   // simulator rebuilt the whole 9216-bit concatenation every cycle.
   logic [tessera_pkg::WMEM_AW-1:0]       waddr [Rows];
@@ -172,14 +174,14 @@ module tessera_top
       .cfg_act_signed_i (cfg_act_signed_q),
       .clear_i          (clear),
       .job_valid_i      (job_valid[r]),
-      .job_m_i          (job_m),
-      .job_t_i          (job_t),
-      .job_count_i      (job_count),
-      .job_row_i        (job_row),
-      .job_abase_i      (job_abase),
-      .job_wbase_i      (job_wbase),
-      .job_words_i      (job_words),
-      .job_entries_i    (job_entries),
+      .job_m_i          (job_m[(r % Dsp)*tessera_pkg::M_W +: tessera_pkg::M_W]),
+      .job_t_i          (job_t[(r % Dsp)*tessera_pkg::TILE_W +: tessera_pkg::TILE_W]),
+      .job_count_i      (job_count[(r % Dsp)*(tessera_pkg::OUT_AW+1) +: tessera_pkg::OUT_AW+1]),
+      .job_row_i        (job_row[(r % Dsp)*tessera_pkg::OUT_AW +: tessera_pkg::OUT_AW]),
+      .job_abase_i      (job_abase[(r % Dsp)*tessera_pkg::ACT_AW +: tessera_pkg::ACT_AW]),
+      .job_wbase_i      (job_wbase[(r % Dsp)*tessera_pkg::WMEM_AW +: tessera_pkg::WMEM_AW]),
+      .job_words_i      (job_words[(r % Dsp)*(tessera_pkg::LANE_AW+1) +: tessera_pkg::LANE_AW+1]),
+      .job_entries_i    (job_entries[(r % Dsp)*tessera_pkg::ENT_W +: tessera_pkg::ENT_W]),
       .idle_o           (lane_idle[r]),
       .busy_o           (lane_busy[r]),
       .wreq_o           (wreq[r]),
@@ -215,8 +217,7 @@ module tessera_top
   logic [Op-1:0]              os_valid;
   logic [Op*Ow-1:0]           os_row;
   logic [Op*Cols*AccBits-1:0] os_y;
-  logic [Op*Cols-1:0]         os_ovf;
-  logic [Op-1:0]              os_ovf_valid;  // port p holds a tile whose bias add overflowed
+  logic [Op*Cols-1:0]         os_ovf;        // port p's tile: its bias add overflowed
 
   for (genvar p = 0; p < Op; p++) begin : gen_os
     logic             valid_q;
@@ -252,7 +253,6 @@ module tessera_top
 
     assign os_valid[p]        = valid_q;
     assign os_row[p*Ow +: Ow] = row_q;
-    assign os_ovf_valid[p]    = valid_q && (os_ovf[p*Cols +: Cols] != '0);
   end
 
   tessera_out_buf #(
@@ -333,39 +333,46 @@ module tessera_top
   end
 
 `ifndef SYNTHESIS  // assertions: simulation only (Yosys reads no SVA)
-  // ---- Run configuration and protocol.
-  logic start_ok;
-  assign start_ok =
-      cfg_k_q >= tessera_pkg::K_W'(1) && 32'(cfg_k_q) <= tessera_pkg::HW_K_MAX &&
-      cfg_wbits_q >= tessera_pkg::WBITS_W'(tessera_pkg::HW_WBITS_MIN) &&
-      32'(cfg_wbits_q) <= tessera_pkg::HW_WBITS_MAX &&
-      cfg_tiles_q >= tessera_pkg::TILE_W'(1) &&
-      cfg_last_cols_q >= tessera_pkg::COL_W'(1) && 32'(cfg_last_cols_q) <= Cols &&
-      32'(cfg_k_q) * 32'(cfg_tiles_q) <= tessera_pkg::HW_ACT_ROWS &&
-      cfg_out_mode_q inside {tessera_pkg::OutAcc, tessera_pkg::OutU8, tessera_pkg::OutS8};
-
-  a_start_config_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (start_i && !busy) |-> start_ok)
-    else $error("tessera_top: illegal configuration at start (k=%0d B=%0d sparse=%0d tiles=%0d)",
-                cfg_k_q, cfg_wbits_q, cfg_sparse_q, cfg_tiles_q);
-  a_no_host_write_busy: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      host_we_i |-> !busy)
-    else $error("tessera_top: host write during a run");
-  a_host_addr_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      host_we_i |-> (
-          host_sel_i == tessera_pkg::SelCfg ||
-          (host_sel_i == tessera_pkg::SelWmem &&
-           32'(host_addr_i) < tessera_pkg::HW_WMEM_WORDS) ||
-          (host_sel_i == tessera_pkg::SelAct && 32'(host_addr_i) < tessera_pkg::HW_ACT_ROWS) ||
-          (host_sel_i == tessera_pkg::SelChan &&
-           32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH) ||
-          (host_sel_i == tessera_pkg::SelJob && 32'(host_addr_i) < tessera_pkg::HW_JOB_DEPTH) ||
-          (host_sel_i == tessera_pkg::SelFilt && 32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH)))
-    else $error("tessera_top: host write to sel %0d address %0d out of range",
-                host_sel_i, host_addr_i);
-  a_bias_add_no_overflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      os_ovf_valid == '0)
-    else $error("tessera_top: bias + accumulator overflowed (bias beyond the contract bound)");
+  // Immediate assertions in a clocked block (pre-edge values, as sampled
+  // concurrent assertions; evaluated only when their condition holds).
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      // ---- Run configuration and protocol.
+      if (start_i && !busy) begin
+        a_start_config_legal: assert (
+            cfg_k_q >= tessera_pkg::K_W'(1) && 32'(cfg_k_q) <= tessera_pkg::HW_K_MAX &&
+            cfg_wbits_q >= tessera_pkg::WBITS_W'(tessera_pkg::HW_WBITS_MIN) &&
+            32'(cfg_wbits_q) <= tessera_pkg::HW_WBITS_MAX &&
+            cfg_tiles_q >= tessera_pkg::TILE_W'(1) &&
+            cfg_last_cols_q >= tessera_pkg::COL_W'(1) && 32'(cfg_last_cols_q) <= Cols &&
+            32'(cfg_k_q) * 32'(cfg_tiles_q) <= tessera_pkg::HW_ACT_ROWS &&
+            cfg_out_mode_q inside {tessera_pkg::OutAcc, tessera_pkg::OutU8, tessera_pkg::OutS8})
+          else $error("tessera_top: illegal configuration at start (k=%0d B=%0d sparse=%0d tiles=%0d)",
+                      cfg_k_q, cfg_wbits_q, cfg_sparse_q, cfg_tiles_q);
+      end
+      if (host_we_i) begin
+        a_no_host_write_busy: assert (!busy)
+          else $error("tessera_top: host write during a run");
+        a_host_addr_in_range: assert (
+            host_sel_i == tessera_pkg::SelCfg ||
+            (host_sel_i == tessera_pkg::SelWmem &&
+             32'(host_addr_i) < tessera_pkg::HW_WMEM_WORDS) ||
+            (host_sel_i == tessera_pkg::SelAct && 32'(host_addr_i) < tessera_pkg::HW_ACT_ROWS) ||
+            (host_sel_i == tessera_pkg::SelChan &&
+             32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH) ||
+            (host_sel_i == tessera_pkg::SelJob && 32'(host_addr_i) < tessera_pkg::HW_JOB_DEPTH) ||
+            (host_sel_i == tessera_pkg::SelFilt && 32'(host_addr_i) < tessera_pkg::HW_CHAN_DEPTH))
+          else $error("tessera_top: host write to sel %0d address %0d out of range",
+                      host_sel_i, host_addr_i);
+      end
+      for (int p = 0; p < Op; p++) begin
+        if (os_valid[p]) begin
+          a_bias_add_no_overflow: assert (os_ovf[p*Cols +: Cols] == '0)
+            else $error("tessera_top: bias + accumulator overflowed (bias beyond the contract bound)");
+        end
+      end
+    end
+  end
 `endif
 
 endmodule

@@ -54,36 +54,52 @@ namespace {
 // The queue model's state: per lane when its pending slot frees (its
 // latest job started: a dispatch may come), when its latest job issues its
 // last entry, and the filters in its two banks; when the weight port and
-// the dispatcher (one job a cycle) are free.
+// the dispatcher (TS_HW_DISPATCH jobs a cycle) are free.
 struct QueueModel {
   uint64_t accept[TS_HW_ROWS] = {};
   uint64_t lane_free[TS_HW_ROWS] = {};
   int bank[TS_HW_ROWS][2];
   int latest[TS_HW_ROWS];  // bank of the latest job
   uint64_t port_free = 0, last_dispatch = 0, end = 0;
+  // The lanes of the current dispatch cycle batch_d not yet given a job.
+  int batch[TS_HW_DISPATCH];
+  int nbatch = 0, ibatch = 0;
+  uint64_t batch_d = 0, cur_d = 0;
   std::vector<uint64_t> load_start, load_end;  // per filter: its latest load on the port
   QueueModel() {
     for (int r = 0; r < TS_HW_ROWS; r++) bank[r][0] = bank[r][1] = -1, latest[r] = 0;
   }
   bool holds(int l, int m) const { return bank[l][0] == m || bank[l][1] == m; }
   // The lane the next job goes to, as the controller picks it: at the first
-  // cycle a pending slot is free, a free lane with nothing to issue, else
-  // the lowest-numbered free one.
-  int next_lane() const {
+  // cycle a pending slot is free, each of the TS_HW_DISPATCH job buses (lane
+  // r on bus r % TS_HW_DISPATCH) takes its lowest-numbered candidate, free
+  // lanes with nothing to issue first, and the cycle's jobs go to those
+  // lanes in lane order. Sets cur_d, the dispatch cycle.
+  int next_lane() {
+    if (ibatch < nbatch) {
+      cur_d = batch_d;
+      return batch[ibatch++];
+    }
     uint64_t d = accept[0];
     for (int r = 1; r < TS_HW_ROWS; r++) d = std::min(d, accept[r]);
     d = std::max(d, last_dispatch + 1);
-    int l = -1;
-    for (int r = 0; r < TS_HW_ROWS && l < 0; r++)
-      if (accept[r] <= d && lane_free[r] <= d) l = r;
-    for (int r = 0; r < TS_HW_ROWS && l < 0; r++)
-      if (accept[r] <= d) l = r;
-    return l;
+    bool any_idle = false;
+    for (int r = 0; r < TS_HW_ROWS; r++) any_idle |= accept[r] <= d && lane_free[r] <= d;
+    bool used[TS_HW_DISPATCH] = {};
+    nbatch = 0;
+    for (int r = 0; r < TS_HW_ROWS; r++)
+      if (accept[r] <= d && (!any_idle || lane_free[r] <= d) && !used[r % TS_HW_DISPATCH]) {
+        used[r % TS_HW_DISPATCH] = true;
+        batch[nbatch++] = r;
+      }
+    batch_d = cur_d = d;
+    ibatch = 1;
+    return batch[0];
   }
   // When lane l could start issuing filter m's entries. A lane that was
   // already waiting when a load of m took the port joins it (multicast).
   uint64_t ready(int l, const HwFilter &fm, int m, uint64_t *port_after, uint64_t *ld_start) const {
-    const uint64_t d = std::max(accept[l], last_dispatch + 1);
+    const uint64_t d = cur_d;
     uint64_t t = d + kArrive;
     *port_after = port_free;
     *ld_start = UINT64_MAX;
@@ -104,7 +120,7 @@ struct QueueModel {
   void take(int l, const HwFilter &fm, int m, int count) {
     uint64_t port_after, ld_start;
     const uint64_t t = ready(l, fm, m, &port_after, &ld_start);
-    last_dispatch = std::max(accept[l], last_dispatch + 1);
+    last_dispatch = cur_d;
     port_free = port_after;
     if (ld_start != UINT64_MAX) {
       if ((size_t)m >= load_start.size()) {

@@ -83,6 +83,12 @@ extern "C" {
  * 16 lanes finish ~2 tiles a cycle (docs/hw.md, "Bottlenecks"). */
 #define TS_HW_OUT_PORTS 4
 
+/* Jobs the controller dispatches per cycle: one job bus each, lane r on bus
+ * r % TS_HW_DISPATCH, so all 16 lanes hold a job 8 cycles into a run
+ * instead of 16 (a 150-cycle sparse run cannot afford the ramp: docs/hw.md,
+ * "Measured: zero-skipping"). */
+#define TS_HW_DISPATCH 2
+
 /* ---- Sparse (zero-skipping) weight format, models/int/ts_sparse.h ------ */
 /* Each non-zero code travels with an R-bit relative index: the number of
  * zero weights skipped since the previous entry (EIE style); gaps longer
@@ -130,6 +136,7 @@ extern "C" {
   X(TS_HW_ACT_ROWS) X(TS_HW_OUT_ROWS) X(TS_HW_CHAN_DEPTH)                      \
   X(TS_HW_JOB_DEPTH) X(TS_HW_ADDR_BITS) X(TS_HW_HOST_BITS)                     \
   X(TS_HW_SPARSE_RBITS) X(TS_HW_SPARSE_RUN_MAX) X(TS_HW_OUT_PORTS)             \
+  X(TS_HW_DISPATCH)                                                            \
   X(TS_HW_SEL_CFG) X(TS_HW_SEL_WMEM) X(TS_HW_SEL_ACT) X(TS_HW_SEL_CHAN)        \
   X(TS_HW_SEL_JOB) X(TS_HW_SEL_FILT) X(TS_HW_SEL_BITS)                         \
   X(TS_HW_CFG_K) X(TS_HW_CFG_TILES) X(TS_HW_CFG_LAST_COLS)                     \
@@ -159,6 +166,8 @@ TS_HW_STATIC_ASSERT(TS_HW_CHAN_SHIFT_LSB + TS_HW_SHIFT_BITS <= 64,
 TS_HW_STATIC_ASSERT(TS_HW_WBITS_MAX + TS_HW_SPARSE_RBITS <= TS_HW_WPORT_BITS / 2 &&
                         TS_HW_WBITS_MAX + TS_HW_SPARSE_RBITS < 32,
                     "a sparse entry {run, code} must fit twice in a word and in 5 bits of width");
+TS_HW_STATIC_ASSERT(TS_HW_DISPATCH >= 1 && TS_HW_DISPATCH <= TS_HW_ROWS,
+                    "between one job bus and one per lane");
 TS_HW_STATIC_ASSERT(TS_HW_ABITS == 8, "activations travel as bytes");
 TS_HW_STATIC_ASSERT(TS_HW_HOST_BITS % 64 == 0,
                     "the host word is whole 64-bit words (the shim writes them)");
