@@ -11,13 +11,12 @@
 extern "C" {
 #endif
 
-/* The default fine-tuning learning rate: a tenth of training's (see
- * docs/study.md, "Masked fine-tuning"). */
-#define TS_PRUNE_FT_LR 0.001
-/* The default split of a sparsity over the layers and learning-rate
- * schedule, chosen from the measurements in docs/study.md section 11. */
+/* The default fine-tuning recipe, chosen from the measurements in
+ * docs/study.md section 11: cosine decay from lr 0.005 (half of training's
+ * constant rate) to 0, and one global magnitude threshold over the model. */
+#define TS_PRUNE_FT_LR 0.005
 #define TS_PRUNE_FT_ALLOCATION TS_PRUNE_GLOBAL
-#define TS_PRUNE_FT_SCHEDULE TS_LR_CONSTANT
+#define TS_PRUNE_FT_SCHEDULE TS_LR_COSINE
 
 typedef struct ts_prune_ft_opts {
   int epochs;             /* --finetune EPOCHS */

@@ -86,7 +86,8 @@ TEST_F(PruneFinetune, OneShotRunsWriteTheTableAndHoldTheMask) {
   ASSERT_EQ(rows.size(), 2u) << ReadText(dir_ / "out" / "finetune_oneshot.csv");
   ASSERT_EQ(rows[1].size(), 15u);
   EXPECT_EQ(rows[1][8], "local");
-  EXPECT_EQ(rows[1][9], "constant") << "the default schedule";
+  EXPECT_EQ(rows[1][9], "cosine") << "the default schedule";
+  EXPECT_EQ(rows[1][4], "0.005") << "the default rate";
   for (int l = 0; l < TS_NUM_LAYERS; l++)
     EXPECT_NEAR(std::stod(rows[1][10 + l]), 60.0, 0.2) << "layer " << l << "'s zeros (%)";
   EXPECT_EQ(rows[0][0], "p0");
