@@ -21,7 +21,8 @@ static const char *const USAGE =
     "                     [--grid-percent LIST] [--grid-scheme S] [--no-grid]\n"
     "                     [--limit N] [--threads N] [--out DIR] [--no-resume]\n"
     "       tessera prune --finetune EPOCHS [--gradual | --nm N:M] [--percent LIST]\n"
-    "                     [--lr X] [--resume] [--model FILE] [--data DIR] [--out DIR]\n"
+    "                     [--allocation A] [--lr X] [--lr-schedule S] [--resume]\n"
+    "                     [--model FILE] [--data DIR] [--out DIR]\n"
     "Magnitude pruning without fine-tuning, local per layer; every point starts\n"
     "from the FP32 weights (default model out/model.safetensors).\n"
     "  --percent LIST     pruning percentages, 0..100 (default 0,10,...,90,95,99)\n"
@@ -40,14 +41,20 @@ static const char *const USAGE =
     "Masked fine-tuning: prune (as above), then train on the training split of\n"
     "--data with the pruned weights held at exactly 0, validating on the test split.\n"
     "  --finetune EPOCHS  fine-tuning epochs (5 is the measured default budget)\n"
-    "  --percent LIST     sparsities, one run each (default 0,50,70,80,90,95; 0 is\n"
-    "                     the unpruned model fine-tuned alike, the fair reference)\n"
+    "  --percent LIST     sparsities of the whole model (zero weights / all weights),\n"
+    "                     one run each (default 0,50,70,80,90,95; 0 is the unpruned\n"
+    "                     model fine-tuned alike, the fair reference)\n"
+    "  --allocation A     how a sparsity is split over the layers: global (default;\n"
+    "                     one magnitude threshold over all weights) or local (every\n"
+    "                     layer pruned to the same fraction)\n"
     "  --gradual          raise the sparsity on Zhu & Gupta's cubic schedule over the\n"
     "                     first 80% of the epochs instead of pruning at once\n"
     "  --nm N:M           N:M sparsity along every layer's K instead (e.g. 2:4, 1:4)\n"
-    "  --lr X             fine-tuning learning rate (default 0.001, a tenth of training's)\n"
-    "  --resume           continue each run from its checkpoint (bit-identical; give\n"
-    "                     --gradual runs the same EPOCHS, the schedule spans them)\n"
+    "  --lr X             fine-tuning learning rate (default 0.005, half of training's)\n"
+    "  --lr-schedule S    cosine (default: from X to 0 over the epochs) or constant\n"
+    "  --resume           continue each run from its checkpoint (bit-identical; the\n"
+    "                     same options, and the same EPOCHS for --gradual or cosine,\n"
+    "                     whose schedules span them; another recipe is refused)\n"
     "Writes OUT/finetune/RUN/{model,checkpoint}.safetensors and train_log.csv per run\n"
     "and the table OUT/finetune_{oneshot,gradual,nmN-M}.csv.\n" TS_SLURM_USAGE;
 
@@ -144,6 +151,7 @@ typedef struct prune_args {
   ts_slurm_cmd job;                  /* this command, for ts_sweep_execute */
   ts_prune_ft_opts ft;       /* --finetune and its options */
   int nm[2], percent_set, resume_set;
+  int ft_only_set;           /* --allocation or --lr-schedule given */
 } prune_args;
 
 /* Returns 0 to go on, else 1 with the exit code in *rc. */
@@ -154,7 +162,9 @@ static int parse_args(const char *cmd, int argc, char **argv, prune_args *a, int
                            .gbits = {{2, 3, 4, 6, 8, 16}, 6},
                            .gpct = {{0, 25, 50, 75, 90}, 5},
                            .gscheme = "per-channel",
-                           .ft = {.lr = TS_PRUNE_FT_LR}};
+                           .ft = {.lr = TS_PRUNE_FT_LR,
+                                  .allocation = TS_PRUNE_FT_ALLOCATION,
+                                  .schedule = TS_PRUNE_FT_SCHEDULE}};
   *a = dflt;
   ts_cli_common_default(&a->c);
   ts_opt own[] = {TS_OPT_CALL("percent", opt_percent, &a->pct),
@@ -168,9 +178,13 @@ static int parse_args(const char *cmd, int argc, char **argv, prune_args *a, int
                         TS_OPT_I("finetune", &a->ft.epochs, 1, 100000),
                         TS_OPT_SWITCH("gradual", &a->ft.gradual, 1),
                         TS_OPT_CALL("nm", ts_prune_opt_nm, a->nm),
-                        TS_OPT_F("lr", &a->ft.lr, 1e-9, 10.0), TS_SLURM_OPTS(&a->so)};
+                        TS_OPT_F("lr", &a->ft.lr, 1e-9, 10.0),
+                        TS_OPT_CALL("allocation", ts_prune_opt_alloc, &a->ft.allocation),
+                        TS_OPT_CALL("lr-schedule", ts_prune_opt_schedule, &a->ft.schedule),
+                        TS_SLURM_OPTS(&a->so)};
   own[0].seen = &a->percent_set;
   own[7].seen = &a->resume_set;
+  own[12].seen = own[13].seen = &a->ft_only_set;
   const ts_cli_spec spec = {cmd, USAGE, TS_CLI_STUDY_OPTS, own, TS_OPT_COUNT(own)};
   if (ts_cli_parse(&spec, argc, argv, &a->c, rc)) return 1;
   if (ts_slurm_check(cmd, &a->so)) return (*rc = 2);
@@ -411,14 +425,19 @@ int ts_cmd_prune(int argc, char **argv) {
   prune_args a;
   int rc;
   if (parse_args(cmd, argc, argv, &a, &rc)) return rc;
-  if (a.ft.epochs || a.ft.gradual || a.nm[1]) { /* masked fine-tuning */
+  if (a.ft.epochs || a.ft.gradual || a.nm[1] || a.ft_only_set) { /* masked fine-tuning */
     if (!a.ft.epochs) {
-      fprintf(stderr, "tessera prune: --gradual and --nm need --finetune EPOCHS\n");
+      fprintf(stderr, "tessera prune: --gradual, --nm, --allocation and --lr-schedule need "
+              "--finetune EPOCHS\n");
       return 2;
     }
     ts_prune_ft_opts *o = &a.ft;
-    *o = (ts_prune_ft_opts){o->epochs, o->gradual, a.nm[0], a.nm[1], o->lr,
-                            a.resume_set && a.resume, a.pct.v, a.pct.n, a.percent_set};
+    o->nm_n = a.nm[0];
+    o->nm_m = a.nm[1];
+    o->resume = a.resume_set && a.resume;
+    o->percent = a.pct.v;
+    o->npercent = a.pct.n;
+    o->percent_given = a.percent_set;
     return ts_prune_finetune(&a.c, o);
   }
   if (ts_study_paths(cmd, a.c.out, FILES, NFILES, a.f)) return 2;

@@ -4,20 +4,27 @@
 #define TS_PRUNE_FINETUNE_H
 
 #include "cli_opts.h"
+#include "ts_prune.h"
+#include "ts_train.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The default fine-tuning learning rate: a tenth of training's (see
- * docs/study.md, "Masked fine-tuning"). */
-#define TS_PRUNE_FT_LR 0.001
+/* The default fine-tuning recipe, chosen from the measurements in
+ * docs/study.md section 11: cosine decay from lr 0.005 (half of training's
+ * constant rate) to 0, and one global magnitude threshold over the model. */
+#define TS_PRUNE_FT_LR 0.005
+#define TS_PRUNE_FT_ALLOCATION TS_PRUNE_GLOBAL
+#define TS_PRUNE_FT_SCHEDULE TS_LR_COSINE
 
 typedef struct ts_prune_ft_opts {
   int epochs;             /* --finetune EPOCHS */
   int gradual;            /* --gradual */
   int nm_n, nm_m;         /* --nm N:M (nm_m = 0: not given) */
   float lr;               /* --lr */
+  ts_prune_alloc allocation;  /* --allocation */
+  ts_lr_schedule schedule;    /* --lr-schedule */
   int resume;             /* --resume given */
   const double *percent;  /* --percent, 0..100 each */
   int npercent;
@@ -34,6 +41,11 @@ int ts_prune_finetune(const ts_cli_common *c, const ts_prune_ft_opts *o);
 
 /* --nm N:M for the option table: dst = int[2] {N, M}. */
 int ts_prune_opt_nm(const char *cmd, const char *flag, const char *arg, void *dst);
+
+/* --allocation local|global (dst = ts_prune_alloc) and --lr-schedule
+ * constant|cosine (dst = ts_lr_schedule) for the option table. */
+int ts_prune_opt_alloc(const char *cmd, const char *flag, const char *arg, void *dst);
+int ts_prune_opt_schedule(const char *cmd, const char *flag, const char *arg, void *dst);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 #include "ts_train.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,15 @@ void ts_train_config_default(ts_train_config *c) {
   c->seed = 1;
   c->log_every = 200;
   c->val_subset = 2000;
+}
+
+float ts_train_lr(const ts_train_config *cfg, long long step,
+                  long long steps_per_epoch) {
+  if (cfg->lr_schedule != TS_LR_COSINE) return cfg->sgd.lr;
+  const double T = (cfg->schedule_epochs > 0 ? cfg->schedule_epochs : cfg->epochs) *
+                   (double)steps_per_epoch;
+  if (step >= T) return 0.0f;
+  return (float)(cfg->sgd.lr * 0.5 * (1.0 + cos(M_PI * (double)step / T)));
 }
 
 static double now_s(void) {
@@ -115,6 +125,11 @@ static ts_status check_config(const ts_train_config *c, ts_error *err) {
     return ts_fail(err, TS_E_ARG, "batch = %d; need at least 1", c->batch);
   if (c->log_every < 0)
     return ts_fail(err, TS_E_ARG, "log interval %d is negative", c->log_every);
+  if (c->lr_schedule != TS_LR_CONSTANT && c->lr_schedule != TS_LR_COSINE)
+    return ts_fail(err, TS_E_ARG, "learning-rate schedule %d is unknown", c->lr_schedule);
+  if (!(c->schedule_epochs >= 0))
+    return ts_fail(err, TS_E_ARG, "schedule of %g epochs is negative or NaN (0 = the epochs)",
+                   c->schedule_epochs);
   if (c->resume && !c->checkpoint_path)
     return ts_fail(err, TS_E_ARG, "resume needs a checkpoint path");
   return TS_OK;
@@ -177,10 +192,12 @@ ts_status ts_train(ts_net *net, const ts_dataset *train, const ts_dataset *val,
       const int cnt = n - lo < batch ? n - lo : batch;
       double loss;
       int correct;
+      ts_sgd sgd = cfg->sgd;
+      sgd.lr = ts_train_lr(cfg, step, steps_per_epoch);
       if ((cfg->hook && (s = cfg->hook(net, tr, epoch, b, steps_per_epoch,
                                        cfg->hook_user, err))) ||
           (s = ts_dataset_batch(train, nm, order + lo, cnt, x, y, err)) ||
-          (s = ts_trainer_step(tr, &cfg->sgd, x, y, cnt, &loss, &correct, err)))
+          (s = ts_trainer_step(tr, &sgd, x, y, cnt, &loss, &correct, err)))
         goto done;
       step++;
       trained += cnt;

@@ -29,11 +29,22 @@ typedef ts_status (*ts_train_hook)(ts_net *net, ts_trainer *tr, int epoch,
                                    long long step, long long steps_per_epoch,
                                    void *user, ts_error *err);
 
+/* Learning rate over a run: constant, or cosine decay from sgd.lr at the
+ * first step to 0 after schedule_epochs (Loshchilov & Hutter 2017, without
+ * restarts): lr_t = lr (1 + cos(pi t / T)) / 2, t = steps done, T = steps in
+ * schedule_epochs. The rate depends on the step count only, so a resumed
+ * run follows it exactly. */
+typedef enum ts_lr_schedule { TS_LR_CONSTANT, TS_LR_COSINE } ts_lr_schedule;
+
 typedef struct ts_train_config {
   int epochs;         /* total epochs; a resumed run continues up to this */
   int batch;          /* images per SGD step (the last batch may be short) */
   int threads;        /* worker threads */
   ts_sgd sgd;         /* learning rate, momentum, weight decay */
+  ts_lr_schedule lr_schedule; /* TS_LR_CONSTANT by default */
+  double schedule_epochs;     /* cosine: T in epochs; 0 = epochs (a run
+                                 stopped early to be resumed later gives
+                                 the full run's T to keep its schedule) */
   uint64_t seed;      /* shuffling seed (initialise the net separately) */
   int log_every;      /* SGD steps between log rows; 0 = epoch ends only */
   int val_subset;     /* validation images used by rows inside an epoch;
@@ -80,6 +91,11 @@ typedef struct ts_train_result {
   double seconds;        /* wall time spent in this call */
   double images_per_s;   /* training throughput of this call */
 } ts_train_result;
+
+/* The learning rate of step `step` (0-based, counted from the run's start)
+ * of a run with steps_per_epoch steps per epoch, under cfg's schedule. */
+float ts_train_lr(const ts_train_config *cfg, long long step,
+                  long long steps_per_epoch);
 
 /* Trains net in place. val may be NULL (no validation). */
 ts_status ts_train(ts_net *net, const ts_dataset *train, const ts_dataset *val,

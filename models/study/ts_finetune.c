@@ -12,6 +12,7 @@ void ts_finetune_config_default(ts_finetune_config *c) {
   c->train.sgd.lr = 0.001f;
   c->mode = TS_FINETUNE_ONESHOT;
   c->sparsity = 0.5;
+  c->allocation = TS_PRUNE_LOCAL;
   c->initial_sparsity = 0.0;
   c->ramp_epochs = 0.0;
   c->prunes_per_epoch = 10;
@@ -53,14 +54,15 @@ static ts_status prune_point(ts_net *net, ts_trainer *tr, int epoch,
     const double t = epoch + (double)step / steps_per_epoch;
     const double sp = ts_finetune_gradual_sparsity(cfg->initial_sparsity,
                                                    cfg->sparsity, t, c->ramp);
-    s = ts_prune_params_mask(a, params, sp, c->mask, err);
+    s = ts_prune_params_alloc(a, params, sp, cfg->allocation, c->mask, err);
   } else {
     if (step != 0) return TS_OK;
     s = cfg->mode == TS_FINETUNE_NM
             ? ts_nm_prune_params(a, params, cfg->nm_n, cfg->nm_m, c->mask, err)
             : cfg->layer_sparsity
                 ? ts_prune_params_mask_layers(a, params, cfg->layer_sparsity, c->mask, err)
-                : ts_prune_params_mask(a, params, cfg->sparsity, c->mask, err);
+                : ts_prune_params_alloc(a, params, cfg->sparsity, cfg->allocation,
+                                        c->mask, err);
   }
   return s ? s : ts_trainer_set_mask(tr, c->mask, err);
 }
@@ -75,6 +77,8 @@ static ts_status check_config(const ts_finetune_config *c, ts_error *err) {
     return ts_fail(err, TS_E_ARG,
                    "sparsity %g (%g%%) is outside [0, 1] (0%%..100%%)",
                    c->sparsity, 100 * c->sparsity);
+  if (c->allocation != TS_PRUNE_LOCAL && c->allocation != TS_PRUNE_GLOBAL)
+    return ts_fail(err, TS_E_ARG, "sparsity allocation %d is unknown", (int)c->allocation);
   if (c->layer_sparsity && c->mode != TS_FINETUNE_ONESHOT)
     return ts_fail(err, TS_E_ARG, "per-layer sparsities are for one-shot pruning only");
   for (int l = 0; c->layer_sparsity && l < TS_NUM_LAYERS; l++)

@@ -12,16 +12,20 @@
  * checkpointed weights, which keeps resume exact.
  *
  * Modes:
- *   one-shot  local magnitude pruning of every layer to s_f (ts_prune.h)
- *             before the first step, held through all epochs;
+ *   one-shot  magnitude pruning of the model to s_f (ts_prune.h; split
+ *             over the layers as `allocation` says: local, every layer
+ *             to s_f, or global, one threshold) before the first step,
+ *             held through all epochs;
  *   gradual   Zhu & Gupta (2017): at a prune point t epochs into the run,
- *             every layer is pruned to s_t = s_f + (s_i - s_f)(1 - t/T)^3
+ *             the model is pruned (same allocation) to
+ *             s_t = s_f + (s_i - s_f)(1 - t/T)^3
  *             (t <= T; s_f after), so sparsity rises fast first, then
  *             slowly, and the last (1 - T/epochs) of the run trains at s_f;
  *   N:M       ts_nm.h's pattern along every layer's K, held. */
 #ifndef TS_FINETUNE_H
 #define TS_FINETUNE_H
 
+#include "ts_prune.h"
 #include "ts_train.h"
 
 #ifdef __cplusplus
@@ -38,8 +42,10 @@ typedef struct ts_finetune_config {
   ts_train_config train;   /* epochs = fine-tuning epochs, lr, checkpoint,
                               resume, log: as for ts_train */
   ts_finetune_mode mode;
-  double sparsity;         /* s_f in [0, 1], fraction of every layer's
+  double sparsity;         /* s_f in [0, 1], fraction of the model's
                               weights pruned (one-shot, gradual) */
+  ts_prune_alloc allocation; /* how it is split over the layers (local:
+                                every layer to s_f; global: one threshold) */
   double initial_sparsity; /* gradual: s_i in [0, s_f] */
   double ramp_epochs;      /* gradual: T in epochs; 0 means TS_FINETUNE_RAMP
                               x epochs (a T beyond the epochs never reaches
@@ -57,7 +63,8 @@ typedef struct ts_finetune_config {
 #define TS_FINETUNE_RAMP 0.8
 
 /* ts_train_config_default with 5 epochs at lr 0.001 (a tenth of training's,
- * see docs/study.md); one-shot at sparsity 0.5; gradual from s_i = 0 with
+ * see docs/study.md), constant; one-shot at sparsity 0.5, local
+ * allocation; gradual from s_i = 0 with
  * T = 0, 10 prune points per epoch; N:M 2:4. */
 void ts_finetune_config_default(ts_finetune_config *c);
 

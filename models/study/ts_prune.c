@@ -39,6 +39,18 @@ static ts_status check_tensor(const char *what, const float *w, size_t n,
   return TS_OK;
 }
 
+/* Sorts v[n] (magnitudes and positions in w) and zeroes w and mask
+ * (nullable) at the positions of the k smallest; frees v. */
+static void zero_smallest(mag_idx *v, size_t n, size_t k, float *w, uint8_t *mask) {
+  /* keys are unique (index tie-break), so qsort's instability is harmless */
+  qsort(v, n, sizeof *v, cmp_mag_idx);
+  for (size_t i = 0; i < k; i++) {
+    w[v[i].idx] = 0.0f;
+    if (mask) mask[v[i].idx] = 0;
+  }
+  free(v);
+}
+
 /* w is known finite and non-empty here. mask (nullable, [n]) gets 0 at
  * the k pruned entries and is left alone elsewhere. */
 static ts_status prune_checked(float *w, size_t n, size_t k, uint8_t *mask,
@@ -57,13 +69,7 @@ static ts_status prune_checked(float *w, size_t n, size_t k, uint8_t *mask,
     v[i].mag = fabsf(w[i]);
     v[i].idx = i;
   }
-  /* keys are unique (index tie-break), so qsort's instability is harmless */
-  qsort(v, n, sizeof *v, cmp_mag_idx);
-  for (size_t i = 0; i < k; i++) {
-    w[v[i].idx] = 0.0f;
-    if (mask) mask[v[i].idx] = 0;
-  }
-  free(v);
+  zero_smallest(v, n, k, w, mask);
   return TS_OK;
 }
 
@@ -148,6 +154,60 @@ ts_status ts_prune_params_mask_layers(const ts_arch *a, float *params,
                             mask ? mask + L[i].w_off : NULL, err)))
       return st;
   return TS_OK;
+}
+
+ts_status ts_prune_alloc_parse(const char *name, ts_prune_alloc *alloc, ts_error *err) {
+  if (!alloc) return ts_fail(err, TS_E_ARG, "prune: allocation output is NULL");
+  for (int i = TS_PRUNE_LOCAL; i <= TS_PRUNE_GLOBAL; i++)
+    if (name && !strcmp(name, ts_prune_alloc_name((ts_prune_alloc)i))) {
+      *alloc = (ts_prune_alloc)i;
+      return TS_OK;
+    }
+  return ts_fail(err, TS_E_ARG, "unknown sparsity allocation '%s'; valid: local, global",
+                 name ? name : "(null)");
+}
+
+const char *ts_prune_alloc_name(ts_prune_alloc alloc) {
+  return alloc == TS_PRUNE_GLOBAL ? "global" : alloc == TS_PRUNE_LOCAL ? "local" : "?";
+}
+
+/* One threshold over every layer's weights: the k smallest (|w|, layer,
+ * index) of the model are zeroed. params are finite (checked). */
+static ts_status prune_global(const ts_layer_info L[TS_NUM_LAYERS], float *params, double p,
+                              uint8_t *mask, ts_error *err) {
+  size_t n = 0, k = 0;
+  for (int i = 0; i < TS_NUM_LAYERS; i++) n += L[i].w_len;
+  ts_status st = ts_prune_count(n, p, &k, err);
+  if (st || k == 0) return st;
+  mag_idx *v = malloc(n * sizeof *v);
+  if (!v) return ts_fail(err, TS_E_NOMEM, "prune: cannot allocate %zu sort entries", n);
+  size_t j = 0;
+  /* idx = offset in params: layers are laid out in order, so it breaks
+   * ties by layer, then by index inside the layer */
+  for (int i = 0; i < TS_NUM_LAYERS; i++)
+    for (size_t q = 0; q < L[i].w_len; q++, j++) {
+      v[j].mag = fabsf(params[L[i].w_off + q]);
+      v[j].idx = L[i].w_off + q;
+    }
+  zero_smallest(v, n, k, params, mask);
+  return TS_OK;
+}
+
+ts_status ts_prune_params_alloc(const ts_arch *a, float *params, double p,
+                                ts_prune_alloc alloc, uint8_t *mask, ts_error *err) {
+  if (alloc == TS_PRUNE_LOCAL) return ts_prune_params_mask(a, params, p, mask, err);
+  if (alloc != TS_PRUNE_GLOBAL)
+    return ts_fail(err, TS_E_ARG, "sparsity allocation %d is unknown", (int)alloc);
+  ts_layer_info L[TS_NUM_LAYERS];
+  ts_status st = ts_arch_layers(a, L, err);
+  if (st) return st;
+  if (!params) return ts_fail(err, TS_E_ARG, "prune: params is NULL");
+  size_t k = 0;
+  if ((st = ts_prune_count(1, p, &k, err))) return st; /* p in [0, 1] */
+  for (int i = 0; i < TS_NUM_LAYERS; i++)
+    if ((st = check_tensor(L[i].name, params + L[i].w_off, L[i].w_len, err))) return st;
+  if (mask) memset(mask, 1, ts_arch_num_params(a));
+  return prune_global(L, params, p, mask, err);
 }
 
 ts_status ts_prune_params(const ts_arch *a, float *params, double p,

@@ -66,6 +66,27 @@ ts_status ts_prune_params_mask_layers(const ts_arch *a, float *params,
                                       const double p[TS_NUM_LAYERS], uint8_t *mask,
                                       ts_error *err);
 
+/* How a model-wide sparsity p is split over the layers:
+ *   local   every layer loses the fraction p of its own weights (count rule
+ *           per layer), so a 450-weight conv1 loses as large a share as the
+ *           48,000-weight fc1;
+ *   global  one magnitude threshold over the weights of all layers: the
+ *           k = floor(p*N + 0.5) smallest |w| of the N weights of the model
+ *           (ties by layer order, then flat index), wherever they are, so a
+ *           layer with small weights loses more than one with large ones.
+ * Both zero the same count of the model's weights up to the per-layer
+ * rounding of local (within TS_NUM_LAYERS / 2 weights). */
+typedef enum ts_prune_alloc { TS_PRUNE_LOCAL, TS_PRUNE_GLOBAL } ts_prune_alloc;
+
+/* "local" / "global"; anything else fails naming the valid ones. */
+ts_status ts_prune_alloc_parse(const char *name, ts_prune_alloc *alloc, ts_error *err);
+const char *ts_prune_alloc_name(ts_prune_alloc alloc);
+
+/* Prunes the model-wide fraction p split as alloc says; mask as for
+ * ts_prune_params_mask (nullable). Every layer is checked first. */
+ts_status ts_prune_params_alloc(const ts_arch *a, float *params, double p,
+                                ts_prune_alloc alloc, uint8_t *mask, ts_error *err);
+
 /* The same on a network, by layer name / for all layers. */
 ts_status ts_prune_layer(ts_net *net, const char *name, double p,
                          ts_error *err);

@@ -80,11 +80,16 @@ class PruneFinetune : public testing::Test {
 };
 
 TEST_F(PruneFinetune, OneShotRunsWriteTheTableAndHoldTheMask) {
-  RunResult r = Prune("out", {"--finetune", "2", "--percent", "0,60"});
+  RunResult r = Prune("out", {"--finetune", "2", "--percent", "0,60", "--allocation", "local"});
   ASSERT_TRUE(Succeeds(r));
   const auto rows = Rows(dir_ / "out" / "finetune_oneshot.csv");
   ASSERT_EQ(rows.size(), 2u) << ReadText(dir_ / "out" / "finetune_oneshot.csv");
-  ASSERT_EQ(rows[1].size(), 8u);
+  ASSERT_EQ(rows[1].size(), 15u);
+  EXPECT_EQ(rows[1][8], "local");
+  EXPECT_EQ(rows[1][9], "cosine") << "the default schedule";
+  EXPECT_EQ(rows[1][4], "0.005") << "the default rate";
+  for (int l = 0; l < TS_NUM_LAYERS; l++)
+    EXPECT_NEAR(std::stod(rows[1][10 + l]), 60.0, 0.2) << "layer " << l << "'s zeros (%)";
   EXPECT_EQ(rows[0][0], "p0");
   EXPECT_EQ(rows[1][0], "p60");
   EXPECT_EQ(rows[1][3], "2") << "epochs";
@@ -102,17 +107,71 @@ TEST_F(PruneFinetune, OneShotRunsWriteTheTableAndHoldTheMask) {
     EXPECT_TRUE(fs::exists(dir_ / "out" / "finetune" / "p60" / f)) << f;
 }
 
+// Global allocation (the default): the model's zero count is the requested
+// fraction of all its weights within one weight, held through fine-tuning,
+// split unevenly over the layers, reported per layer in the table.
+TEST_F(PruneFinetune, GlobalAllocationPrunesTheModelsFraction) {
+  ASSERT_TRUE(Succeeds(Prune("out", {"--finetune", "1", "--percent", "60"})));
+  const auto rows = Rows(dir_ / "out" / "finetune_oneshot.csv");
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows[0].size(), 15u);
+  EXPECT_EQ(rows[0][8], "global") << "the default allocation";
+  ts_layer_info L[TS_NUM_LAYERS];
+  const auto w = LayerWeights(dir_ / "out" / "finetune" / "p60" / "model.safetensors", L);
+  ASSERT_EQ(w.size(), (size_t)TS_NUM_LAYERS);
+  size_t zeros = 0, n = 0;
+  double lo = 100, hi = 0;
+  for (int l = 0; l < TS_NUM_LAYERS; l++) {
+    size_t z = 0;
+    for (float v : w[l]) z += v == 0.0f;
+    const double pct = 100.0 * z / w[l].size();
+    EXPECT_NEAR(std::stod(rows[0][10 + l]), pct, 1e-3) << L[l].name << " in the table";
+    lo = std::min(lo, pct);
+    hi = std::max(hi, pct);
+    zeros += z;
+    n += w[l].size();
+  }
+  EXPECT_LE(std::fabs((double)zeros - 0.6 * n), 1.0) << zeros << " of " << n << " weights are 0";
+  EXPECT_GT(hi - lo, 1.0) << "every layer at the same fraction: not a global threshold";
+  EXPECT_NEAR(std::stod(rows[0][5]), 100.0 * zeros / n, 1e-3);
+}
+
 TEST_F(PruneFinetune, ResumeIsBitIdentical) {
-  ASSERT_TRUE(Succeeds(Prune("whole", {"--finetune", "3", "--percent", "50"})));
+  ASSERT_TRUE(Succeeds(Prune("whole", {"--finetune", "3", "--percent", "50", "--lr-schedule", "constant"})));
   // stopped after 1 epoch, then resumed to 3
-  ASSERT_TRUE(Succeeds(Prune("part", {"--finetune", "1", "--percent", "50"})));
-  RunResult r = Prune("part", {"--finetune", "3", "--percent", "50", "--resume"});
+  ASSERT_TRUE(Succeeds(Prune("part", {"--finetune", "1", "--percent", "50", "--lr-schedule", "constant"})));
+  RunResult r = Prune("part", {"--finetune", "3", "--percent", "50", "--resume", "--lr-schedule", "constant"});
   ASSERT_TRUE(Succeeds(r));
   EXPECT_NE(r.out.find("resumed after epoch 1 of 3"), std::string::npos) << r.out;
   const fs::path a = dir_ / "whole" / "finetune" / "p50", b = dir_ / "part" / "finetune" / "p50";
   EXPECT_TRUE(ReadBytes(a / "model.safetensors") == ReadBytes(b / "model.safetensors"))
       << "the resumed model differs from the uninterrupted run's";
   EXPECT_EQ(ReadText(a / "train_log.csv"), ReadText(b / "train_log.csv"));
+}
+
+// A changed recipe on --resume is refused (exit 2, nothing overwritten):
+// another allocation, rate or schedule; and, for cosine (the schedule spans
+// the epochs), other epochs. The same recipe resumes.
+TEST_F(PruneFinetune, ResumeRefusesAnotherRecipe) {
+  const std::vector<std::string> cos = {"--percent", "50", "--lr-schedule", "cosine"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), cos.begin(), cos.end());
+    return extra;
+  };
+  ASSERT_TRUE(Succeeds(Prune("out", with({"--finetune", "1"}))));
+  const fs::path ck = dir_ / "out" / "finetune" / "p50" / "checkpoint.safetensors";
+  const auto before = ReadBytes(ck);
+  const std::vector<std::vector<std::string>> changed = {
+      with({"--finetune", "1", "--resume", "--allocation", "local"}),
+      with({"--finetune", "1", "--resume", "--lr", "0.002"}),
+      with({"--finetune", "2", "--resume"}),
+      {"--finetune", "1", "--resume", "--percent", "50", "--lr-schedule", "constant"}};
+  for (auto extra : changed)
+    EXPECT_TRUE(FailsCleanly(Prune("out", extra), kExitUsage, "was fine-tuned with")) << extra[3];
+  EXPECT_TRUE(ReadBytes(ck) == before) << "a refused resume changed the checkpoint";
+  RunResult r = Prune("out", with({"--finetune", "1", "--resume"}));
+  ASSERT_TRUE(Succeeds(r));
+  EXPECT_NE(r.out.find("resumed after epoch 1 of 1"), std::string::npos) << r.out;
 }
 
 TEST_F(PruneFinetune, NMKeepsNOfEveryMAlongK) {
@@ -150,13 +209,19 @@ TEST_F(PruneFinetune, BadInputIsAUsageError) {
       {{"--finetune", "2", "--nm", "2:4", "--percent", "50"}, "drop --percent"},
       {{"--gradual"}, "need --finetune"},
       {{"--finetune", "2", "--lr", "0"}, "--lr"},
+      {{"--finetune", "2", "--allocation", "globl"}, "unknown sparsity allocation 'globl'"},
+      {{"--finetune", "2", "--allocation", ""}, "valid: local, global"},
+      {{"--finetune", "2", "--lr-schedule", "step"}, "unknown learning-rate schedule 'step'"},
+      {{"--allocation", "global"}, "need --finetune"},
+      {{"--lr-schedule", "cosine"}, "need --finetune"},
   };
   for (const Case &c : cases)
     EXPECT_TRUE(FailsCleanly(Prune("bad", c.extra), kExitUsage, c.key));
   EXPECT_FALSE(fs::exists(dir_ / "bad")) << "a usage error must write nothing";
   RunResult h = RunIn(bin_, dir_, {"prune", "--help"});
   ASSERT_TRUE(Succeeds(h));
-  for (const char *opt : {"--finetune EPOCHS", "--gradual", "--nm N:M", "--lr X", "--resume"})
+  for (const char *opt : {"--finetune EPOCHS", "--gradual", "--nm N:M", "--lr X", "--resume",
+                          "--allocation A", "--lr-schedule S"})
     EXPECT_NE(h.out.find(opt), std::string::npos) << opt;
 }
 

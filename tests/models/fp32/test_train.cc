@@ -1,6 +1,7 @@
 // The training loop (models/fp32/ts_train.c): logs, checkpoints, exact resume.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -56,6 +57,62 @@ class TrainTest : public ::testing::Test {
   ts_norm nm_;
   ts_train_config cfg_;
 };
+
+// Cosine: lr at the first step, lr/2 half way, 0 at T and after; monotone;
+// constant is lr throughout; T defaults to the run's epochs.
+TEST(TrainLr, CosineEndpointsAndShape) {
+  ts_train_config c;
+  ts_train_config_default(&c);
+  c.sgd.lr = 0.01f;
+  c.epochs = 5;
+  EXPECT_EQ(ts_train_lr(&c, 0, 100), 0.01f);
+  EXPECT_EQ(ts_train_lr(&c, 499, 100), 0.01f) << "constant";
+  c.lr_schedule = TS_LR_COSINE;
+  EXPECT_EQ(ts_train_lr(&c, 0, 100), 0.01f);
+  EXPECT_NEAR(ts_train_lr(&c, 250, 100), 0.005f, 1e-9);
+  EXPECT_NEAR(ts_train_lr(&c, 125, 100), 0.005 * (1 + std::cos(M_PI / 4)), 1e-8);
+  EXPECT_EQ(ts_train_lr(&c, 500, 100), 0.0f);
+  EXPECT_GT(ts_train_lr(&c, 499, 100), 0.0f);
+  float last = 1;
+  for (long long s = 0; s < 600; s++) {
+    const float lr = ts_train_lr(&c, s, 100);
+    EXPECT_LE(lr, last) << "step " << s;
+    last = lr;
+  }
+  c.schedule_epochs = 10; // a run stopped early keeps the full run's T
+  EXPECT_NEAR(ts_train_lr(&c, 500, 100), 0.005f, 1e-9);
+}
+
+// A cosine run's schedule follows the step count, so it resumes exactly.
+TEST_F(TrainTest, CosineResumeEqualsAnUninterruptedRun) {
+  cfg_.lr_schedule = TS_LR_COSINE;
+  cfg_.schedule_epochs = 3;
+  cfg_.epochs = 3;
+  cfg_.log_every = 0;
+  const std::string ck_a = dir_ + "/a.ckpt", ck_b = dir_ + "/b.ckpt";
+  NetPtr whole = MakeNet(), resumed = MakeNet();
+  cfg_.checkpoint_path = ck_a.c_str();
+  ts_error err{};
+  ASSERT_EQ(ts_train(whole.get(), train_.get(), nullptr, &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_OK) << err.msg;
+  cfg_.checkpoint_path = ck_b.c_str();
+  cfg_.epochs = 1;
+  ASSERT_EQ(ts_train(resumed.get(), train_.get(), nullptr, &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_OK) << err.msg;
+  cfg_.epochs = 3;
+  cfg_.resume = 1;
+  NetPtr fresh = MakeNet();
+  ASSERT_EQ(ts_train(fresh.get(), train_.get(), nullptr, &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_OK) << err.msg;
+  EXPECT_EQ(0, std::memcmp(ts_net_params(whole.get()), ts_net_params(fresh.get()),
+                           ts_net_num_params(whole.get()) * sizeof(float)))
+      << "the resumed cosine run differs from the uninterrupted one";
+  // and the schedule matters: a constant run ends elsewhere
+  cfg_.resume = 0;
+  cfg_.checkpoint_path = nullptr;
+  cfg_.lr_schedule = TS_LR_CONSTANT;
+  NetPtr flat = MakeNet();
+  ASSERT_EQ(ts_train(flat.get(), train_.get(), nullptr, &nm_, &cfg_, nullptr, nullptr, nullptr, &err), TS_OK) << err.msg;
+  EXPECT_NE(0, std::memcmp(ts_net_params(whole.get()), ts_net_params(flat.get()),
+                           ts_net_num_params(whole.get()) * sizeof(float)));
+}
 
 TEST_F(TrainTest, LearnsAndLogsEveryRow) {
   NetPtr net = MakeNet();

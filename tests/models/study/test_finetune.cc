@@ -170,6 +170,56 @@ TEST_F(FinetuneTest, GradualRisesMonotonicallyToTheFinalSparsity) {
   EXPECT_GT(z.zeros[9], 0u) << "nothing pruned after the first prune point of epoch 2";
 }
 
+// Global allocation: the mask is the global pruning of the base weights,
+// held exactly (bit pattern +0) through momentum and weight decay; the
+// model's zero count is the requested fraction within one weight.
+TEST_F(FinetuneTest, GlobalAllocationHoldsItsMaskAndTheModelsCount) {
+  cfg_.sparsity = 0.7;
+  cfg_.allocation = TS_PRUNE_GLOBAL;
+  cfg_.train.epochs = 3;
+  NetPtr pruned = Copy(), tuned = Copy();
+  ASSERT_EQ(ts_prune_params_alloc(&a_, ts_net_params(pruned.get()), 0.7, TS_PRUNE_GLOBAL, nullptr,
+                                  nullptr), TS_OK);
+  ASSERT_EQ(Run(tuned), TS_OK);
+  const std::vector<float> p = Params(pruned), t = Params(tuned);
+  ts_layer_info L[TS_NUM_LAYERS];
+  ASSERT_EQ(ts_arch_layers(&a_, L, nullptr), TS_OK);
+  size_t zeros = 0, n = 0, changed = 0;
+  for (const ts_layer_info &l : L)
+    for (size_t i = l.w_off; i < l.w_off + l.w_len; i++, n++) {
+      if (p[i] == 0.0f)
+        EXPECT_EQ(0u, reinterpret_cast<const uint32_t &>(t[i])) << l.name << " weight " << i - l.w_off << " = " << t[i];
+      else
+        EXPECT_NE(t[i], 0.0f) << l.name << " weight " << i - l.w_off << " was kept but is 0";
+      zeros += t[i] == 0.0f;
+      changed += t[i] != p[i];
+    }
+  EXPECT_LE(std::fabs((double)zeros - 0.7 * (double)n), 1.0) << zeros << " of " << n << " weights are 0";
+  EXPECT_GT(changed, 0u) << "fine-tuning did not train";
+}
+
+// Gradual pruning with global allocation ends at the global mask's count
+// and never un-prunes a weight once pruned.
+TEST_F(FinetuneTest, GradualGlobalReachesTheModelsCount) {
+  cfg_.mode = TS_FINETUNE_GRADUAL;
+  cfg_.allocation = TS_PRUNE_GLOBAL;
+  cfg_.sparsity = 0.8;
+  cfg_.train.epochs = 4;
+  cfg_.prunes_per_epoch = 3;
+  NetPtr n = Copy();
+  ZeroTrace z{n.get(), {}};
+  ts_error err{};
+  ASSERT_EQ(ts_finetune(n.get(), train_.get(), val_.get(), &nm_, &cfg_, OnStep, &z, nullptr, &err), TS_OK) << err.msg;
+  ASSERT_EQ(z.zeros.size(), 32u);
+  for (size_t i = 1; i < z.zeros.size(); i++) EXPECT_GE(z.zeros[i], z.zeros[i - 1]) << "step " << i;
+  ts_layer_info L[TS_NUM_LAYERS];
+  ASSERT_EQ(ts_arch_layers(&a_, L, nullptr), TS_OK);
+  size_t total = 0, want = 0;
+  for (const ts_layer_info &l : L) total += l.w_len;
+  ASSERT_EQ(ts_prune_count(total, 0.8, &want, nullptr), TS_OK);
+  for (size_t i = 27; i < z.zeros.size(); i++) EXPECT_EQ(z.zeros[i], want) << "step " << i + 1;
+}
+
 TEST_F(FinetuneTest, NMPatternHoldsAfterFineTuning) {
   cfg_.mode = TS_FINETUNE_NM;
   cfg_.nm_n = 1;
@@ -192,7 +242,12 @@ TEST_F(FinetuneTest, NMPatternHoldsAfterFineTuning) {
 
 TEST_F(FinetuneTest, ResumeEqualsAnUninterruptedRun) {
   for (ts_finetune_mode mode : {TS_FINETUNE_GRADUAL, TS_FINETUNE_ONESHOT}) {
-    SCOPED_TRACE(mode == TS_FINETUNE_GRADUAL ? "gradual" : "one-shot");
+    SCOPED_TRACE(mode == TS_FINETUNE_GRADUAL ? "gradual, global, cosine" : "one-shot");
+    // the gradual run also uses the new options: global allocation, and a
+    // cosine rate whose T (4 epochs) is given so the 2-epoch part keeps it
+    cfg_.allocation = mode == TS_FINETUNE_GRADUAL ? TS_PRUNE_GLOBAL : TS_PRUNE_LOCAL;
+    cfg_.train.lr_schedule = mode == TS_FINETUNE_GRADUAL ? TS_LR_COSINE : TS_LR_CONSTANT;
+    cfg_.train.schedule_epochs = 4;
     const std::string ck_a = dir_ + "/a.ckpt", ck_b = dir_ + "/b.ckpt";
     std::remove(ck_a.c_str());
     std::remove(ck_b.c_str());
@@ -216,6 +271,7 @@ TEST_F(FinetuneTest, ResumeEqualsAnUninterruptedRun) {
     ASSERT_EQ(Run(resumed, &res), TS_OK);
     cfg_.train.resume = 0;
     cfg_.ramp_epochs = 0;
+    cfg_.train.schedule_epochs = 0;
     EXPECT_EQ(res.start_epoch, 2);
     EXPECT_EQ(0, std::memcmp(Params(whole).data(), Params(resumed).data(), ts_net_num_params(whole.get()) * sizeof(float)))
         << "resumed parameters differ from the uninterrupted run";
@@ -236,6 +292,9 @@ TEST_F(FinetuneTest, BadConfigurationsAreRejectedAndNothingChanges) {
       {[](ts_finetune_config *c) { c->mode = TS_FINETUNE_GRADUAL; c->prunes_per_epoch = 0; }, "prune points"},
       {[](ts_finetune_config *c) { c->mode = TS_FINETUNE_GRADUAL; c->ramp_epochs = -1; }, "ramp"},
       {[](ts_finetune_config *c) { c->train.epochs = 0; }, "epochs"},
+      {[](ts_finetune_config *c) { c->allocation = (ts_prune_alloc)7; }, "allocation 7 is unknown"},
+      {[](ts_finetune_config *c) { c->train.lr_schedule = (ts_lr_schedule)5; }, "schedule 5 is unknown"},
+      {[](ts_finetune_config *c) { c->train.schedule_epochs = -1; }, "schedule of -1 epochs"},
   };
   NetPtr n = Copy();
   const std::vector<float> before = Params(n);

@@ -291,3 +291,102 @@ TEST(PruneStats, CountsNonzeroWeightsAndMacsOnAHandMadeModel) {
 }
 
 } // namespace
+
+namespace {
+
+// Global allocation: one threshold over the whole model. The count is the
+// model's (floor(p*N + 0.5) of all N weights, within one weight of p*N),
+// every pruned |w| is <= every kept |w| across layers, and the layers end
+// at different fractions.
+TEST(PruneGlobal, OneThresholdOverAllLayersAndTheModelsCount) {
+  for (double p : {0.0, 0.3, 0.7, 0.8, 0.95, 1.0}) {
+    NetPtr net = CifarNet(5);
+    ASSERT_TRUE(net);
+    const ts_arch *a = ts_net_arch(net.get());
+    float *w = ts_net_params(net.get());
+    const size_t np = ts_net_num_params(net.get());
+    const std::vector<float> before(w, w + np);
+    std::vector<uint8_t> mask(np, 7);
+    ts_error err{};
+    ASSERT_EQ(ts_prune_params_alloc(a, w, p, TS_PRUNE_GLOBAL, mask.data(), &err), TS_OK)
+        << err.msg;
+    ts_layer_sparsity s[TS_NUM_LAYERS], total;
+    ASSERT_EQ(ts_prune_stats(net.get(), s, &total, &err), TS_OK);
+    const double want = p * (double)total.weights;
+    EXPECT_LE(std::fabs((double)(total.weights - total.nonzero) - want), 1.0)
+        << "p = " << p << ": " << total.weights - total.nonzero << " zeros, asked " << want;
+    float max_pruned = 0, min_kept = INFINITY;
+    for (int i = 0; i < TS_NUM_LAYERS; i++) {
+      const ts_layer_info *l = ts_net_layer(net.get(), i);
+      for (size_t j = l->w_off; j < l->w_off + l->w_len; j++) {
+        ASSERT_EQ(mask[j], w[j] == 0.0f ? 0 : 1) << l->name << " weight " << j - l->w_off;
+        if (w[j] == 0.0f) max_pruned = std::max(max_pruned, std::fabs(before[j]));
+        else {
+          min_kept = std::min(min_kept, std::fabs(w[j]));
+          ASSERT_EQ(w[j], before[j]) << "a kept weight changed";
+        }
+      }
+      // biases are never pruned
+      for (size_t j = l->b_off; j < l->b_off + l->b_len; j++) {
+        ASSERT_EQ(mask[j], 1);
+        ASSERT_EQ(w[j], before[j]);
+      }
+    }
+    if (p > 0 && p < 1) {
+      EXPECT_LE(max_pruned, min_kept) << "p = " << p << ": not one threshold";
+      EXPECT_NE(s[0].nonzero * s[2].weights, s[2].nonzero * s[0].weights)
+          << "conv1 and fc1 ended at the same fraction: not global";
+    }
+  }
+}
+
+// Local through the same entry point is ts_prune_params_mask; re-pruning
+// a globally pruned model at the same sparsity gives the same mask (the
+// fine-tuning resume relies on it).
+TEST(PruneGlobal, LocalIsTheDefaultSplitAndGlobalIsIdempotent) {
+  NetPtr a = CifarNet(6), b = CifarNet(6);
+  const size_t np = ts_net_num_params(a.get());
+  ASSERT_EQ(ts_prune_params_alloc(ts_net_arch(a.get()), ts_net_params(a.get()), 0.6,
+                                  TS_PRUNE_LOCAL, nullptr, nullptr), TS_OK);
+  ASSERT_EQ(ts_prune_net(b.get(), 0.6, nullptr), TS_OK);
+  EXPECT_EQ(0, std::memcmp(ts_net_params(a.get()), ts_net_params(b.get()), np * 4));
+  NetPtr g = CifarNet(7);
+  float *w = ts_net_params(g.get());
+  std::vector<uint8_t> m1(np), m2(np);
+  ASSERT_EQ(ts_prune_params_alloc(ts_net_arch(g.get()), w, 0.75, TS_PRUNE_GLOBAL, m1.data(),
+                                  nullptr), TS_OK);
+  const std::vector<float> once(w, w + np);
+  ASSERT_EQ(ts_prune_params_alloc(ts_net_arch(g.get()), w, 0.75, TS_PRUNE_GLOBAL, m2.data(),
+                                  nullptr), TS_OK);
+  EXPECT_EQ(m1, m2);
+  EXPECT_EQ(0, std::memcmp(once.data(), w, np * 4));
+}
+
+TEST(PruneGlobal, BadInputIsRejectedAndNothingChanges) {
+  ts_prune_alloc al = TS_PRUNE_LOCAL;
+  ts_error err{};
+  EXPECT_EQ(ts_prune_alloc_parse("global", &al, &err), TS_OK);
+  EXPECT_EQ(al, TS_PRUNE_GLOBAL);
+  EXPECT_EQ(ts_prune_alloc_parse("local", &al, &err), TS_OK);
+  EXPECT_EQ(al, TS_PRUNE_LOCAL);
+  EXPECT_EQ(ts_prune_alloc_parse("globl", &al, &err), TS_E_ARG);
+  EXPECT_NE(std::strstr(err.msg, "'globl'"), nullptr) << err.msg;
+  EXPECT_NE(std::strstr(err.msg, "local, global"), nullptr) << err.msg;
+  EXPECT_EQ(al, TS_PRUNE_LOCAL) << "a failed parse changed the output";
+  NetPtr net = CifarNet(8);
+  float *p = ts_net_params(net.get());
+  const size_t np = ts_net_num_params(net.get());
+  p[ts_net_layer(net.get(), 4)->w_off] = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> before(p, p + np);
+  EXPECT_EQ(ts_prune_params_alloc(ts_net_arch(net.get()), p, 0.5, TS_PRUNE_GLOBAL, nullptr, &err),
+            TS_E_NONFINITE);
+  EXPECT_NE(std::strstr(err.msg, "fc3"), nullptr) << err.msg;
+  EXPECT_EQ(ts_prune_params_alloc(ts_net_arch(net.get()), p, 1.5, TS_PRUNE_GLOBAL, nullptr, &err),
+            TS_E_ARG);
+  EXPECT_NE(std::strstr(err.msg, "outside [0, 1]"), nullptr) << err.msg;
+  EXPECT_EQ(ts_prune_params_alloc(ts_net_arch(net.get()), p, 0.5, (ts_prune_alloc)9, nullptr, &err),
+            TS_E_ARG);
+  EXPECT_EQ(std::memcmp(before.data(), p, np * 4), 0);
+}
+
+}  // namespace
