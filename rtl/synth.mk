@@ -3,8 +3,10 @@
 #
 #   make synth         the full array (default ts_hw_params.h), build/synth/full/stat.txt
 #   make synth-small   a 2x2 array with small buffers (what `make test` checks)
-#   make synth-area    the full array at B_max = 4, 8, 16: gates, CMOS transistor
-#                      estimate and a Xilinx 7-series mapping (docs/hw.md)
+#   make synth-area    the full array at B_max = 4, 8, 16, and at B_max = 8 with 1
+#                      and 2 output ports: gates, CMOS transistor estimate and a
+#                      Xilinx 7-series mapping (docs/hw.md)
+#   make synth-xilinx  only the Xilinx mappings of those configurations
 #
 # A configuration is a set of -D overrides of the "(overridable)" sizes in
 # models/int/ts_hw_params.h: gen_params is compiled with them and prints that
@@ -14,7 +16,10 @@
 # synth.ys (read, elaborate, synthesize), yosys.log, stat_words.txt (`stat
 # -width` after the word-level passes: adders, multipliers and memories with
 # their widths) and stat.txt (`stat` of the gate-level result: generic gates
-# and flip-flops per module and in total, memories as bits).
+# and flip-flops per module and in total, memories as bits; stat_cmos.txt the
+# same with `-tech cmos`). The Xilinx flow adds xilinx.txt, xilinx_out_buf.txt,
+# xilinx_out_lvt.txt and their sum per module, xilinx_table.md (see below).
+#   make build/synth/wmax8p2/xilinx_table.md    one configuration's Xilinx table
 
 YOSYS     ?= yosys
 SYNTH_DIR := $(BUILD)/synth
@@ -29,23 +34,38 @@ SYNTH_CFG_small := -DTS_HW_ROWS=2 -DTS_HW_COLS=2 -DTS_HW_LOG2_K_MAX=6 \
 # The full array with a narrower widest weight (full is B_max = 16).
 SYNTH_CFG_wmax4 := -DTS_HW_WBITS_MAX=4
 SYNTH_CFG_wmax8 := -DTS_HW_WBITS_MAX=8
-SYNTH_AREA_CFGS := wmax4 wmax8 full
+# B_max = 8 with fewer output ports than built (TS_HW_OUT_PORTS = 4): the
+# output stage's area against its cycles (docs/hw.md, "Area of the
+# zero-skipping logic").
+SYNTH_CFG_wmax8p1 := -DTS_HW_WBITS_MAX=8 -DTS_HW_OUT_PORTS=1
+SYNTH_CFG_wmax8p2 := -DTS_HW_WBITS_MAX=8 -DTS_HW_OUT_PORTS=2
+SYNTH_AREA_CFGS := wmax4 wmax8 full wmax8p1 wmax8p2
+
+# Every Yosys run of synth-area is niced (the machine is shared) and stopped
+# after SYNTH_TIMEOUT (a run that hangs fails its target instead).
+SYNTH_NICE    ?= 5
+SYNTH_TIMEOUT ?= 40m
+SYNTH_RUN      = timeout $(SYNTH_TIMEOUT) nice -n $(SYNTH_NICE) $(YOSYS)
 
 # After synth's word-level part (up to its "fine" label): the rest of its
 # script except memory_map, so that the buffers stay memories (SRAM macros,
 # counted as memory bits by `stat`) instead of millions of flip-flops.
 SYNTH_FINE := opt -fast -full; opt -full; techmap; opt -fast; abc -fast; opt -fast
 
-.PHONY: synth synth-small synth-area
+.PHONY: synth synth-small synth-area synth-xilinx
 synth: $(SYNTH_DIR)/full/stat.txt
 	@cat $<
 synth-small: $(SYNTH_DIR)/small/stat.txt
 	@cat $<
-synth-area: $(foreach c,$(SYNTH_AREA_CFGS),$(SYNTH_DIR)/$(c)/stat.txt $(SYNTH_DIR)/$(c)/xilinx.txt)
+SYNTH_XILINX_TXT := $(foreach c,$(SYNTH_AREA_CFGS),$(SYNTH_DIR)/$(c)/xilinx_table.md)
+synth-area: $(foreach c,$(SYNTH_AREA_CFGS),$(SYNTH_DIR)/$(c)/stat.txt) $(SYNTH_XILINX_TXT)
+synth-xilinx: $(SYNTH_XILINX_TXT)
+	@for f in $^; do echo "$$f:"; cat $$f; done
 
 # Keep each configuration's generator, parameters and script (make would
 # delete them as intermediates of the pattern rules below).
-.PRECIOUS: $(SYNTH_DIR)/%/gen_params $(SYNTH_DIR)/%/tessera_hw_params.svh $(SYNTH_DIR)/%/synth.ys
+.PRECIOUS: $(SYNTH_DIR)/%/gen_params $(SYNTH_DIR)/%/tessera_hw_params.svh $(SYNTH_DIR)/%/synth.ys \
+           $(SYNTH_DIR)/%/xilinx.txt $(SYNTH_DIR)/%/xilinx_out_buf.txt $(SYNTH_DIR)/%/xilinx_out_lvt.txt
 
 # tests/rtl/test_synth.cc runs Yosys on the small configuration (~10 CPU-s).
 HW_TEST_DEFS := -DTS_SYNTH_SMALL_DIR='"$(abspath $(SYNTH_DIR)/small)"' -DTS_YOSYS='"$(YOSYS)"'
@@ -55,8 +75,10 @@ $(SYNTH_DIR)/%/gen_params: sim/gen_params.c models/int/ts_hw_params.h models/int
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) $(addprefix -I,$(MODEL_DIRS)) $(SYNTH_CFG_$*) $< -o $@
 
+# Replaced only when it changes: an edit of this file rebuilds gen_params but
+# does not re-run the (long) syntheses of an unchanged configuration.
 $(SYNTH_DIR)/%/tessera_hw_params.svh: $(SYNTH_DIR)/%/gen_params
-	$< > $@.tmp && mv $@.tmp $@
+	$< > $@.tmp && { cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@; }
 
 $(SYNTH_DIR)/%/synth.ys: rtl/synth.mk
 	@mkdir -p $(dir $@)
@@ -66,19 +88,57 @@ $(SYNTH_DIR)/%/synth.ys: rtl/synth.mk
 	   echo "synth -top tessera_top -run :fine"; \
 	   echo "tee -q -o $(abspath $(SYNTH_DIR)/$*)/stat_words.txt stat -width"; \
 	   echo "$(SYNTH_FINE)"; \
-	   echo "check -assert"; } > $@
+	   echo "check -assert"; } > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
 $(SYNTH_DIR)/%/stat.txt: $(SYNTH_DIR)/%/synth.ys $(SYNTH_DIR)/%/tessera_hw_params.svh $(SYNTH_RTL)
-	$(YOSYS) -q -l $(SYNTH_DIR)/$*/yosys.log \
+	$(if $(filter small,$*),$(YOSYS),$(SYNTH_RUN)) -q -l $(SYNTH_DIR)/$*/yosys.log \
 	  -p 'script $<; tee -q -o $(SYNTH_DIR)/$*/stat_cmos.txt stat -tech cmos; tee -q -o $@ stat'
 
 # The same RTL mapped to a Xilinx 7-series FPGA (LUTs, flip-flops, DSP48E1,
 # block and distributed RAM), hierarchy kept: xilinx.txt is its `stat`.
-# The activation buffer is left a black box: its 16 read ports made Yosys
-# 0.23's memory_libmap exhaust 6 GB (full array); docs/hw.md counts its
-# block RAMs from its size. ~150 CPU-s and 0.7 GB for the full array.
-SYNTH_XILINX := blackbox tessera_act_buf; synth_xilinx -top tessera_top -family xc7
+# Both buffers with more than one port of a kind are black boxes here:
+# * the activation buffer (16 read ports): Yosys 0.23's memory_libmap
+#   exhausted 6 GB on it (full array); docs/hw.md counts its block RAMs.
+# * the output buffer: with TS_HW_OUT_PORTS > 1 it has that many write ports,
+#   which no Xilinx RAM has, so memory_map turns it into 4096 x 448 = 1.8 M
+#   flip-flops (B_max = 8) and synth_xilinx did not finish in 14 CPU-min
+#   (a 256-row copy alone: > 160 CPU-s, unfinished). It is mapped on its
+#   own with one write port (xilinx_out_buf.txt): a bank. An FPGA builds P
+#   write ports from P banks (bank p written by port p, all read by the host)
+#   and a live-value table (LVT) that records which bank wrote each row last:
+#   the same module with Width = log2(P), P write ports, mapped to flip-flops
+#   (xilinx_out_lvt.txt); docs/hw.md adds them up with the P:1 read mux.
+# The log's last lines give the CPU time, peak memory and time per pass.
+SYNTH_XILINX := blackbox tessera_act_buf tessera_out_buf; synth_xilinx -top tessera_top -family xc7
 $(SYNTH_DIR)/%/xilinx.txt: $(SYNTH_DIR)/%/tessera_hw_params.svh $(SYNTH_RTL)
-	$(YOSYS) -q -l $(SYNTH_DIR)/$*/yosys_xilinx.log \
+	$(SYNTH_RUN) -q -l $(SYNTH_DIR)/$*/yosys_xilinx.log \
 	  -p 'read_verilog -sv -I$(SYNTH_DIR)/$* $(SYNTH_RTL)' -p '$(SYNTH_XILINX); tee -q -o $@ stat'
 
+$(SYNTH_DIR)/%/xilinx_out_buf.txt: $(SYNTH_DIR)/%/tessera_hw_params.svh rtl/tessera_pkg.sv rtl/tessera_out_buf.sv
+	$(SYNTH_RUN) -q -l $(SYNTH_DIR)/$*/yosys_xilinx_out_buf.log \
+	  -p 'read_verilog -sv -I$(SYNTH_DIR)/$* rtl/tessera_pkg.sv rtl/tessera_out_buf.sv' \
+	  -p 'chparam -set Ports 1 tessera_out_buf; synth_xilinx -top tessera_out_buf -family xc7; tee -q -o $@ stat'
+
+$(SYNTH_DIR)/%/xilinx_out_lvt.txt: $(SYNTH_DIR)/%/tessera_hw_params.svh rtl/tessera_pkg.sv rtl/tessera_out_buf.sv
+	@p=$$(sed -n 's/.*HW_OUT_PORTS = \([0-9]*\);.*/\1/p' $<); \
+	if [ "$$p" -le 1 ]; then echo "one write port: no live-value table" > $@; exit 0; fi; \
+	w=1; while [ $$((1 << w)) -lt $$p ]; do w=$$((w + 1)); done; \
+	echo "live-value table: $$p write ports, $$w bits a row"; \
+	$(SYNTH_RUN) -q -l $(SYNTH_DIR)/$*/yosys_xilinx_out_lvt.log \
+	  -p 'read_verilog -sv -I$(SYNTH_DIR)/$* rtl/tessera_pkg.sv rtl/tessera_out_buf.sv' \
+	  -p "chparam -set Width $$w tessera_out_buf; synth_xilinx -top tessera_out_buf -family xc7; tee -q -o $@ stat"
+
+# The per-module table (per instance, instance counts, sums) of the three
+# files above: docs/hw.md's Xilinx tables.
+$(SYNTH_DIR)/%/xilinx_table.md: $(SYNTH_DIR)/%/xilinx.txt $(SYNTH_DIR)/%/xilinx_out_buf.txt \
+                                $(SYNTH_DIR)/%/xilinx_out_lvt.txt rtl/synth/xilinx_table.py
+	$(PYTHON) rtl/synth/xilinx_table.py $(wordlist 1,3,$^) \
+	  $$(sed -n 's/.*HW_OUT_PORTS = \([0-9]*\);.*/\1/p' $(SYNTH_DIR)/$*/tessera_hw_params.svh) > $@.tmp
+	mv $@.tmp $@
+
+# The configurations that differ from wmax8 only in TS_HW_OUT_PORTS share its
+# output-buffer bank (the bank is mapped with one write port).
+$(SYNTH_DIR)/wmax8p1/xilinx_out_buf.txt $(SYNTH_DIR)/wmax8p2/xilinx_out_buf.txt: $(SYNTH_DIR)/wmax8/xilinx_out_buf.txt
+	@mkdir -p $(dir $@)
+	cp $< $@

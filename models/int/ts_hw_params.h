@@ -81,7 +81,9 @@ extern "C" {
 /* Tile results the output stage takes (and requantizes) per cycle. Under
  * zero-skipping a tile costs ~nnz(filter) cycles: at 90% sparsity conv1's
  * 16 lanes finish ~2 tiles a cycle (docs/hw.md, "Bottlenecks"). */
+#ifndef TS_HW_OUT_PORTS /* (overridable) */
 #define TS_HW_OUT_PORTS 4
+#endif
 
 /* Jobs the controller dispatches per cycle: one job bus each, lane r on bus
  * r % TS_HW_DISPATCH, so all 16 lanes hold a job 8 cycles into a run
