@@ -43,6 +43,19 @@ TEST(GradualSchedule, EndpointsAndCubicShape) {
 }
 
 // A small net trained a little on stripes: the "trained model" to prune.
+// Zeros per layer after each step, through the progress callback.
+struct ZeroTrace {
+  const ts_net *net;
+  std::vector<size_t> zeros; // whole-model weight zeros after every step
+};
+void OnStep(const ts_train_progress *, void *user) {
+  ZeroTrace *z = static_cast<ZeroTrace *>(user);
+  ts_layer_sparsity total;
+  ts_layer_sparsity per[TS_NUM_LAYERS];
+  ASSERT_EQ(ts_prune_stats(z->net, per, &total, nullptr), TS_OK);
+  z->zeros.push_back(total.weights - total.nonzero);
+}
+
 class FinetuneTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -85,6 +98,20 @@ class FinetuneTest : public ::testing::Test {
     const ts_status s = ts_finetune(n.get(), train_.get(), val_.get(), &nm_, &cfg_, nullptr, nullptr, res, &err);
     EXPECT_EQ(s, TS_OK) << err.msg;
     return s;
+  }
+  // Gradual pruning to 80% over 4 epochs (3 prune points each) with the
+  // given allocation: the model's zeros after every step in z, checked
+  // never to fall (a weight once pruned stays pruned).
+  void GradualTrace(ts_net *n, ts_prune_alloc alloc, ZeroTrace *z) {
+    cfg_.mode = TS_FINETUNE_GRADUAL;
+    cfg_.allocation = alloc;
+    cfg_.sparsity = 0.8;
+    cfg_.train.epochs = 4;
+    cfg_.prunes_per_epoch = 3;
+    ts_error err{};
+    ASSERT_EQ(ts_finetune(n, train_.get(), val_.get(), &nm_, &cfg_, OnStep, z, nullptr, &err), TS_OK) << err.msg;
+    ASSERT_EQ(z->zeros.size(), 4u * 8u); // 240 images / 32 = 8 steps per epoch
+    for (size_t i = 1; i < z->zeros.size(); i++) EXPECT_GE(z->zeros[i], z->zeros[i - 1]) << "step " << i;
   }
   std::string dir_;
   DsPtr train_, val_;
@@ -129,30 +156,10 @@ TEST_F(FinetuneTest, ZeroSparsityIsPlainTraining) {
       << "an all-ones mask changed training";
 }
 
-// Zeros per layer after each step, through the progress callback.
-struct ZeroTrace {
-  const ts_net *net;
-  std::vector<size_t> zeros; // whole-model weight zeros after every step
-};
-void OnStep(const ts_train_progress *, void *user) {
-  ZeroTrace *z = static_cast<ZeroTrace *>(user);
-  ts_layer_sparsity total;
-  ts_layer_sparsity per[TS_NUM_LAYERS];
-  ASSERT_EQ(ts_prune_stats(z->net, per, &total, nullptr), TS_OK);
-  z->zeros.push_back(total.weights - total.nonzero);
-}
-
 TEST_F(FinetuneTest, GradualRisesMonotonicallyToTheFinalSparsity) {
-  cfg_.mode = TS_FINETUNE_GRADUAL;
-  cfg_.sparsity = 0.8;
-  cfg_.train.epochs = 4;
-  cfg_.prunes_per_epoch = 3;
   NetPtr n = Copy();
   ZeroTrace z{n.get(), {}};
-  ts_error err{};
-  ASSERT_EQ(ts_finetune(n.get(), train_.get(), val_.get(), &nm_, &cfg_, OnStep, &z, nullptr, &err), TS_OK) << err.msg;
-  ASSERT_EQ(z.zeros.size(), 4u * 8u); // 240 images / 32 = 8 steps per epoch
-  for (size_t i = 1; i < z.zeros.size(); i++) EXPECT_GE(z.zeros[i], z.zeros[i - 1]) << "step " << i;
+  ASSERT_NO_FATAL_FAILURE(GradualTrace(n.get(), TS_PRUNE_LOCAL, &z));
   EXPECT_EQ(z.zeros[0], 0u) << "s_i = 0: the first step trains the dense model";
   ts_layer_info L[TS_NUM_LAYERS];
   ASSERT_EQ(ts_arch_layers(&a_, L, nullptr), TS_OK);
@@ -201,17 +208,9 @@ TEST_F(FinetuneTest, GlobalAllocationHoldsItsMaskAndTheModelsCount) {
 // Gradual pruning with global allocation ends at the global mask's count
 // and never un-prunes a weight once pruned.
 TEST_F(FinetuneTest, GradualGlobalReachesTheModelsCount) {
-  cfg_.mode = TS_FINETUNE_GRADUAL;
-  cfg_.allocation = TS_PRUNE_GLOBAL;
-  cfg_.sparsity = 0.8;
-  cfg_.train.epochs = 4;
-  cfg_.prunes_per_epoch = 3;
   NetPtr n = Copy();
   ZeroTrace z{n.get(), {}};
-  ts_error err{};
-  ASSERT_EQ(ts_finetune(n.get(), train_.get(), val_.get(), &nm_, &cfg_, OnStep, &z, nullptr, &err), TS_OK) << err.msg;
-  ASSERT_EQ(z.zeros.size(), 32u);
-  for (size_t i = 1; i < z.zeros.size(); i++) EXPECT_GE(z.zeros[i], z.zeros[i - 1]) << "step " << i;
+  ASSERT_NO_FATAL_FAILURE(GradualTrace(n.get(), TS_PRUNE_GLOBAL, &z));
   ts_layer_info L[TS_NUM_LAYERS];
   ASSERT_EQ(ts_arch_layers(&a_, L, nullptr), TS_OK);
   size_t total = 0, want = 0;
