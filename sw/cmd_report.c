@@ -529,7 +529,8 @@ static void hwsweep_energy(FILE *f, const ts_csv *t, int bref, const char *sch) 
           "tiles) and Horowitz's 45 nm energies per operation (ISSCC 2014; table, scaling by "
           "bit-width and assumptions in docs/energy.md); off chip, every layer fetches its "
           "weights as stored (dense-packed or compressed) once per batch and its input and "
-          "output activations once: there is no system model yet. Energy per image of the "
+          "output activations once (a count of bytes, not the system model's DRAM traffic, "
+          "which the system-level section below measures). Energy per image of the "
           "whole network in uJ, %s; \"best\" runs each layer in its cheaper mode:\n\n"
           "| B | pruned | dense | sparse | best | compute | on-chip | off-chip |\n"
           "|--:|--:|--:|--:|--:|--:|--:|--:|\n", sch);
