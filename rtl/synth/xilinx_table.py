@@ -76,9 +76,12 @@ def main():
         if not any(s.values()):
             continue
         label = short(name)
+        n = hier.get(name, 1)
         if label == "tessera_ram_1r1w":
-            label += " (weight memory)" if s["RAMB36E1"] > 1 else " (filter buffer)"
-        rows.append((label, hier.get(name, 1), s))
+            # one weight memory; one filter buffer per lane (B_max = 16's
+            # buffer takes 2 RAMB36, so the size cannot tell them apart)
+            label += " (weight memory)" if n == 1 else " (filter buffer)"
+        rows.append((label, n, s))
     bank = summary(list(parse(sys.argv[2])[0].values())[0])
     ob = {c: ports * bank[c] for c in COLS}
     lvt_mods = parse(sys.argv[3])[0]
