@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "commands.h"
+#include "report_area.h"
 #include "report_sys.h"
 #include "study.h"
 #include "ts_atomic.h"
@@ -19,14 +20,18 @@
 #include "ts_weights.h"
 
 static const char *const USAGE =
-    "usage: tessera report [--out DIR]\n"
+    "usage: tessera report [--out DIR] [--synth DIR]\n"
     "Writes DIR/report.md (default out/report.md) from what train, profile,\n"
-    "quant, prune and plots left in DIR: configuration, training curve, layer\n"
-    "table and memory, quantization and pruning results with their plots, and\n"
-    "timings. Sections whose inputs are missing say so.\n";
+    "quant, prune, plots, hw-run and hw-sweep left in DIR: configuration,\n"
+    "training curve, layer table and memory, quantization and pruning results\n"
+    "with their plots, timings, the RTL runs and sweep, the system model.\n"
+    "Sections whose inputs are missing say so.\n"
+    "  --synth DIR   `make synth-area`'s results for the area section\n"
+    "                (default build/synth)\n";
 
 typedef struct report {
   const char *out;
+  const char *synth; /* make synth-area's folder */
 } report;
 
 static int exists(const char *dir, const char *name) {
@@ -745,6 +750,7 @@ static ts_status write_report(FILE *f, void *user, ts_error *err) {
   section_hw(f, r);
   section_hwsweep(f, r);
   ts_report_system(f, r->out);
+  ts_report_area(f, r->synth);
   return ferror(f) ? ts_fail(err, TS_E_IO, "write error") : TS_OK;
 }
 
@@ -752,7 +758,9 @@ int ts_cmd_report(int argc, char **argv) {
   const char *cmd = "report";
   ts_cli_common c;
   ts_cli_common_default(&c);
-  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_OUT, NULL, 0};
+  const char *synth = "build/synth";
+  const ts_opt own[] = {TS_OPT_S("synth", &synth)};
+  const ts_cli_spec spec = {cmd, USAGE, TS_CLI_OUT, own, 1};
   int rc;
   if (ts_cli_parse(&spec, argc, argv, &c, &rc)) return rc;
   const char *out = c.out;
@@ -767,7 +775,7 @@ int ts_cmd_report(int argc, char **argv) {
     fprintf(stderr, "tessera report: --out path too long\n");
     return 2;
   }
-  report r = {out};
+  report r = {out, synth};
   ts_error err = {0};
   if (ts_atomic_write(path, write_report, &r, &err)) {
     ts_cli_error("report", &err);

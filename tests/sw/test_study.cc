@@ -309,6 +309,35 @@ TEST_F(Study, MissingOrBadInputsFailWithoutCrashing) {
   EXPECT_NE(err.find("does not exist"), std::string::npos) << err;
 }
 
+// The area section reads make synth-area's results: the design total of
+// stat -tech cmos (the last of its estimates) and xilinx_table.md's total
+// row; without them it names the make target.
+TEST_F(Study, ReportAreaFromSynthResults) {
+  const std::string syn = dir_ + "/synth";
+  ASSERT_EQ(std::system(("mkdir -p '" + out_ + "' '" + syn + "/wmax8' '" + syn + "/wmax8p1'").c_str()), 0);
+  std::string err;
+  ASSERT_EQ(RunCmd(ts_cmd_report, {"report", "--out", out_, "--synth", syn}, &err), 0) << err;
+  std::string md = Slurp(out_ + "/report.md");
+  EXPECT_NE(md.find("no synthesis results in `" + syn + "` (run `make synth-area`"), std::string::npos) << md;
+  std::ofstream(syn + "/wmax8/stat_cmos.txt")
+      << "=== tessera_pe ===\n   Estimated number of transistors:       7822\n"
+         "=== design hierarchy ===\n   Estimated number of transistors:    5221844\n";
+  std::ofstream(syn + "/wmax8/xilinx_table.md")
+      << "| module | instances | LUT | RAM64M | FF | DSP48E1 | RAMB36E1 | RAMB18E1 | CARRY4 |\n"
+         "|---|---|---|---|---|---|---|---|---|\n| tessera_pe | 256 | 30 | 0 | 28 | 1 | 0 | 0 | 0 |\n"
+         "| **total** (activation buffer not included) | | **158,856** | **39,544** | **37,908** | "
+         "**386** | **48** | **3** | **5,700** |\n";
+  std::ofstream(syn + "/wmax8p1/stat_cmos.txt") << "   Estimated number of transistors:    3086166\n";
+  ASSERT_EQ(RunCmd(ts_cmd_report, {"report", "--out", out_, "--synth", syn}, &err), 0) << err;
+  md = Slurp(out_ + "/report.md");
+  for (const char *s : {"## 11. Area (Yosys)",
+                        "| B_max = 8, 4 output ports | 5221844 | **158,856** | **39,544** | **37,908** | **386** | **48** | **3** | **5,700** |",
+                        "| B_max = 8, 1 output port | 3086166 | - | - | - | - | - | - | - |"})
+    EXPECT_NE(md.find(s), std::string::npos) << "missing '" << s << "' in report.md:\n" << md;
+  EXPECT_EQ(md.find("B_max = 4"), std::string::npos) << "a configuration without results got a row";
+  EXPECT_EQ(md.find("no synthesis results"), std::string::npos);
+}
+
 TEST_F(Study, ProfileWritesTableCsvJson) {
   std::string err;
   ASSERT_EQ(RunCmd(ts_cmd_profile, {"profile", "--dataset", "cifar100", "--k1", "3", "--k2", "9",
