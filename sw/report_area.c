@@ -71,9 +71,9 @@ void ts_report_area(FILE *f, const char *synth_dir) {
               "RAMB36E1 | RAMB18E1 | CARRY4 |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
               synth_dir);
     any = 1;
-    fprintf(f, "| %s | %s ", kCfg[i].label, t ? "" : "-");
-    if (t) fprintf(f, "%lld ", t);
-    fprintf(f, "%s\n", xl ? x : "| - | - | - | - | - | - | - |");
+    char tr[32] = "-";
+    if (t) snprintf(tr, sizeof tr, "%lld", t);
+    fprintf(f, "| %s | %s %s\n", kCfg[i].label, tr, xl ? x : "| - | - | - | - | - | - | - |");
   }
   if (!any)
     fprintf(f, "*Not available: no synthesis results in `%s` (run `make synth-area`, about "
