@@ -34,25 +34,12 @@ typedef struct report {
   const char *synth; /* make synth-area's folder */
 } report;
 
-static int exists(const char *dir, const char *name) {
-  char p[4096];
-  struct stat sb;
-  return !ts_study_path(p, sizeof p, dir, name) && stat(p, &sb) == 0;
-}
-
-static ts_csv *load(const char *dir, const char *name) {
-  char p[4096];
-  ts_csv *t = NULL;
-  if (ts_study_path(p, sizeof p, dir, name) || ts_csv_read(p, &t, NULL)) return NULL;
-  return t;
-}
-
 static void missing(FILE *f, const char *what, const char *cmd) {
   fprintf(f, "*Not available: %s is missing (run `tessera %s`).*\n\n", what, cmd);
 }
 
 static void image(FILE *f, const report *r, const char *png, const char *alt, const char *cmd) {
-  if (exists(r->out, png)) fprintf(f, "![%s](%s)\n\n", alt, png);
+  if (ts_study_exists(r->out, png)) fprintf(f, "![%s](%s)\n\n", alt, png);
   else fprintf(f, "*Plot %s is missing (run `tessera %s`; it needs gnuplot).*\n\n", png, cmd);
 }
 
@@ -97,7 +84,7 @@ static void section_config(FILE *f, const report *r) {
   fprintf(f, "| training | %s epochs, seed %s (SGD with momentum; see `tessera train --help`) |\n",
           ep ? ep : "?", seed ? seed : "?");
   fprintf(f, "| normalisation (mean/std) | %s |\n", norm ? norm : "?");
-  ts_csv *q = load(r->out, "quant_run.csv");
+  ts_csv *q = ts_study_load_csv(r->out, "quant_run.csv");
   if (q) {
     const char *n = ts_csv_kv(q, "test_images"), *th = ts_csv_kv(q, "threads");
     fprintf(f, "| evaluation | %s test images, %s threads |\n", n ? n : "?", th ? th : "?");
@@ -109,7 +96,7 @@ static void section_config(FILE *f, const report *r) {
 
 static void section_training(FILE *f, const report *r) {
   fprintf(f, "## 2. Training\n\n");
-  ts_csv *t = load(r->out, "train_log.csv");
+  ts_csv *t = ts_study_load_csv(r->out, "train_log.csv");
   if (!t || !t->rows) {
     missing(f, "train_log.csv", "train");
     ts_csv_free(t);
@@ -127,7 +114,7 @@ static void section_training(FILE *f, const report *r) {
 
 static void section_profile(FILE *f, const report *r) {
   fprintf(f, "## 3. Layers, MACs and memory\n\n");
-  ts_csv *t = load(r->out, "profile.csv");
+  ts_csv *t = ts_study_load_csv(r->out, "profile.csv");
   if (!t) {
     missing(f, "profile.csv", "profile");
     return;
@@ -183,7 +170,7 @@ static void section_histograms(FILE *f, const report *r) {
   for (int i = 0; i < 5; i++) {
     char png[64];
     snprintf(png, sizeof png, "weights_%s.png", L[i]);
-    if (exists(r->out, png)) {
+    if (ts_study_exists(r->out, png)) {
       fprintf(f, "![%s weights](%s)\n\n", L[i], png);
       any = 1;
     }
@@ -212,7 +199,7 @@ static void memory_table(FILE *f, const ts_csv *m) {
 
 static void section_quant(FILE *f, const report *r) {
   fprintf(f, "## 5. Post-training weight quantization\n\n");
-  ts_csv *t = load(r->out, "quant.csv");
+  ts_csv *t = ts_study_load_csv(r->out, "quant.csv");
   if (!t) {
     missing(f, "quant.csv", "quant");
   } else {
@@ -257,8 +244,8 @@ static void section_quant(FILE *f, const report *r) {
     ts_csv_free(t);
     image(f, r, "quant_accuracy.png", "accuracy vs weight bits", "quant");
   }
-  ts_csv *m = load(r->out, "quant_memory.csv");
-  if (!m) m = load(r->out, "profile_quant_memory.csv");
+  ts_csv *m = ts_study_load_csv(r->out, "quant_memory.csv");
+  if (!m) m = ts_study_load_csv(r->out, "profile_quant_memory.csv");
   fprintf(f, "### Storage at 2/4/8 bits vs FP32\n\nPacked B-bit codes (ceil(n B / 8) bytes per "
           "layer) + one FP32 scale per tensor or per output channel + FP32 biases.\n\n");
   if (m) memory_table(f, m);
@@ -268,7 +255,7 @@ static void section_quant(FILE *f, const report *r) {
 
 static void section_prune(FILE *f, const report *r) {
   fprintf(f, "## 6. Magnitude pruning (no fine-tuning)\n\n");
-  ts_csv *t = load(r->out, "prune.csv");
+  ts_csv *t = ts_study_load_csv(r->out, "prune.csv");
   if (!t) {
     missing(f, "prune.csv", "prune");
     return;
@@ -355,14 +342,14 @@ static void section_timing(FILE *f, const report *r) {
   const char *csvs[2] = {"quant.csv", "prune.csv"};
   int any = 0;
   for (int i = 0; i < 2; i++) {
-    ts_csv *t = load(r->out, files[i]);
+    ts_csv *t = ts_study_load_csv(r->out, files[i]);
     if (!t) continue;
     any = 1;
     const char *e = ts_csv_kv(t, "evaluations"), *n = ts_csv_kv(t, "test_images"),
                *th = ts_csv_kv(t, "threads"), *s = ts_csv_kv(t, "sweep_seconds"),
                *tt = ts_csv_kv(t, "total_seconds"), *re = ts_csv_kv(t, "reused");
     double sum = 0;
-    ts_csv *pts = load(r->out, csvs[i]);
+    ts_csv *pts = ts_study_load_csv(r->out, csvs[i]);
     for (int k = 0; pts && k < pts->rows; k++) sum += ts_csv_num(pts, k, "seconds");
     ts_csv_free(pts);
     fprintf(f, "| `tessera %s` | %s%s%s%s | %s | %s | %s s | %s s | %.1f s |\n", cmds[i],
@@ -379,7 +366,7 @@ static void section_timing(FILE *f, const report *r) {
  * columns in docs/hw.md). */
 static void section_hw(FILE *f, const report *r) {
   fprintf(f, "## 8. On the INT MAC array (RTL, Verilator)\n\n");
-  ts_csv *acc = load(r->out, "hw_accuracy.csv"), *hw = load(r->out, "hw.csv");
+  ts_csv *acc = ts_study_load_csv(r->out, "hw_accuracy.csv"), *hw = ts_study_load_csv(r->out, "hw.csv");
   if (acc && acc->rows > 0) {
     fprintf(f, "Integer inference as the accelerator computes it (B-bit weight codes, 8-bit "
             "activations calibrated per layer, integer requantization; contract in "
@@ -619,7 +606,7 @@ static void hwsweep_energy(FILE *f, const ts_csv *t, int bref, const char *sch) 
  * hw_sweep.csv, hw_crossover.csv; columns in docs/study.md). */
 static void section_hwsweep(FILE *f, const report *r) {
   fprintf(f, "## 9. Will hardware benefit from the pruning, and how (`tessera hw-sweep`)\n\n");
-  ts_csv *t = load(r->out, "hw_sweep.csv");
+  ts_csv *t = ts_study_load_csv(r->out, "hw_sweep.csv");
   if (!t || !t->rows) {
     missing(f, "hw_sweep.csv", "hw-sweep");
     ts_csv_free(t);
@@ -695,7 +682,7 @@ static void section_hwsweep(FILE *f, const report *r) {
   }
   hwsweep_energy(f, t, bref, sch);
   ts_csv_free(t);
-  ts_csv *c = load(r->out, "hw_crossover.csv");
+  ts_csv *c = ts_study_load_csv(r->out, "hw_crossover.csv");
   if (c && c->rows) {
     fprintf(f, "Crossover sparsity below which compression costs more memory than it saves, "
             "whole model (hw_crossover.csv; never: not up to 99%%), real pruned weights and a "
@@ -729,7 +716,7 @@ static void section_hwsweep(FILE *f, const report *r) {
   for (int i = 0; i < 6; i++) {
     static const char *const P[] = {"hw_speedup.png", "hw_cycles_bits.png", "hw_wmem_map.png",
                                     "hw_pareto.png", "hw_energy_map.png", "hw_energy_split.png"};
-    if (exists(r->out, P[i])) fprintf(f, "![%s](%s)\n\n", P[i], P[i]);
+    if (ts_study_exists(r->out, P[i])) fprintf(f, "![%s](%s)\n\n", P[i], P[i]);
   }
 }
 

@@ -5,23 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "csv.h"
 #include "study.h"
-
-static ts_csv *load(const char *dir, const char *name) {
-  char p[4096];
-  ts_csv *t = NULL;
-  if (ts_study_path(p, sizeof p, dir, name) || ts_csv_read(p, &t, NULL)) return NULL;
-  return t;
-}
-
-static int exists(const char *dir, const char *name) {
-  char p[4096];
-  struct stat sb;
-  return !ts_study_path(p, sizeof p, dir, name) && stat(p, &sb) == 0;
-}
 
 /* Row of hw_sys_bw.csv, -1 if none. */
 static int bw_row(const ts_csv *t, int bits, double pct, const char *layer, double bw) {
@@ -50,7 +36,7 @@ static double fc_cycles(const ts_csv *t, int bits, double pct, double bw, double
 void ts_report_system(FILE *f, const char *out) {
   fprintf(f, "## 10. The system model: DRAM, DMA and the memory-bound FC layers "
              "(`tessera hw-sweep`, docs/system.md)\n\n");
-  ts_csv *t = load(out, "hw_sweep.csv"), *b = load(out, "hw_sys_bw.csv");
+  ts_csv *t = ts_study_load_csv(out, "hw_sweep.csv"), *b = ts_study_load_csv(out, "hw_sys_bw.csv");
   if (!t || !t->rows || !ts_csv_get(t, 0, "sys_cycles") || !b || !b->rows) {
     fprintf(f, "*Not available: hw_sweep.csv without sys_* columns or hw_sys_bw.csv is missing "
                "(run `tessera hw-sweep`; an older CSV needs `--no-resume`).*\n\n");
@@ -154,8 +140,8 @@ void ts_report_system(FILE *f, const char *out) {
             ts_csv_num(t, fc1, "sys_macs_per_byte"), ts_csv_get(t, fc1, "sys_bound"));
   }
   fprintf(f, "\n");
-  if (exists(out, "hw_roofline.png")) fprintf(f, "![roofline](hw_roofline.png)\n\n");
-  if (exists(out, "hw_bw_time.png"))
+  if (ts_study_exists(out, "hw_roofline.png")) fprintf(f, "![roofline](hw_roofline.png)\n\n");
+  if (ts_study_exists(out, "hw_bw_time.png"))
     fprintf(f, "![layer time vs DRAM bandwidth](hw_bw_time.png)\n\n");
   ts_csv_free(t);
   ts_csv_free(b);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,19 @@ double ts_study_now(void) {
 
 int ts_study_path(char *buf, int len, const char *dir, const char *name) {
   return snprintf(buf, len, "%s/%s", dir, name) >= len;
+}
+
+int ts_study_exists(const char *dir, const char *name) {
+  char p[TS_STUDY_PATH_MAX];
+  struct stat sb;
+  return !ts_study_path(p, sizeof p, dir, name) && stat(p, &sb) == 0;
+}
+
+ts_csv *ts_study_load_csv(const char *dir, const char *name) {
+  char p[TS_STUDY_PATH_MAX];
+  ts_csv *t = NULL;
+  if (ts_study_path(p, sizeof p, dir, name) || ts_csv_read(p, &t, NULL)) return NULL;
+  return t;
 }
 
 int ts_study_paths(const char *cmd, const char *out, const char *const *names, int n,

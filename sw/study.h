@@ -176,6 +176,13 @@ double ts_study_now(void);
 /* Joins dir and name into buf (len bytes); 1 if it does not fit. */
 int ts_study_path(char *buf, int len, const char *dir, const char *name);
 
+/* 1 if dir/name exists (for the report: which outputs a run left). */
+int ts_study_exists(const char *dir, const char *name);
+
+/* dir/name read as a CSV table (ts_csv_free it); NULL if it is missing or
+ * unreadable (the report then says the section's input is missing). */
+ts_csv *ts_study_load_csv(const char *dir, const char *name);
+
 #define TS_STUDY_PATH_MAX 4096
 /* Joins out and each of the n names into paths[i]; prints "tessera CMD:
  * --out path too long" and returns 1 if one does not fit. */
