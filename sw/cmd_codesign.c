@@ -29,7 +29,7 @@ static const char *const USAGE =
     "usage: tessera codesign [--model FILE] [--dataset NAME] [--data DIR] [--coarse]\n"
     "                        [--budget POINTS] [--objective cycles|memory]\n"
     "                        [--bits LIST] [--sparsity LIST] [--val-images N]\n"
-    "                        [--val-from test|train]\n"
+    "                        [--val-from test|train] [--search layer|global|both]\n"
     "                        [--finetune EPOCHS] [--lr X] [--calib N] [--rtl-images N]\n"
     "                        [--threads T] [--out DIR]\n"
     "Chooses per layer a weight width B (--bits, default 2,3,4,5,6,8) and a\n"
@@ -38,6 +38,8 @@ static const char *const USAGE =
     "(or the weight memory, --objective memory) while the test accuracy of the\n"
     "integer network stays at most --budget points (default 1) below the FP32\n"
     "model's.\n"
+    "Two families of candidates (--search, default both):\n"
+    "layer: a sparsity and a width per layer, from single-layer tables:\n"
     "  1. sensitivity: every layer alone at every (B, s), the others at 8 bits,\n"
     "     accuracy on --val-images images (default 5000): the first ones of the\n"
     "     test set (--val-from test, the default), or the last ones of the\n"
@@ -50,21 +52,32 @@ static const char *const USAGE =
     "     the choices verify (else 0.75, 0.5, ... x until one does), then two\n"
     "     halvings between the last budget met and the first failed; the\n"
     "     cheapest verified choice wins;\n"
-    "  3. verification of each choice: prune per layer, fine-tune --finetune\n"
-    "     epochs (default 2, lr --lr default 0.001, the mask held) on the\n"
-    "     training set, quantize; the integer accuracy on the whole test set\n"
-    "     must meet the target, and the cycles are measured on the RTL\n"
-    "     (--rtl-images test images, default 4, RTL = golden checked).\n"
+    "  3. verification of each choice: prune per layer, gradually over\n"
+    "     --finetune epochs of fine-tuning (default 5; cosine from --lr,\n"
+    "     default 0.01; the mask held) on the training set, quantize; the\n"
+    "     integer accuracy on the whole test set must meet the target, and the\n"
+    "     cycles are measured on the RTL (--rtl-images test images, default 4,\n"
+    "     RTL = golden checked).\n"
+    "global: for each sparsity S of --sparsity (ascending, S > 0) the model is\n"
+    "  pruned to S with one magnitude threshold over all layers, gradually\n"
+    "  over the same fine-tuning; on that model every layer alone at every B\n"
+    "  (validation accuracy, RTL cycles) gives the tables for a search over\n"
+    "  the widths (budget: the model's 8-bit validation accuracy minus the\n"
+    "  target, then the same ladder), each choice verified as above; stops at\n"
+    "  the first S where no width meets the target.\n"
     "     Every uniform configuration (one B and s for all\n"
     "     layers, not fine-tuned) is measured for comparison; when one of them\n"
     "     meets the target more cheaply, it is verified the same way and can\n"
     "     be the choice.\n"
     "Writes OUT/codesign.csv (every configuration), OUT/codesign_layers.csv\n"
-    "(the tables), OUT/codesign.json (the choice) and OUT/codesign_*.png.\n";
+    "(the layer family's tables), OUT/codesign_global.csv (the global family's),\n"
+    "OUT/codesign.json (the choice) and OUT/codesign_*.png.\n";
 
 enum { CD_MAX_BITS = 16, CD_MAX_PCT = 16, CD_MAX_CONFIGS = 512 };
 enum { OBJ_CYCLES, OBJ_MEMORY };
 static const char *const OBJ_NAMES[] = {"cycles", "memory"};
+enum { SEARCH_LAYER = 1, SEARCH_GLOBAL = 2 };
+static const char *const SEARCH_NAMES[] = {"", "layer", "global", "both"};
 /* The search's drop budget as multiples of --budget: the summed drops are
  * measured without fine-tuning, which recovers much of them, so larger
  * budgets are tried while their choices still verify (UP), and smaller
@@ -83,6 +96,7 @@ typedef struct cd_args {
   int npct;
   int val_images, calib, finetune, rtl_images;
   int val_train; /* --val-from train */
+  int search;    /* SEARCH_* bits */
   float lr;
 } cd_args;
 
@@ -96,6 +110,8 @@ typedef struct cd_config {
   double pred_drop;          /* summed validation drops (search) */
   double test_acc;           /* integer golden, whole test set */
   double cycles;             /* per image: the tables' sum */
+  double layer_cycles[TS_NUM_LAYERS]; /* the tables' */
+  int64_t layer_wmem[TS_NUM_LAYERS];  /* the tables', bits */
   double rtl_cycles;         /* per image, measured on the RTL (search), else NAN */
   int64_t wmem_bits;
   int finetuned, rtl_equal;  /* rtl_equal: -1 not run */
@@ -110,8 +126,12 @@ typedef struct cd_run {
   float *cal, *vx;
   int *vy;
   double fp32_acc, ref_val;
-  cd_cell *cell;          /* [L][nopt] */
+  cd_cell *cell;          /* [L][nopt] the layer family's tables */
   int nopt;
+  cd_cell *gcell;         /* [npct][L][nbits] the global family's tables */
+  double gpct[CD_MAX_PCT][TS_NUM_LAYERS]; /* their models' zeros per layer, % */
+  double gval8[CD_MAX_PCT]; /* their models' 8-bit validation accuracy */
+  int ng;                 /* global models measured */
   cd_config cfg[CD_MAX_CONFIGS];
   int ncfg, chosen;       /* chosen: index in cfg, -1 none */
 } cd_run;
@@ -122,6 +142,14 @@ static int opt_objective(const char *cmd, const char *flag, const char *arg, voi
   for (int i = 0; i < 2; i++)
     if (!strcmp(arg, OBJ_NAMES[i])) return *(int *)dst = i, 0;
   fprintf(stderr, "tessera %s: %s: '%s' is not an objective (cycles or memory)\n", cmd, flag,
+          arg);
+  return 1;
+}
+
+static int opt_search(const char *cmd, const char *flag, const char *arg, void *dst) {
+  for (int i = 1; i < 4; i++)
+    if (!strcmp(arg, SEARCH_NAMES[i])) return *(int *)dst = i, 0;
+  fprintf(stderr, "tessera %s: %s: '%s' is not a search (layer, global or both)\n", cmd, flag,
           arg);
   return 1;
 }
@@ -143,8 +171,8 @@ static int opt_pct(const char *cmd, const char *flag, const char *arg, void *dst
 }
 
 static int parse_args(const char *cmd, int argc, char **argv, cd_args *a, int *rc) {
-  *a = (cd_args){.budget = 1, .val_images = 5000, .calib = 256, .finetune = 2,
-                 .rtl_images = 4, .lr = 0.001f};
+  *a = (cd_args){.budget = 1, .val_images = 5000, .calib = 256, .finetune = 5,
+                 .rtl_images = 4, .search = SEARCH_LAYER | SEARCH_GLOBAL, .lr = 0.01f};
   ts_cli_common_default(&a->c);
   opt_bits(cmd, "--bits", "2,3,4,5,6,8", a);
   opt_pct(cmd, "--sparsity", "0,25,50,70,80,90,95", a);
@@ -154,6 +182,7 @@ static int parse_args(const char *cmd, int argc, char **argv, cd_args *a, int *r
                         TS_OPT_CALL("sparsity", opt_pct, a),
                         TS_OPT_I("val-images", &a->val_images, 1, 1 << 24),
                         TS_OPT_CALL("val-from", opt_val_from, &a->val_train),
+                        TS_OPT_CALL("search", opt_search, &a->search),
                         TS_OPT_I("finetune", &a->finetune, 0, 1000),
                         TS_OPT_F("lr", &a->lr, 1e-9, 10.0),
                         TS_OPT_I("calib", &a->calib, 1, 100000),
@@ -227,40 +256,58 @@ static const cd_cell *cell_at(const cd_run *r, int l, int bits, double pct) {
   return NULL;
 }
 
-/* The tables' totals of a configuration: cycles, memory, modes. */
-static void table_costs(const cd_run *r, cd_config *c) {
+/* The tables' totals of a configuration (cycles, memory, modes) from its
+ * layers' cells: cell[l]. */
+static void table_costs(cd_config *c, const cd_cell *const cell[TS_NUM_LAYERS]) {
   c->cycles = 0;
   c->wmem_bits = 0;
   for (int l = 0; l < TS_NUM_LAYERS; l++) {
-    const cd_cell *x = cell_at(r, l, c->bits[l], c->pct[l]);
-    c->cycles += (double)cd_cycles(x);
-    c->wmem_bits += cd_wmem(x);
-    c->sparse[l] = cd_sparse(x);
+    c->layer_cycles[l] = (double)cd_cycles(cell[l]);
+    c->layer_wmem[l] = cd_wmem(cell[l]);
+    c->cycles += c->layer_cycles[l];
+    c->wmem_bits += c->layer_wmem[l];
+    c->sparse[l] = cd_sparse(cell[l]);
   }
 }
 
-/* s.net pruned as c says (fine-tuned when asked), quantized: *q. */
-static ts_status build(cd_run *r, cd_config *c, int finetune, ts_qnet **q, ts_error *err) {
+/* The fine-tuning of every candidate: gradual pruning (Zhu & Gupta) over
+ * --finetune epochs, cosine from --lr, the recipe of docs/study.md
+ * section 11; the caller sets the sparsity. */
+static void finetune_config(const cd_args *a, ts_finetune_config *f) {
+  ts_finetune_config_default(f);
+  f->mode = TS_FINETUNE_GRADUAL;
+  f->train.epochs = a->finetune;
+  f->train.sgd.lr = a->lr;
+  f->train.lr_schedule = TS_LR_COSINE;
+  f->train.threads = a->c.threads;
+  f->train.log_every = 0;
+}
+
+/* s.net as c says, quantized: *q. base (nullable): weights already pruned
+ * and fine-tuned (the global family); else the FP32 weights pruned per
+ * layer and fine-tuned `finetune` epochs (0: pruned only). */
+static ts_status build(cd_run *r, cd_config *c, const float *base, int finetune, ts_qnet **q,
+                       ts_error *err) {
   const cd_args *a = r->a;
-  ts_study_restore(&r->s);
   double frac[TS_NUM_LAYERS];
   for (int l = 0; l < TS_NUM_LAYERS; l++) frac[l] = c->pct[l] / 100;
-  ts_status st;
-  if (finetune > 0) {
+  ts_status st = TS_OK;
+  if (base) {
+    memcpy(ts_net_params(r->s.net), base, sizeof *base * r->s.nparams);
+  } else if (finetune > 0) {
+    ts_study_restore(&r->s);
     ts_finetune_config f;
-    ts_finetune_config_default(&f);
+    finetune_config(a, &f);
     f.train.epochs = finetune;
-    f.train.sgd.lr = a->lr;
-    f.train.threads = a->c.threads;
-    f.train.log_every = 0;
     f.layer_sparsity = frac;
     ts_train_result res;
     st = ts_finetune(r->s.net, r->train, NULL, &r->norm, &f, NULL, NULL, &res, err);
   } else {
+    ts_study_restore(&r->s);
     st = ts_prune_params_mask_layers(ts_net_arch(r->s.net), ts_net_params(r->s.net), frac,
                                      NULL, err);
   }
-  c->finetuned = finetune > 0;
+  c->finetuned = base || finetune > 0;
   if (!st) st = ts_qnet_create_mixed(r->s.net, c->bits, r->d.scheme, r->cal, r->d.ncal, q, err);
   if (!st) st = ts_qnet_accuracy(*q, r->s.x, r->s.y, r->s.n, a->c.threads, &c->test_acc, NULL,
                                  err);
@@ -269,10 +316,11 @@ static ts_status build(cd_run *r, cd_config *c, int finetune, ts_qnet **q, ts_er
 
 /* A searched configuration end to end: built, then on the RTL against the
  * golden model, cycles and memory of its final codes. */
-static ts_status verify(cd_run *r, ts_hw *hw, cd_config *c, ts_error *err) {
+static ts_status verify(cd_run *r, ts_hw *hw, cd_config *c, const float *base,
+                        ts_error *err) {
   const int n = r->a->rtl_images < r->s.n ? r->a->rtl_images : r->s.n;
   ts_qnet *q = NULL;
-  ts_status st = build(r, c, r->a->finetune, &q, err);
+  ts_status st = build(r, c, base, r->a->finetune, &q, err);
   if (st) {
     ts_qnet_destroy(q);
     return st;
@@ -321,14 +369,16 @@ static ts_status uniform_configs(cd_run *r, ts_error *err) {
       cd_config *c = &r->cfg[r->ncfg++];
       *c = (cd_config){.kind = "uniform", .level = NAN, .pred_drop = 0, .rtl_cycles = NAN,
                        .rtl_equal = -1};
+      const cd_cell *cell[TS_NUM_LAYERS];
       for (int l = 0; l < TS_NUM_LAYERS; l++) {
         c->bits[l] = a->bits[b];
         c->pct[l] = a->pct[p];
-        c->pred_drop += cell_at(r, l, a->bits[b], a->pct[p])->drop;
+        cell[l] = cell_at(r, l, a->bits[b], a->pct[p]);
+        c->pred_drop += cell[l]->drop;
       }
-      table_costs(r, c);
+      table_costs(c, cell);
       ts_qnet *q = NULL;
-      st = build(r, c, 0, &q, err);
+      st = build(r, c, NULL, 0, &q, err);
       ts_qnet_destroy(q);
     }
   printf("  %d uniform configurations measured on %d test images\n", r->ncfg, r->s.n);
@@ -357,7 +407,7 @@ static ts_status uniform_candidate(cd_run *r, ts_hw *hw, double target, ts_error
   c.kind = "uniform-verified";
   printf("  uniform %db/%g%% met the target untuned at a lower cost; verifying...\n", c.bits[0],
          c.pct[0]);
-  ts_status st = verify(r, hw, &c, err);
+  ts_status st = verify(r, hw, &c, NULL, err);
   if (st) return st;
   printf("    test accuracy %.2f%%, %.0f cycles per image on the RTL, RTL %s golden\n",
          100 * c.test_acc, c.rtl_cycles, c.rtl_equal ? "=" : "!=");
@@ -366,13 +416,29 @@ static ts_status uniform_candidate(cd_run *r, ts_hw *hw, double target, ts_error
   return TS_OK;
 }
 
-/* The layer options as the search sees them. */
+/* The layer options as the search sees them, with their cells and the
+ * sparsity each stands for. */
 typedef struct cd_space {
   ts_cd_option opt[TS_NUM_LAYERS][CD_MAX_BITS * CD_MAX_PCT];
   const ts_cd_option *ptr[TS_NUM_LAYERS];
+  const cd_cell *cell[TS_NUM_LAYERS][CD_MAX_BITS * CD_MAX_PCT];
+  double pct[TS_NUM_LAYERS][CD_MAX_BITS * CD_MAX_PCT];
   int nopt[TS_NUM_LAYERS];
-  int first; /* r->cfg index of the first searched configuration */
+  const char *kind;   /* "search" (layer family) or "global" */
+  const float *base;  /* global: the pruned, fine-tuned weights; else NULL */
+  int first;          /* r->cfg index of the first configuration of this space */
 } cd_space;
+
+/* Option i of layer l: its cell x standing for sparsity pct. */
+static void space_set(cd_space *sp, const cd_run *r, int l, int i, const cd_cell *x, double pct) {
+  sp->opt[l][i] = (ts_cd_option){x->bits, pct / 100, x->drop,
+                                 r->a->objective == OBJ_MEMORY ? (double)cd_wmem(x)
+                                                               : (double)cd_cycles(x)};
+  sp->cell[l][i] = x;
+  sp->pct[l][i] = pct;
+  sp->ptr[l] = sp->opt[l];
+  if (i >= sp->nopt[l]) sp->nopt[l] = i + 1;
+}
 
 enum { LEVEL_SKIPPED = -1, LEVEL_FAILED = 0, LEVEL_MET = 1 };
 
@@ -388,23 +454,25 @@ static ts_status try_level(cd_run *r, ts_hw *hw, const cd_space *sp, double leve
       ts_codesign_search(sp->ptr, sp->nopt, TS_NUM_LAYERS, level / 100, 1e-4, choice, NULL,
                          &drop, &e))
     return TS_OK; /* nothing fits this level */
-  cd_config c = {.kind = "search", .level = level, .pred_drop = drop, .rtl_equal = -1};
+  cd_config c = {.kind = sp->kind, .level = level, .pred_drop = drop, .rtl_equal = -1};
+  const cd_cell *cell[TS_NUM_LAYERS];
   for (int l = 0; l < TS_NUM_LAYERS; l++) {
     c.bits[l] = sp->opt[l][choice[l]].bits;
-    c.pct[l] = r->cell[l * r->nopt + choice[l]].pct;
+    c.pct[l] = sp->pct[l][choice[l]];
+    cell[l] = sp->cell[l][choice[l]];
   }
   for (int i = sp->first; i < r->ncfg; i++)
     if (!memcmp(r->cfg[i].bits, c.bits, sizeof c.bits) &&
         !memcmp(r->cfg[i].pct, c.pct, sizeof c.pct))
       return TS_OK;
-  table_costs(r, &c);
+  table_costs(&c, cell);
   printf("  budget %.2f points: ", level);
   for (int l = 0; l < TS_NUM_LAYERS; l++)
     printf("%s%s %db/%g%%", l ? ", " : "", ts_net_layer(r->s.net, l)->name, c.bits[l],
            c.pct[l]);
   printf(" (predicted drop %.2f points); verifying...\n", 100 * drop);
   fflush(stdout);
-  ts_status st = verify(r, hw, &c, err);
+  ts_status st = verify(r, hw, &c, sp->base, err);
   if (st) return st;
   printf("    test accuracy %.2f%% (target %.2f%%), %.0f cycles per image on the RTL, "
          "RTL %s golden\n", 100 * c.test_acc, 100 * target, c.rtl_cycles,
@@ -416,34 +484,26 @@ static ts_status try_level(cd_run *r, ts_hw *hw, const cd_space *sp, double leve
   return TS_OK;
 }
 
-/* The search at growing budgets while the choices meet the target on the
- * test set, else at shrinking ones until one does (r->chosen: the
- * cheapest that met it). */
-static ts_status search(cd_run *r, ts_hw *hw, ts_error *err) {
-  const cd_args *a = r->a;
-  const double target = r->fp32_acc - a->budget / 100;
-  cd_space *sp = calloc(1, sizeof *sp);
-  if (!sp) return ts_fail(err, TS_E_NOMEM, "codesign: no memory");
-  for (int l = 0; l < TS_NUM_LAYERS; l++) {
-    for (int i = 0; i < r->nopt; i++) {
-      const cd_cell *x = &r->cell[l * r->nopt + i];
-      sp->opt[l][i] = (ts_cd_option){x->bits, x->pct / 100, x->drop,
-                                     a->objective == OBJ_MEMORY ? (double)cd_wmem(x)
-                                                                : (double)cd_cycles(x)};
-    }
-    sp->ptr[l] = sp->opt[l];
-    sp->nopt[l] = r->nopt;
-  }
-  r->chosen = -1;
-  sp->first = r->ncfg;
-  ts_status st = TS_OK;
+/* The search over sp at growing budgets (unit x UP) while its choices
+ * meet the target on the test set, two halvings between the largest met
+ * and the smallest failed, else at shrinking ones (unit x DOWN) until one
+ * does; unit <= 0 tries the budget 0 only. *met: a choice met it. */
+static ts_status ladder(cd_run *r, ts_hw *hw, const cd_space *sp, double unit, double target,
+                        int *met_any, ts_error *err) {
   int res = LEVEL_SKIPPED;
+  *met_any = 0;
+  if (unit <= 0) {
+    ts_status st = try_level(r, hw, sp, 0, target, &res, err);
+    *met_any = res == LEVEL_MET;
+    return st;
+  }
+  ts_status st = TS_OK;
   double met = -1, failed = -1; /* the largest budget met, the smallest failed */
   for (int k = 0; !st && k < NUP; k++) {
-    st = try_level(r, hw, sp, UP[k] * a->budget, target, &res, err);
-    if (res == LEVEL_MET) met = UP[k] * a->budget;
+    st = try_level(r, hw, sp, UP[k] * unit, target, &res, err);
+    if (res == LEVEL_MET) met = UP[k] * unit;
     if (res == LEVEL_FAILED) {
-      failed = UP[k] * a->budget;
+      failed = UP[k] * unit;
       break; /* larger budgets only get worse */
     }
   }
@@ -455,9 +515,118 @@ static ts_status search(cd_run *r, ts_hw *hw, ts_error *err) {
     if (res == LEVEL_FAILED) failed = mid;
     else met = mid;
   }
-  for (int k = 0; !st && r->chosen < 0 && k < NDOWN; k++)
-    st = try_level(r, hw, sp, DOWN[k] * a->budget, target, &res, err);
+  for (int k = 0; !st && met < 0 && k < NDOWN; k++) {
+    st = try_level(r, hw, sp, DOWN[k] * unit, target, &res, err);
+    if (res == LEVEL_MET) met = DOWN[k] * unit;
+  }
+  *met_any = met >= 0;
+  return st;
+}
+
+/* The layer family: the single-layer tables of the FP32 model, searched
+ * with budgets in units of --budget. */
+static ts_status search_layers(cd_run *r, ts_hw *hw, double target, ts_error *err) {
+  cd_space *sp = calloc(1, sizeof *sp);
+  if (!sp) return ts_fail(err, TS_E_NOMEM, "codesign: no memory");
+  for (int l = 0; l < TS_NUM_LAYERS; l++)
+    for (int i = 0; i < r->nopt; i++) {
+      const cd_cell *x = &r->cell[l * r->nopt + i];
+      space_set(sp, r, l, i, x, x->pct);
+    }
+  sp->kind = "search";
+  sp->first = r->ncfg;
+  int met;
+  const ts_status st = ladder(r, hw, sp, r->a->budget, target, &met, err);
   free(sp);
+  return st;
+}
+
+/* The global family at one sparsity: the model pruned to pct percent with
+ * one threshold, gradually, while fine-tuning (in r->s.net, copied to ms);
+ * the widths searched on its tables (r->gcell's slot r->ng). *met: a
+ * width choice met the target. */
+static ts_status global_one(cd_run *r, ts_hw *hw, double pct, ts_net *ms, cd_space *sp,
+                            double target, int *met, ts_error *err) {
+  const cd_args *a = r->a;
+  const double t0 = ts_study_now();
+  ts_finetune_config f;
+  finetune_config(a, &f);
+  f.sparsity = pct / 100;
+  f.allocation = TS_PRUNE_GLOBAL;
+  ts_train_result res;
+  ts_layer_sparsity per[TS_NUM_LAYERS], tot;
+  ts_study_restore(&r->s);
+  printf("  %g%% global: fine-tuning %d epochs...\n", pct, a->finetune);
+  fflush(stdout);
+  ts_status st = a->finetune > 0
+                     ? ts_finetune(r->s.net, r->train, NULL, &r->norm, &f, NULL, NULL, &res, err)
+                     : ts_prune_params_alloc(ts_net_arch(r->s.net), ts_net_params(r->s.net),
+                                             f.sparsity, TS_PRUNE_GLOBAL, NULL, err);
+  if (!st) st = ts_prune_stats(r->s.net, per, &tot, err);
+  if (st) return st;
+  memcpy(ts_net_params(ms), ts_net_params_const(r->s.net), sizeof(float) * r->s.nparams);
+  const int g = r->ng;
+  cd_cell *cell = r->gcell + (size_t)g * TS_NUM_LAYERS * a->nbits; /* [L][nbits] */
+  cd_data d = r->d;
+  d.fp32 = ms;
+  const double none = 0;
+  st = cd_measure(&d, a->bits, a->nbits, &none, 1, a->c.threads, cell, &r->gval8[g], err);
+  if (st) return st;
+  r->ng++;
+  *sp = (cd_space){.kind = "global", .base = ts_net_params_const(ms), .first = r->ncfg};
+  printf("  (%.1f s) zeros per layer:", ts_study_now() - t0);
+  for (int l = 0; l < TS_NUM_LAYERS; l++) {
+    r->gpct[g][l] = 100.0 * (double)(per[l].weights - per[l].nonzero) / (double)per[l].weights;
+    printf(" %s %.1f%%", per[l].name, r->gpct[g][l]);
+    for (int i = 0; i < a->nbits; i++)
+      space_set(sp, r, l, i, &cell[l * a->nbits + i], r->gpct[g][l]);
+  }
+  /* the widths may lose what the pruned model has above the target (on
+   * the validation images, against the unpruned 8-bit network's) */
+  const double slack = 100 * (r->gval8[g] - r->ref_val) + a->budget;
+  printf("; 8-bit validation accuracy %.2f%% (%+.2f points for the widths)\n",
+         100 * r->gval8[g], slack);
+  return ladder(r, hw, sp, slack, target, met, err);
+}
+
+/* The global family: sparsities of --sparsity in ascending order until
+ * one where no widths meet the target (a larger one only prunes more). */
+static ts_status search_global(cd_run *r, ts_hw *hw, double target, ts_error *err) {
+  const cd_args *a = r->a;
+  ts_net *ms = NULL;
+  cd_space *sp = calloc(1, sizeof *sp);
+  r->gcell = calloc((size_t)a->npct * TS_NUM_LAYERS * a->nbits, sizeof *r->gcell);
+  ts_status st = sp && r->gcell ? ts_net_create(ts_net_arch(r->s.net), &ms, err)
+                                : ts_fail(err, TS_E_NOMEM, "codesign: no memory");
+  for (int p = 0; !st && p < a->npct; p++) {
+    if (a->pct[p] <= 0) continue;
+    int met = 0;
+    st = global_one(r, hw, a->pct[p], ms, sp, target, &met, err);
+    if (!st && !met) {
+      printf("  no widths meet the target at %g%% global: larger sparsities not tried\n",
+             a->pct[p]);
+      break;
+    }
+  }
+  ts_net_destroy(ms);
+  free(sp);
+  return st;
+}
+
+/* Both families (as --search says), then the uniform candidate; r->chosen:
+ * the cheapest configuration that met the target. */
+static ts_status search(cd_run *r, ts_hw *hw, ts_error *err) {
+  const double target = r->fp32_acc - r->a->budget / 100;
+  r->chosen = -1;
+  ts_status st = TS_OK;
+  if (r->a->search & SEARCH_LAYER) {
+    printf(" layer family (per-layer tables of the FP32 model)\n");
+    st = search_layers(r, hw, target, err);
+  }
+  if (!st && (r->a->search & SEARCH_GLOBAL)) {
+    printf(" global family (one magnitude threshold, then widths per layer)\n");
+    st = search_global(r, hw, target, err);
+  }
   return st ? st : uniform_candidate(r, hw, target, err);
 }
 
@@ -468,20 +637,50 @@ typedef struct cd_out {
   double dense8; /* cycles per image of the dense 8-bit configuration */
 } cd_out;
 
+/* One table row: the cell of layer l; prefix: the leading columns. */
+static void write_cell(FILE *fp, const char *prefix, const cd_run *r, int l, const cd_cell *c,
+                       double pct) {
+  fprintf(fp, "%s%s,%d,%.6g,%.6f,%.6f,%llu,%llu,%llu,%s,%lld,%lld,%lld\n", prefix,
+          ts_net_layer(r->s.net, l)->name, c->bits, pct, c->val_acc, c->drop,
+          (unsigned long long)c->dense_cycles, (unsigned long long)c->sparse_cycles,
+          (unsigned long long)cd_cycles(c), cd_sparse(c) ? "sparse" : "dense",
+          (long long)c->wmem_dense_bits, (long long)c->wmem_hw_bits, (long long)cd_wmem(c));
+}
+
+static const char CELL_HEADER[] = "layer,bits,sparsity,val_accuracy,drop,dense_cycles,"
+                                  "sparse_cycles,cycles,mode,wmem_dense_bits,wmem_hw_bits,"
+                                  "wmem_bits\n";
+
 static ts_status write_layers(FILE *fp, void *user, ts_error *err) {
   (void)err;
   const cd_run *r = ((const cd_out *)user)->r;
-  fprintf(fp, "layer,bits,sparsity,val_accuracy,drop,dense_cycles,sparse_cycles,cycles,mode,"
-              "wmem_dense_bits,wmem_hw_bits,wmem_bits\n");
+  fputs(CELL_HEADER, fp);
   for (int l = 0; l < TS_NUM_LAYERS; l++)
     for (int i = 0; i < r->nopt; i++) {
       const cd_cell *c = &r->cell[l * r->nopt + i];
-      fprintf(fp, "%s,%d,%g,%.6f,%.6f,%llu,%llu,%llu,%s,%lld,%lld,%lld\n",
-              ts_net_layer(r->s.net, l)->name, c->bits, c->pct, c->val_acc, c->drop,
-              (unsigned long long)c->dense_cycles, (unsigned long long)c->sparse_cycles,
-              (unsigned long long)cd_cycles(c), cd_sparse(c) ? "sparse" : "dense",
-              (long long)c->wmem_dense_bits, (long long)c->wmem_hw_bits, (long long)cd_wmem(c));
+      write_cell(fp, "", r, l, c, c->pct);
     }
+  return ferror(fp) ? TS_E_IO : TS_OK;
+}
+
+/* The global family's tables: per pruned model (its target sparsity and
+ * 8-bit validation accuracy), every layer at every width; sparsity is the
+ * layer's zeros in that model, drop against its 8-bit accuracy. */
+static ts_status write_global(FILE *fp, void *user, ts_error *err) {
+  (void)err;
+  const cd_run *r = ((const cd_out *)user)->r;
+  const cd_args *a = r->a;
+  fprintf(fp, "model_sparsity,model_val_accuracy_8bit,%s", CELL_HEADER);
+  for (int g = 0, p = 0; g < r->ng; p++) {
+    if (a->pct[p] <= 0) continue;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%g,%.6f,", a->pct[p], r->gval8[g]);
+    for (int l = 0; l < TS_NUM_LAYERS; l++)
+      for (int i = 0; i < a->nbits; i++)
+        write_cell(fp, prefix, r, l, &r->gcell[((size_t)g * TS_NUM_LAYERS + l) * a->nbits + i],
+                   r->gpct[g][l]);
+    g++;
+  }
   return ferror(fp) ? TS_E_IO : TS_OK;
 }
 
@@ -521,10 +720,13 @@ static ts_status write_json(FILE *fp, void *user, ts_error *err) {
   cJSON_AddNumberToObject(root, "target_accuracy", r->fp32_acc - a->budget / 100);
   cJSON_AddNumberToObject(root, "dense8_cycles_per_image", o->dense8);
   cJSON_AddNumberToObject(root, "finetune_epochs", a->finetune);
+  cJSON_AddNumberToObject(root, "finetune_lr", a->lr);
+  cJSON_AddStringToObject(root, "search", SEARCH_NAMES[a->search]);
   cJSON_AddNumberToObject(root, "validation_images", r->d.nval);
   if (r->chosen >= 0) {
     const cd_config *c = &r->cfg[r->chosen];
     cJSON *ch = cJSON_AddObjectToObject(root, "chosen");
+    cJSON_AddStringToObject(ch, "family", strcmp(c->kind, "global") ? "layer" : "global");
     cJSON_AddNumberToObject(ch, "test_accuracy", c->test_acc);
     cJSON_AddNumberToObject(ch, "rtl_cycles_per_image", c->rtl_cycles);
     cJSON_AddNumberToObject(ch, "speedup_vs_dense8", o->dense8 / c->rtl_cycles);
@@ -588,37 +790,39 @@ static int plot_pareto(const char *cmd, const cd_run *r, const char *png, int wh
   return ts_plot_lines(png, &po, s, ns ? 2 : 1, &e) ? ts_study_plot_failed(cmd, &e) : 0;
 }
 
-enum { F_CSV, F_LAYERS, F_JSON, F_PCYC, F_PMEM, NFILES };
-static const char *const FILES[NFILES] = {"codesign.csv", "codesign_layers.csv", "codesign.json",
+enum { F_CSV, F_LAYERS, F_GLOBAL, F_JSON, F_PCYC, F_PMEM, NFILES };
+static const char *const FILES[NFILES] = {"codesign.csv",        "codesign_layers.csv",
+                                          "codesign_global.csv", "codesign.json",
                                           "codesign_cycles.png", "codesign_memory.png"};
 
 static int write_outputs(const char *cmd, const cd_out *o, char (*f)[TS_STUDY_PATH_MAX]) {
   ts_error err = {0};
   if (ts_atomic_write(f[F_CSV], write_configs, (void *)o, &err) ||
       ts_atomic_write(f[F_LAYERS], write_layers, (void *)o, &err) ||
+      ts_atomic_write(f[F_GLOBAL], write_global, (void *)o, &err) ||
       ts_atomic_write(f[F_JSON], write_json, (void *)o, &err)) {
     ts_cli_error(cmd, &err);
     return 1;
   }
   plot_pareto(cmd, o->r, f[F_PCYC], 0);
   plot_pareto(cmd, o->r, f[F_PMEM], 1);
-  printf("wrote %s, %s, %s, %s, %s\n", f[F_CSV], f[F_LAYERS], f[F_JSON], f[F_PCYC], f[F_PMEM]);
+  printf("wrote %s, %s, %s, %s, %s, %s\n", f[F_CSV], f[F_LAYERS], f[F_GLOBAL], f[F_JSON],
+         f[F_PCYC], f[F_PMEM]);
   return 0;
 }
 
 /* The chosen configuration, layer by layer, and the goal's figures. */
 static void print_choice(const cd_run *r, double dense8) {
   const cd_config *c = &r->cfg[r->chosen];
-  printf("\nchosen configuration (test accuracy %.2f%%, FP32 %.2f%%, budget %g points):\n",
-         100 * c->test_acc, 100 * r->fp32_acc, r->a->budget);
+  printf("\nchosen configuration (%s family; test accuracy %.2f%%, FP32 %.2f%%, budget %g "
+         "points):\n", strcmp(c->kind, "global") ? "layer" : "global", 100 * c->test_acc,
+         100 * r->fp32_acc, r->a->budget);
   printf("%-6s %5s %9s %7s %12s %12s\n", "layer", "bits", "pruned", "mode", "cycles/img",
          "memory bits");
-  for (int l = 0; l < TS_NUM_LAYERS; l++) {
-    const cd_cell *x = cell_at(r, l, c->bits[l], c->pct[l]);
-    printf("%-6s %5d %8g%% %7s %12llu %12lld\n", ts_net_layer(r->s.net, l)->name, c->bits[l],
-           c->pct[l], c->sparse[l] ? "sparse" : "dense", (unsigned long long)cd_cycles(x),
-           (long long)cd_wmem(x));
-  }
+  for (int l = 0; l < TS_NUM_LAYERS; l++)
+    printf("%-6s %5d %8.4g%% %7s %12.0f %12lld\n", ts_net_layer(r->s.net, l)->name, c->bits[l],
+           c->pct[l], c->sparse[l] ? "sparse" : "dense", c->layer_cycles[l],
+           (long long)c->layer_wmem[l]);
   printf("RTL: %.0f cycles per image (%d images, RTL = golden), dense 8-bit %.0f: %.2fx fewer "
          "cycles; weight memory %.1f KiB\n", c->rtl_cycles, r->a->rtl_images, dense8,
          dense8 / c->rtl_cycles, (double)c->wmem_bits / 8192);
@@ -665,8 +869,9 @@ static int run(const char *cmd, cd_run *r, char (*f)[TS_STUDY_PATH_MAX]) {
     st = uniform_configs(r, &err);
   }
   if (!st) {
-    printf("  (%.1f s)\n3. search (objective: %s), fine-tuning %d epochs per candidate\n",
-           ts_study_now() - t0, OBJ_NAMES[a->objective], a->finetune);
+    printf("  (%.1f s)\n3. search (objective: %s), fine-tuning %d epochs per candidate (gradual, "
+           "cosine from lr %g)\n", ts_study_now() - t0, OBJ_NAMES[a->objective], a->finetune,
+           a->lr);
     st = search(r, hw, &err);
   }
   ts_hw_destroy(hw);
@@ -719,6 +924,7 @@ int ts_cmd_codesign(int argc, char **argv) {
   free(r->vx);
   free(r->vy);
   free(r->cell);
+  free(r->gcell);
   free(r);
   return rc;
 }

@@ -52,9 +52,18 @@ static ts_status prune_point(ts_net *net, ts_trainer *tr, int epoch,
                                        ((step - 1) * P) / steps_per_epoch;
     if (!point) return TS_OK;
     const double t = epoch + (double)step / steps_per_epoch;
-    const double sp = ts_finetune_gradual_sparsity(cfg->initial_sparsity,
-                                                   cfg->sparsity, t, c->ramp);
-    s = ts_prune_params_alloc(a, params, sp, cfg->allocation, c->mask, err);
+    if (cfg->layer_sparsity) { /* every layer on its own ramp to its own s_f */
+      double sp[TS_NUM_LAYERS];
+      for (int l = 0; l < TS_NUM_LAYERS; l++) {
+        const double sf = cfg->layer_sparsity[l];
+        sp[l] = ts_finetune_gradual_sparsity(fmin(cfg->initial_sparsity, sf), sf, t, c->ramp);
+      }
+      s = ts_prune_params_mask_layers(a, params, sp, c->mask, err);
+    } else {
+      const double sp = ts_finetune_gradual_sparsity(cfg->initial_sparsity,
+                                                     cfg->sparsity, t, c->ramp);
+      s = ts_prune_params_alloc(a, params, sp, cfg->allocation, c->mask, err);
+    }
   } else {
     if (step != 0) return TS_OK;
     s = cfg->mode == TS_FINETUNE_NM
@@ -70,6 +79,8 @@ static ts_status prune_point(ts_net *net, ts_trainer *tr, int epoch,
 static ts_status check_config(const ts_finetune_config *c, ts_error *err) {
   if (c->train.hook)
     return ts_fail(err, TS_E_ARG, "fine-tuning sets the training hook itself");
+  if (c->layer_sparsity && c->mode == TS_FINETUNE_NM)
+    return ts_fail(err, TS_E_ARG, "per-layer sparsities are for one-shot or gradual pruning");
   if (c->mode == TS_FINETUNE_NM) return ts_nm_check(c->nm_n, c->nm_m, err);
   if (c->mode != TS_FINETUNE_ONESHOT && c->mode != TS_FINETUNE_GRADUAL)
     return ts_fail(err, TS_E_ARG, "fine-tuning mode %d is unknown", c->mode);
@@ -79,8 +90,6 @@ static ts_status check_config(const ts_finetune_config *c, ts_error *err) {
                    c->sparsity, 100 * c->sparsity);
   if (c->allocation != TS_PRUNE_LOCAL && c->allocation != TS_PRUNE_GLOBAL)
     return ts_fail(err, TS_E_ARG, "sparsity allocation %d is unknown", (int)c->allocation);
-  if (c->layer_sparsity && c->mode != TS_FINETUNE_ONESHOT)
-    return ts_fail(err, TS_E_ARG, "per-layer sparsities are for one-shot pruning only");
   for (int l = 0; c->layer_sparsity && l < TS_NUM_LAYERS; l++)
     if (!(c->layer_sparsity[l] >= 0 && c->layer_sparsity[l] <= 1))
       return ts_fail(err, TS_E_ARG, "layer %d's sparsity %g is outside [0, 1]", l,

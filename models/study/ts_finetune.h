@@ -53,9 +53,12 @@ typedef struct ts_finetune_config {
                               resumed later, keep the full run's schedule) */
   int prunes_per_epoch;    /* gradual: prune points per epoch, >= 1 */
   int nm_n, nm_m;          /* N:M: keep n of every m along K */
-  const double *layer_sparsity; /* one-shot, nullable: [TS_NUM_LAYERS], layer
-                                   l pruned to layer_sparsity[l] instead of
-                                   sparsity (a per-layer configuration) */
+  const double *layer_sparsity; /* one-shot or gradual, nullable:
+                                   [TS_NUM_LAYERS], layer l pruned to
+                                   layer_sparsity[l] instead of sparsity (a
+                                   per-layer configuration; gradual: each
+                                   layer on the cubic ramp to its own s_f,
+                                   from min(s_i, its s_f)) */
 } ts_finetune_config;
 
 /* The default ramp: sparsity reaches s_f after this fraction of the

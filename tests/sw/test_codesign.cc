@@ -48,7 +48,8 @@ TEST_F(CodesignCli, UsageErrorsExit2WithOneLineAndNoOutput) {
       {{"--bits", "17"}, "--bits"},             {{"--bits", "4,4"}, "--bits"},
       {{"--sparsity", "50,25"}, "--sparsity"},  {{"--sparsity", "101"}, "--sparsity"},
       {{"--val-from", "dev"}, "--val-from"},    {{"--val-images", "0"}, "--val-images"},
-      {{"--finetune", "-1"}, "--finetune"},     {{"--rtl-images", "0"}, "--rtl-images"}};
+      {{"--finetune", "-1"}, "--finetune"},     {{"--rtl-images", "0"}, "--rtl-images"},
+      {{"--search", "fast"}, "--search"}};
   for (const auto &c : cases) {
     RunResult r = RunIn(bin_, dir_, Args(c.first));
     EXPECT_TRUE(FailsCleanly(r, kExitUsage, c.second));
@@ -72,6 +73,27 @@ TEST_F(CodesignCli, GenerousBudgetGivesAVerifiedCheaperChoice) {
     if (chosen[i] == "1") picked = static_cast<int>(i);
   }
   EXPECT_EQ(uniform, 4) << csv;
+  // Both families ran: the layer family's "search" rows and, at 50% global,
+  // the global family's, each verified on the RTL with the cycles its
+  // tables predicted (the global tables are measured on the pruned,
+  // fine-tuned model the verification quantizes).
+  const auto rtl_equal = Column(csv, "rtl_equal"), cycles = Column(csv, "cycles"),
+             rtl_cycles = Column(csv, "rtl_cycles");
+  int searched = 0, global = 0;
+  for (size_t i = 0; i < kind.size(); i++) {
+    if (kind[i] != "search" && kind[i] != "global") continue;
+    (kind[i] == "global" ? global : searched)++;
+    EXPECT_EQ(rtl_equal[i], "1") << "row " << i << ":\n" << csv;
+    const double t = std::stod(cycles[i]), m = std::stod(rtl_cycles[i]);
+    EXPECT_NEAR(m, t, 0.02 * t) << "row " << i << " (" << kind[i] << "): tables " << t
+                                << " vs RTL " << m;
+  }
+  EXPECT_GE(searched, 1) << csv;
+  EXPECT_GE(global, 1) << csv;
+  const std::string gtab = ReadText(dir_ / "out" / "codesign_global.csv");
+  const auto gsp = Column(gtab, "model_sparsity");
+  EXPECT_EQ(gsp.size(), 5u * 2u) << "one pruned model (50%) x 5 layers x 2 widths:\n" << gtab;
+  for (const auto &v : gsp) EXPECT_EQ(v, "50") << gtab;
   ASSERT_GE(picked, 0) << "no row is marked chosen:\n" << csv;
   EXPECT_EQ(Column(csv, "rtl_equal")[picked], "1") << csv;
   // The generous budget allows the cheapest option of every layer; the

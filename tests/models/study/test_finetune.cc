@@ -219,6 +219,25 @@ TEST_F(FinetuneTest, GradualGlobalReachesTheModelsCount) {
   for (size_t i = 27; i < z.zeros.size(); i++) EXPECT_EQ(z.zeros[i], want) << "step " << i + 1;
 }
 
+// Gradual pruning with a sparsity per layer (tessera codesign's
+// configurations): every layer ends at exactly its own count, and the
+// model's zeros never fall on the way.
+TEST_F(FinetuneTest, GradualPerLayerReachesEachLayersCount) {
+  const double p[TS_NUM_LAYERS] = {0.3, 0.5, 0.85, 0.6, 0.9};
+  cfg_.layer_sparsity = p;
+  NetPtr n = Copy();
+  ZeroTrace z{n.get(), {}};
+  ASSERT_NO_FATAL_FAILURE(GradualTrace(n.get(), TS_PRUNE_LOCAL, &z));
+  EXPECT_EQ(z.zeros[0], 0u) << "s_i = 0: the first step trains the dense model";
+  ts_layer_sparsity per[TS_NUM_LAYERS], total;
+  ASSERT_EQ(ts_prune_stats(n.get(), per, &total, nullptr), TS_OK);
+  for (int l = 0; l < TS_NUM_LAYERS; l++) {
+    size_t want = 0;
+    ASSERT_EQ(ts_prune_count(per[l].weights, p[l], &want, nullptr), TS_OK);
+    EXPECT_EQ(per[l].weights - per[l].nonzero, want) << per[l].name << " at " << p[l];
+  }
+}
+
 TEST_F(FinetuneTest, NMPatternHoldsAfterFineTuning) {
   cfg_.mode = TS_FINETUNE_NM;
   cfg_.nm_n = 1;
@@ -290,6 +309,8 @@ TEST_F(FinetuneTest, BadConfigurationsAreRejectedAndNothingChanges) {
       {[](ts_finetune_config *c) { c->mode = TS_FINETUNE_GRADUAL; c->initial_sparsity = 0.6; }, "initial sparsity"},
       {[](ts_finetune_config *c) { c->mode = TS_FINETUNE_GRADUAL; c->prunes_per_epoch = 0; }, "prune points"},
       {[](ts_finetune_config *c) { c->mode = TS_FINETUNE_GRADUAL; c->ramp_epochs = -1; }, "ramp"},
+      {[](ts_finetune_config *c) { static const double p[TS_NUM_LAYERS] = {0.5, 0.5, 0.5, 0.5, 0.5};
+                                   c->mode = TS_FINETUNE_NM; c->layer_sparsity = p; }, "one-shot or gradual"},
       {[](ts_finetune_config *c) { c->train.epochs = 0; }, "epochs"},
       {[](ts_finetune_config *c) { c->allocation = (ts_prune_alloc)7; }, "allocation 7 is unknown"},
       {[](ts_finetune_config *c) { c->train.lr_schedule = (ts_lr_schedule)5; }, "schedule 5 is unknown"},
