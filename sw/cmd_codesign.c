@@ -692,7 +692,7 @@ static ts_status write_configs(FILE *fp, void *user, ts_error *err) {
   for (int l = 0; l < TS_NUM_LAYERS; l++) fprintf(fp, ",bits_%s", ts_net_layer(r->s.net, l)->name);
   for (int l = 0; l < TS_NUM_LAYERS; l++)
     fprintf(fp, ",sparsity_%s", ts_net_layer(r->s.net, l)->name);
-  fprintf(fp, ",predicted_drop,test_accuracy,fp32_accuracy,cycles,rtl_cycles,"
+  fprintf(fp, ",predicted_drop,test_accuracy,fp32_accuracy,target_accuracy,cycles,rtl_cycles,"
               "speedup_vs_dense8,wmem_bits,finetuned,rtl_equal,chosen\n");
   for (int i = 0; i < r->ncfg; i++) {
     const cd_config *c = &r->cfg[i];
@@ -700,8 +700,8 @@ static ts_status write_configs(FILE *fp, void *user, ts_error *err) {
     for (int l = 0; l < TS_NUM_LAYERS; l++) fprintf(fp, ",%d", c->bits[l]);
     for (int l = 0; l < TS_NUM_LAYERS; l++) fprintf(fp, ",%g", c->pct[l]);
     const double cyc = isnan(c->rtl_cycles) ? c->cycles : c->rtl_cycles;
-    fprintf(fp, ",%.6f,%.6f,%.6f,%.0f,%.0f,%.4f,%lld,%d,%d,%d\n", c->pred_drop, c->test_acc,
-            r->fp32_acc, c->cycles, c->rtl_cycles, o->dense8 / cyc, (long long)c->wmem_bits,
+    fprintf(fp, ",%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.4f,%lld,%d,%d,%d\n", c->pred_drop,
+            c->test_acc, r->fp32_acc, r->fp32_acc - r->a->budget / 100, c->cycles, c->rtl_cycles, o->dense8 / cyc, (long long)c->wmem_bits,
             c->finetuned, c->rtl_equal, i == r->chosen);
   }
   return ferror(fp) ? TS_E_IO : TS_OK;

@@ -11,6 +11,7 @@
 #include "cli_opts.h"
 #include "commands.h"
 #include "report_area.h"
+#include "report_codesign.h"
 #include "report_sys.h"
 #include "study.h"
 #include "ts_atomic.h"
@@ -738,6 +739,7 @@ static ts_status write_report(FILE *f, void *user, ts_error *err) {
   section_hwsweep(f, r);
   ts_report_system(f, r->out);
   ts_report_area(f, r->synth);
+  ts_report_codesign(f, r->out);
   return ferror(f) ? ts_fail(err, TS_E_IO, "write error") : TS_OK;
 }
 

@@ -2,10 +2,12 @@
 // `tessera train` on generated two-class IDX data: usage errors exit 2 with
 // one line and write nothing; a generous budget gives a verified choice
 // (RTL = golden, no more cycles than the dense 8-bit network, the tables'
-// cycles add up to the RTL's); a budget nothing can meet exits 1 naming
-// the best reachable accuracy, after writing what it measured.
+// cycles add up to the RTL's, for both families) and a report section; a
+// budget nothing can meet exits 1 naming the best reachable accuracy,
+// after writing what it measured.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -107,6 +109,17 @@ TEST_F(CodesignCli, GenerousBudgetGivesAVerifiedCheaperChoice) {
   const std::string layers = ReadText(dir_ / "out" / "codesign_layers.csv");
   EXPECT_EQ(Column(layers, "layer").size(), 5u * 4u) << layers;
   EXPECT_NE(ReadText(dir_ / "out" / "codesign.json").find("\"chosen\""), std::string::npos);
+  // The report's co-design section names the choice with its speedup.
+  ASSERT_TRUE(Succeeds(RunIn(bin_, dir_, {"report", "--out", "out"})));
+  const std::string md = ReadText(dir_ / "out" / "report.md");
+  const size_t sec = md.find("## 12. Per-layer co-design");
+  ASSERT_NE(sec, std::string::npos) << md;
+  char speedup[32];
+  std::snprintf(speedup, sizeof speedup, "**%.2fx**",
+                std::stod(Column(csv, "speedup_vs_dense8")[picked]));
+  EXPECT_NE(md.find(speedup, sec), std::string::npos) << "no " << speedup << " in\n"
+                                                       << md.substr(sec);
+  EXPECT_EQ(md.find("Not available", sec), std::string::npos) << md.substr(sec);
 }
 
 TEST_F(CodesignCli, UnreachableBudgetExits1NamingTheBestAccuracy) {
