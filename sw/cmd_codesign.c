@@ -64,7 +64,8 @@ static const char *const USAGE =
     "  (validation accuracy, RTL cycles) gives the tables for a search over\n"
     "  the widths (budget: the model's 8-bit validation accuracy minus the\n"
     "  target, then the same ladder), each choice verified as above; stops at\n"
-    "  the first S where no width meets the target.\n"
+    "  the first S where no width meets the target, then two halvings between\n"
+    "  the largest S met and that one.\n"
     "     Every uniform configuration (one B and s for all\n"
     "     layers, not fine-tuned) is measured for comparison; when one of them\n"
     "     meets the target more cheaply, it is verified the same way and can\n"
@@ -86,6 +87,8 @@ static const double UP[] = {1, 2, 4, 8, 16, 32};
 static const double DOWN[] = {0.75, 0.5, 0.35, 0.25, 0.15, 0.05, 0.0};
 enum { NUP = sizeof UP / sizeof UP[0], NDOWN = sizeof DOWN / sizeof DOWN[0] };
 enum { CD_BISECTIONS = 2 };
+/* pruned models of the global family: the sparsities, then the halvings */
+enum { CD_MAX_GLOBAL = CD_MAX_PCT + CD_BISECTIONS };
 
 typedef struct cd_args {
   ts_cli_common c;
@@ -128,9 +131,10 @@ typedef struct cd_run {
   double fp32_acc, ref_val;
   cd_cell *cell;          /* [L][nopt] the layer family's tables */
   int nopt;
-  cd_cell *gcell;         /* [npct][L][nbits] the global family's tables */
-  double gpct[CD_MAX_PCT][TS_NUM_LAYERS]; /* their models' zeros per layer, % */
-  double gval8[CD_MAX_PCT]; /* their models' 8-bit validation accuracy */
+  cd_cell *gcell;         /* [CD_MAX_GLOBAL][L][nbits] the global family's tables */
+  double gsp[CD_MAX_GLOBAL];  /* their models' sparsity, % */
+  double gpct[CD_MAX_GLOBAL][TS_NUM_LAYERS]; /* their zeros per layer, % */
+  double gval8[CD_MAX_GLOBAL]; /* their 8-bit validation accuracy */
   int ng;                 /* global models measured */
   cd_config cfg[CD_MAX_CONFIGS];
   int ncfg, chosen;       /* chosen: index in cfg, -1 none */
@@ -572,6 +576,7 @@ static ts_status global_one(cd_run *r, ts_hw *hw, double pct, ts_net *ms, cd_spa
   const double none = 0;
   st = cd_measure(&d, a->bits, a->nbits, &none, 1, a->c.threads, cell, &r->gval8[g], err);
   if (st) return st;
+  r->gsp[g] = pct;
   r->ng++;
   *sp = (cd_space){.kind = "global", .base = ts_net_params_const(ms), .first = r->ncfg};
   printf("  (%.1f s) zeros per layer:", ts_study_now() - t0);
@@ -590,23 +595,34 @@ static ts_status global_one(cd_run *r, ts_hw *hw, double pct, ts_net *ms, cd_spa
 }
 
 /* The global family: sparsities of --sparsity in ascending order until
- * one where no widths meet the target (a larger one only prunes more). */
+ * one where no widths meet the target (a larger one only prunes more),
+ * then two halvings between the largest met and that one. */
 static ts_status search_global(cd_run *r, ts_hw *hw, double target, ts_error *err) {
   const cd_args *a = r->a;
   ts_net *ms = NULL;
   cd_space *sp = calloc(1, sizeof *sp);
-  r->gcell = calloc((size_t)a->npct * TS_NUM_LAYERS * a->nbits, sizeof *r->gcell);
+  r->gcell = calloc((size_t)CD_MAX_GLOBAL * TS_NUM_LAYERS * a->nbits, sizeof *r->gcell);
   ts_status st = sp && r->gcell ? ts_net_create(ts_net_arch(r->s.net), &ms, err)
                                 : ts_fail(err, TS_E_NOMEM, "codesign: no memory");
+  double met_pct = -1, failed_pct = -1;
   for (int p = 0; !st && p < a->npct; p++) {
     if (a->pct[p] <= 0) continue;
     int met = 0;
     st = global_one(r, hw, a->pct[p], ms, sp, target, &met, err);
+    if (!st && met) met_pct = a->pct[p];
     if (!st && !met) {
+      failed_pct = a->pct[p];
       printf("  no widths meet the target at %g%% global: larger sparsities not tried\n",
              a->pct[p]);
       break;
     }
+  }
+  for (int k = 0; !st && k < CD_BISECTIONS && met_pct >= 0 && failed_pct > met_pct; k++) {
+    const double mid = (met_pct + failed_pct) / 2;
+    int met = 0;
+    st = global_one(r, hw, mid, ms, sp, target, &met, err);
+    if (met) met_pct = mid;
+    else failed_pct = mid;
   }
   ts_net_destroy(ms);
   free(sp);
@@ -671,15 +687,13 @@ static ts_status write_global(FILE *fp, void *user, ts_error *err) {
   const cd_run *r = ((const cd_out *)user)->r;
   const cd_args *a = r->a;
   fprintf(fp, "model_sparsity,model_val_accuracy_8bit,%s", CELL_HEADER);
-  for (int g = 0, p = 0; g < r->ng; p++) {
-    if (a->pct[p] <= 0) continue;
+  for (int g = 0; g < r->ng; g++) {
     char prefix[64];
-    snprintf(prefix, sizeof prefix, "%g,%.6f,", a->pct[p], r->gval8[g]);
+    snprintf(prefix, sizeof prefix, "%g,%.6f,", r->gsp[g], r->gval8[g]);
     for (int l = 0; l < TS_NUM_LAYERS; l++)
       for (int i = 0; i < a->nbits; i++)
         write_cell(fp, prefix, r, l, &r->gcell[((size_t)g * TS_NUM_LAYERS + l) * a->nbits + i],
                    r->gpct[g][l]);
-    g++;
   }
   return ferror(fp) ? TS_E_IO : TS_OK;
 }
