@@ -112,6 +112,8 @@ typedef struct cd_config {
   int sparse[TS_NUM_LAYERS]; /* the layer's mode on the RTL */
   double pred_drop;          /* summed validation drops (search) */
   double test_acc;           /* integer golden, whole test set */
+  double val_acc;            /* integer golden, held-out training images
+                                (--val-from train; else NAN) */
   double cycles;             /* per image: the tables' sum */
   double layer_cycles[TS_NUM_LAYERS]; /* the tables' */
   int64_t layer_wmem[TS_NUM_LAYERS];  /* the tables', bits */
@@ -129,6 +131,7 @@ typedef struct cd_run {
   float *cal, *vx;
   int *vy;
   double fp32_acc, ref_val;
+  double fp32_val;        /* --val-from train: FP32 on the held-out images */
   cd_cell *cell;          /* [L][nopt] the layer family's tables */
   int nopt;
   cd_cell *gcell;         /* [CD_MAX_GLOBAL][L][nbits] the global family's tables */
@@ -315,6 +318,9 @@ static ts_status build(cd_run *r, cd_config *c, const float *base, int finetune,
   if (!st) st = ts_qnet_create_mixed(r->s.net, c->bits, r->d.scheme, r->cal, r->d.ncal, q, err);
   if (!st) st = ts_qnet_accuracy(*q, r->s.x, r->s.y, r->s.n, a->c.threads, &c->test_acc, NULL,
                                  err);
+  c->val_acc = NAN;
+  if (!st && a->val_train)
+    st = ts_qnet_accuracy(*q, r->d.vx, r->d.vy, r->d.nval, a->c.threads, &c->val_acc, NULL, err);
   return st;
 }
 
@@ -363,6 +369,14 @@ static ts_status verify(cd_run *r, ts_hw *hw, cd_config *c, const float *base,
   return st;
 }
 
+/* Whether c meets the target: on the held-out training images against
+ * the FP32 model's accuracy there with --val-from train (the test set then
+ * plays no part in any choice), else on the test set. */
+static int meets(const cd_run *r, const cd_config *c, double target) {
+  return r->a->val_train ? c->val_acc >= r->fp32_val - r->a->budget / 100
+                         : c->test_acc >= target;
+}
+
 /* Every uniform configuration (one B and s for all layers, not
  * fine-tuned): the baseline a per-layer choice must beat. */
 static ts_status uniform_configs(cd_run *r, ts_error *err) {
@@ -372,7 +386,7 @@ static ts_status uniform_configs(cd_run *r, ts_error *err) {
     for (int p = 0; !st && p < a->npct && r->ncfg < CD_MAX_CONFIGS; p++) {
       cd_config *c = &r->cfg[r->ncfg++];
       *c = (cd_config){.kind = "uniform", .level = NAN, .pred_drop = 0, .rtl_cycles = NAN,
-                       .rtl_equal = -1};
+                       .val_acc = NAN, .rtl_equal = -1};
       const cd_cell *cell[TS_NUM_LAYERS];
       for (int l = 0; l < TS_NUM_LAYERS; l++) {
         c->bits[l] = a->bits[b];
@@ -400,7 +414,7 @@ static ts_status uniform_candidate(cd_run *r, ts_hw *hw, double target, ts_error
   int best = -1;
   for (int i = 0; i < r->ncfg; i++) {
     const cd_config *c = &r->cfg[i];
-    if (!strcmp(c->kind, "uniform") && c->test_acc >= target &&
+    if (!strcmp(c->kind, "uniform") && meets(r, c, target) &&
         (best < 0 || cost_of(r, c) < cost_of(r, &r->cfg[best])))
       best = i;
   }
@@ -416,7 +430,7 @@ static ts_status uniform_candidate(cd_run *r, ts_hw *hw, double target, ts_error
   printf("    test accuracy %.2f%%, %.0f cycles per image on the RTL, RTL %s golden\n",
          100 * c.test_acc, c.rtl_cycles, c.rtl_equal ? "=" : "!=");
   r->cfg[r->ncfg++] = c;
-  if (c.test_acc >= target && c.rtl_equal) r->chosen = r->ncfg - 1;
+  if (meets(r, &c, target) && c.rtl_equal) r->chosen = r->ncfg - 1;
   return TS_OK;
 }
 
@@ -478,11 +492,15 @@ static ts_status try_level(cd_run *r, ts_hw *hw, const cd_space *sp, double leve
   fflush(stdout);
   ts_status st = verify(r, hw, &c, sp->base, err);
   if (st) return st;
-  printf("    test accuracy %.2f%% (target %.2f%%), %.0f cycles per image on the RTL, "
-         "RTL %s golden\n", 100 * c.test_acc, 100 * target, c.rtl_cycles,
+  if (r->a->val_train)
+    printf("    validation accuracy %.2f%% (target %.2f%%; test %.2f%%), ", 100 * c.val_acc,
+           100 * (r->fp32_val - r->a->budget / 100), 100 * c.test_acc);
+  else
+    printf("    test accuracy %.2f%% (target %.2f%%), ", 100 * c.test_acc, 100 * target);
+  printf("%.0f cycles per image on the RTL, RTL %s golden\n", c.rtl_cycles,
          c.rtl_equal ? "=" : "!=");
   r->cfg[r->ncfg++] = c;
-  *res = c.test_acc >= target && c.rtl_equal ? LEVEL_MET : LEVEL_FAILED;
+  *res = meets(r, &c, target) && c.rtl_equal ? LEVEL_MET : LEVEL_FAILED;
   if (*res == LEVEL_MET && (r->chosen < 0 || cost_of(r, &c) < cost_of(r, &r->cfg[r->chosen])))
     r->chosen = r->ncfg - 1;
   return TS_OK;
@@ -706,16 +724,18 @@ static ts_status write_configs(FILE *fp, void *user, ts_error *err) {
   for (int l = 0; l < TS_NUM_LAYERS; l++) fprintf(fp, ",bits_%s", ts_net_layer(r->s.net, l)->name);
   for (int l = 0; l < TS_NUM_LAYERS; l++)
     fprintf(fp, ",sparsity_%s", ts_net_layer(r->s.net, l)->name);
-  fprintf(fp, ",predicted_drop,test_accuracy,fp32_accuracy,target_accuracy,cycles,rtl_cycles,"
-              "speedup_vs_dense8,wmem_bits,finetuned,rtl_equal,chosen\n");
+  fprintf(fp, ",predicted_drop,test_accuracy,fp32_accuracy,target_accuracy,val_accuracy,"
+              "fp32_val_accuracy,cycles,rtl_cycles,speedup_vs_dense8,wmem_bits,finetuned,"
+              "rtl_equal,chosen\n");
   for (int i = 0; i < r->ncfg; i++) {
     const cd_config *c = &r->cfg[i];
     fprintf(fp, "%s,%.4g", c->kind, c->level);
     for (int l = 0; l < TS_NUM_LAYERS; l++) fprintf(fp, ",%d", c->bits[l]);
     for (int l = 0; l < TS_NUM_LAYERS; l++) fprintf(fp, ",%g", c->pct[l]);
     const double cyc = isnan(c->rtl_cycles) ? c->cycles : c->rtl_cycles;
-    fprintf(fp, ",%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.4f,%lld,%d,%d,%d\n", c->pred_drop,
-            c->test_acc, r->fp32_acc, r->fp32_acc - r->a->budget / 100, c->cycles, c->rtl_cycles, o->dense8 / cyc, (long long)c->wmem_bits,
+    fprintf(fp, ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.4f,%lld,%d,%d,%d\n", c->pred_drop,
+            c->test_acc, r->fp32_acc, r->fp32_acc - r->a->budget / 100, c->val_acc,
+            r->a->val_train ? r->fp32_val : NAN, c->cycles, c->rtl_cycles, o->dense8 / cyc, (long long)c->wmem_bits,
             c->finetuned, c->rtl_equal, i == r->chosen);
   }
   return ferror(fp) ? TS_E_IO : TS_OK;
@@ -737,11 +757,14 @@ static ts_status write_json(FILE *fp, void *user, ts_error *err) {
   cJSON_AddNumberToObject(root, "finetune_lr", a->lr);
   cJSON_AddStringToObject(root, "search", SEARCH_NAMES[a->search]);
   cJSON_AddNumberToObject(root, "validation_images", r->d.nval);
+  cJSON_AddStringToObject(root, "target_checked_on",
+                          a->val_train ? "held-out training images" : "test set");
   if (r->chosen >= 0) {
     const cd_config *c = &r->cfg[r->chosen];
     cJSON *ch = cJSON_AddObjectToObject(root, "chosen");
     cJSON_AddStringToObject(ch, "family", strcmp(c->kind, "global") ? "layer" : "global");
     cJSON_AddNumberToObject(ch, "test_accuracy", c->test_acc);
+    if (a->val_train) cJSON_AddNumberToObject(ch, "val_accuracy", c->val_acc);
     cJSON_AddNumberToObject(ch, "rtl_cycles_per_image", c->rtl_cycles);
     cJSON_AddNumberToObject(ch, "speedup_vs_dense8", o->dense8 / c->rtl_cycles);
     cJSON_AddNumberToObject(ch, "wmem_bits", (double)c->wmem_bits);
@@ -866,6 +889,13 @@ static int run(const char *cmd, cd_run *r, char (*f)[TS_STUDY_PATH_MAX]) {
   r->cell = calloc((size_t)TS_NUM_LAYERS * r->nopt, sizeof *r->cell);
   ts_status st = r->cell ? TS_OK : ts_fail(&err, TS_E_NOMEM, "no memory");
   if (!st) st = ts_study_accuracy(&r->s, &r->fp32_acc, &err);
+  if (!st && a->val_train) {
+    st = ts_study_accuracy_of(&r->s, r->d.vx, r->d.vy, r->d.nval, &r->fp32_val, &err);
+    if (!st)
+      printf("codesign: the target is checked on the %d held-out training images: FP32 %.2f%% "
+             "there, target >= %.2f%%; the test set is only reported\n", r->d.nval,
+             100 * r->fp32_val, 100 * (r->fp32_val - a->budget / 100));
+  }
   if (!st) st = ts_hw_create(NULL, &hw, &err);
   if (!st) st = dense8_cycles(r, hw, &o.dense8, &err);
   if (!st) {
@@ -896,15 +926,21 @@ static int run(const char *cmd, cd_run *r, char (*f)[TS_STUDY_PATH_MAX]) {
   if (ts_cli_mkdirs(cmd, a->c.out) || write_outputs(cmd, &o, f)) return 1;
   printf("(%.1f s in all)\n", ts_study_now() - t0);
   if (r->chosen < 0) {
+    /* on what the target is checked: held-out training images or test */
+    const int v = a->val_train;
     int best = -1;
-    for (int i = 0; i < r->ncfg; i++)
-      if (best < 0 || r->cfg[i].test_acc > r->cfg[best].test_acc) best = i;
-    fprintf(stderr, "tessera %s: no configuration met the budget: the best reachable test "
+    for (int i = 0; i < r->ncfg; i++) {
+      const cd_config *c = &r->cfg[i], *b = best >= 0 ? &r->cfg[best] : NULL;
+      if (!b || (v ? c->val_acc > b->val_acc : c->test_acc > b->test_acc)) best = i;
+    }
+    const double ref = v ? r->fp32_val : r->fp32_acc;
+    fprintf(stderr, "tessera %s: no configuration met the budget: the best reachable %s "
             "accuracy is %.2f%% (%s configuration), the target %.2f%% (FP32 %.2f%% - %g "
             "points); raise --budget, fine-tune longer (--finetune) or allow wider weights "
-            "(--bits)\n", cmd, best >= 0 ? 100 * r->cfg[best].test_acc : 0.0,
-            best >= 0 ? r->cfg[best].kind : "no", 100 * (r->fp32_acc - a->budget / 100),
-            100 * r->fp32_acc, a->budget);
+            "(--bits)\n", cmd, v ? "validation" : "test",
+            best < 0 ? 0.0 : 100 * (v ? r->cfg[best].val_acc : r->cfg[best].test_acc),
+            best >= 0 ? r->cfg[best].kind : "no", 100 * (ref - a->budget / 100), 100 * ref,
+            a->budget);
     return 1;
   }
   print_choice(r, o.dense8);

@@ -64,6 +64,15 @@ void ts_report_codesign(FILE *f, const char *out) {
              "the whole test set and on the RTL (RTL logits = golden). Method: docs/study.md "
              "section 12; every configuration in `codesign.csv`.\n\n", 100 * target, 100 * fp32,
           dense8);
+  const double fp32_val = ts_csv_num(t, 0, "fp32_val_accuracy");
+  if (!isnan(fp32_val))
+    fprintf(f, "The target was checked on held-out training images (FP32 %.2f%% there, target "
+               "%.2f%% there; `--val-from train`), so the test accuracies below played no part "
+               "in any choice.\n\n", 100 * fp32_val,
+            100 * (fp32_val - (fp32 - target)));
+  else
+    fprintf(f, "The target was checked on the test set (`--val-from test`): the choice is "
+               "tuned on the images it is reported on.\n\n");
   if (chosen >= 0) {
     fprintf(f, "**Chosen** (%s): test accuracy **%.2f%%**, **%.0f** cycles per image, "
                "**%.2fx** fewer than dense 8-bit, %.1f KiB of weights.\n\n"

@@ -138,25 +138,30 @@ void ts_study_restore(ts_study *s) {
 }
 
 ts_status ts_study_accuracy(ts_study *s, double *acc, ts_error *err) {
+  return ts_study_accuracy_of(s, s->x, s->y, s->n, acc, err);
+}
+
+ts_status ts_study_accuracy_of(ts_study *s, const float *x, const int *y, int n_img,
+                               double *acc, ts_error *err) {
   const ts_arch *a = ts_net_arch(s->net);
   const long img = (long)a->in_c * a->in_h * a->in_w;
   float *logits = malloc(sizeof(float) * a->classes * TS_STUDY_BLOCK); /* [block][classes] */
   if (!logits) return ts_fail(err, TS_E_NOMEM, "cannot allocate logits");
   long long hits = 0;
   ts_status st = TS_OK;
-  for (int lo = 0; lo < s->n && !st; lo += TS_STUDY_BLOCK) {
-    const int n = s->n - lo < TS_STUDY_BLOCK ? s->n - lo : TS_STUDY_BLOCK;
-    st = ts_infer_run(s->infer, s->x + img * lo, n, logits, err);
+  for (int lo = 0; lo < n_img && !st; lo += TS_STUDY_BLOCK) {
+    const int n = n_img - lo < TS_STUDY_BLOCK ? n_img - lo : TS_STUDY_BLOCK;
+    st = ts_infer_run(s->infer, x + img * lo, n, logits, err);
     for (int i = 0; i < n && !st; i++) {
       const float *z = logits + (long)i * a->classes;
       int best = 0;
       for (int j = 1; j < a->classes; j++)
         if (z[j] > z[best]) best = j;
-      hits += best == s->y[lo + i];
+      hits += best == y[lo + i];
     }
   }
   free(logits);
-  if (!st) *acc = s->n ? (double)hits / s->n : 0;
+  if (!st) *acc = n_img ? (double)hits / n_img : 0;
   return st;
 }
 

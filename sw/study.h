@@ -56,6 +56,9 @@ void ts_study_restore(ts_study *s);
 
 /* Accuracy of the working network on the test images (fraction). */
 ts_status ts_study_accuracy(ts_study *s, double *acc, ts_error *err);
+/* The same on n other images: x [n][c][h][w] normalised, y [n]. */
+ts_status ts_study_accuracy_of(ts_study *s, const float *x, const int *y, int n,
+                               double *acc, ts_error *err);
 
 /* ---- Sweep points --------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 // after writing what it measured.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -120,6 +121,33 @@ TEST_F(CodesignCli, GenerousBudgetGivesAVerifiedCheaperChoice) {
   EXPECT_NE(md.find(speedup, sec), std::string::npos) << "no " << speedup << " in\n"
                                                        << md.substr(sec);
   EXPECT_EQ(md.find("Not available", sec), std::string::npos) << md.substr(sec);
+}
+
+// --val-from train: the target is checked on held-out training images, so
+// the test set plays no part in any choice; every verified row carries its
+// validation accuracy, and the chosen one meets FP32's there minus the budget.
+TEST_F(CodesignCli, ValidationSplitChoosesWithoutTheTestSet) {
+  RunResult r = RunIn(bin_, dir_, Args({"--bits", "4,8", "--sparsity", "0,50", "--budget", "100",
+                                        "--val-from", "train", "--val-images", "24",
+                                        "--search", "global"}), 300);
+  ASSERT_TRUE(Succeeds(r));
+  EXPECT_NE(r.out.find("held-out training images"), std::string::npos) << r.Describe();
+  const std::string csv = ReadText(dir_ / "out" / "codesign.csv");
+  const auto kind = Column(csv, "kind"), val = Column(csv, "val_accuracy"),
+             fp32v = Column(csv, "fp32_val_accuracy"), chosen = Column(csv, "chosen");
+  int global = 0;
+  for (size_t i = 0; i < kind.size(); i++) {
+    EXPECT_NE(kind[i], "search") << "--search global ran the layer family:\n" << csv;
+    if (kind[i] != "global") continue;
+    global++;
+    EXPECT_FALSE(std::isnan(std::stod(val[i]))) << "row " << i << " has no validation accuracy";
+    if (chosen[i] == "1") {
+      EXPECT_GE(std::stod(val[i]), std::stod(fp32v[i]) - 1.0) << csv;
+    }
+  }
+  EXPECT_GE(global, 1) << csv;
+  EXPECT_NE(ReadText(dir_ / "out" / "codesign.json").find("held-out training images"),
+            std::string::npos);
 }
 
 TEST_F(CodesignCli, UnreachableBudgetExits1NamingTheBestAccuracy) {
