@@ -369,12 +369,33 @@ static ts_status verify(cd_run *r, ts_hw *hw, cd_config *c, const float *base,
   return st;
 }
 
-/* Whether c meets the target: on the held-out training images against
- * the FP32 model's accuracy there with --val-from train (the test set then
- * plays no part in any choice), else on the test set. */
-static int meets(const cd_run *r, const cd_config *c, double target) {
-  return r->a->val_train ? c->val_acc >= r->fp32_val - r->a->budget / 100
-                         : c->test_acc >= target;
+/* The target: the FP32 model's accuracy minus --budget, on the held-out
+ * training images (on_val, with --val-from train) or on the test set. */
+static double target_of(const cd_run *r, int on_val) {
+  return (on_val ? r->fp32_val : r->fp32_acc) - r->a->budget / 100;
+}
+
+/* c's accuracy where the target is checked: on the held-out training
+ * images with --val-from train (the test set then plays no part in any
+ * choice), else on the test set. */
+static double checked_acc(const cd_run *r, const cd_config *c) {
+  return r->a->val_train ? c->val_acc : c->test_acc;
+}
+
+static int meets(const cd_run *r, const cd_config *c) {
+  return checked_acc(r, c) >= target_of(r, r->a->val_train);
+}
+
+/* A verified configuration's line: its accuracy against the target, its
+ * cycles on the RTL. */
+static void print_verified(const cd_run *r, const cd_config *c) {
+  if (r->a->val_train)
+    printf("    validation accuracy %.2f%% (target %.2f%%; test %.2f%%), ", 100 * c->val_acc,
+           100 * target_of(r, 1), 100 * c->test_acc);
+  else
+    printf("    test accuracy %.2f%% (target %.2f%%), ", 100 * c->test_acc, 100 * target_of(r, 0));
+  printf("%.0f cycles per image on the RTL, RTL %s golden\n", c->rtl_cycles,
+         c->rtl_equal ? "=" : "!=");
 }
 
 /* Every uniform configuration (one B and s for all layers, not
@@ -410,11 +431,11 @@ static double cost_of(const cd_run *r, const cd_config *c) {
 /* The cheapest uniform configuration that met the target unverified, when
  * it is cheaper than the search's choice: verified like a searched one
  * (fine-tuned, on the RTL) and chosen if it still meets the target. */
-static ts_status uniform_candidate(cd_run *r, ts_hw *hw, double target, ts_error *err) {
+static ts_status uniform_candidate(cd_run *r, ts_hw *hw, ts_error *err) {
   int best = -1;
   for (int i = 0; i < r->ncfg; i++) {
     const cd_config *c = &r->cfg[i];
-    if (!strcmp(c->kind, "uniform") && meets(r, c, target) &&
+    if (!strcmp(c->kind, "uniform") && meets(r, c) &&
         (best < 0 || cost_of(r, c) < cost_of(r, &r->cfg[best])))
       best = i;
   }
@@ -427,10 +448,9 @@ static ts_status uniform_candidate(cd_run *r, ts_hw *hw, double target, ts_error
          c.pct[0]);
   ts_status st = verify(r, hw, &c, NULL, err);
   if (st) return st;
-  printf("    test accuracy %.2f%%, %.0f cycles per image on the RTL, RTL %s golden\n",
-         100 * c.test_acc, c.rtl_cycles, c.rtl_equal ? "=" : "!=");
+  print_verified(r, &c);
   r->cfg[r->ncfg++] = c;
-  if (meets(r, &c, target) && c.rtl_equal) r->chosen = r->ncfg - 1;
+  if (meets(r, &c) && c.rtl_equal) r->chosen = r->ncfg - 1;
   return TS_OK;
 }
 
@@ -463,7 +483,7 @@ enum { LEVEL_SKIPPED = -1, LEVEL_FAILED = 0, LEVEL_MET = 1 };
 /* The search's choice within a drop budget of `level` points, verified
  * unless an earlier level chose the same. *res: LEVEL_*. */
 static ts_status try_level(cd_run *r, ts_hw *hw, const cd_space *sp, double level,
-                           double target, int *res, ts_error *err) {
+                           int *res, ts_error *err) {
   int choice[TS_NUM_LAYERS];
   double drop;
   ts_error e = {0};
@@ -492,15 +512,9 @@ static ts_status try_level(cd_run *r, ts_hw *hw, const cd_space *sp, double leve
   fflush(stdout);
   ts_status st = verify(r, hw, &c, sp->base, err);
   if (st) return st;
-  if (r->a->val_train)
-    printf("    validation accuracy %.2f%% (target %.2f%%; test %.2f%%), ", 100 * c.val_acc,
-           100 * (r->fp32_val - r->a->budget / 100), 100 * c.test_acc);
-  else
-    printf("    test accuracy %.2f%% (target %.2f%%), ", 100 * c.test_acc, 100 * target);
-  printf("%.0f cycles per image on the RTL, RTL %s golden\n", c.rtl_cycles,
-         c.rtl_equal ? "=" : "!=");
+  print_verified(r, &c);
   r->cfg[r->ncfg++] = c;
-  *res = meets(r, &c, target) && c.rtl_equal ? LEVEL_MET : LEVEL_FAILED;
+  *res = meets(r, &c) && c.rtl_equal ? LEVEL_MET : LEVEL_FAILED;
   if (*res == LEVEL_MET && (r->chosen < 0 || cost_of(r, &c) < cost_of(r, &r->cfg[r->chosen])))
     r->chosen = r->ncfg - 1;
   return TS_OK;
@@ -510,19 +524,19 @@ static ts_status try_level(cd_run *r, ts_hw *hw, const cd_space *sp, double leve
  * meet the target on the test set, two halvings between the largest met
  * and the smallest failed, else at shrinking ones (unit x DOWN) until one
  * does; unit <= 0 tries the budget 0 only. *met: a choice met it. */
-static ts_status ladder(cd_run *r, ts_hw *hw, const cd_space *sp, double unit, double target,
-                        int *met_any, ts_error *err) {
+static ts_status ladder(cd_run *r, ts_hw *hw, const cd_space *sp, double unit, int *met_any,
+                        ts_error *err) {
   int res = LEVEL_SKIPPED;
   *met_any = 0;
   if (unit <= 0) {
-    ts_status st = try_level(r, hw, sp, 0, target, &res, err);
+    ts_status st = try_level(r, hw, sp, 0, &res, err);
     *met_any = res == LEVEL_MET;
     return st;
   }
   ts_status st = TS_OK;
   double met = -1, failed = -1; /* the largest budget met, the smallest failed */
   for (int k = 0; !st && k < NUP; k++) {
-    st = try_level(r, hw, sp, UP[k] * unit, target, &res, err);
+    st = try_level(r, hw, sp, UP[k] * unit, &res, err);
     if (res == LEVEL_MET) met = UP[k] * unit;
     if (res == LEVEL_FAILED) {
       failed = UP[k] * unit;
@@ -533,12 +547,12 @@ static ts_status ladder(cd_run *r, ts_hw *hw, const cd_space *sp, double unit, d
    * verifies when the step from met to failed was large */
   for (int k = 0; !st && k < CD_BISECTIONS && met >= 0 && failed > met; k++) {
     const double mid = (met + failed) / 2;
-    st = try_level(r, hw, sp, mid, target, &res, err);
+    st = try_level(r, hw, sp, mid, &res, err);
     if (res == LEVEL_FAILED) failed = mid;
     else met = mid;
   }
   for (int k = 0; !st && met < 0 && k < NDOWN; k++) {
-    st = try_level(r, hw, sp, DOWN[k] * unit, target, &res, err);
+    st = try_level(r, hw, sp, DOWN[k] * unit, &res, err);
     if (res == LEVEL_MET) met = DOWN[k] * unit;
   }
   *met_any = met >= 0;
@@ -547,7 +561,7 @@ static ts_status ladder(cd_run *r, ts_hw *hw, const cd_space *sp, double unit, d
 
 /* The layer family: the single-layer tables of the FP32 model, searched
  * with budgets in units of --budget. */
-static ts_status search_layers(cd_run *r, ts_hw *hw, double target, ts_error *err) {
+static ts_status search_layers(cd_run *r, ts_hw *hw, ts_error *err) {
   cd_space *sp = calloc(1, sizeof *sp);
   if (!sp) return ts_fail(err, TS_E_NOMEM, "codesign: no memory");
   for (int l = 0; l < TS_NUM_LAYERS; l++)
@@ -558,7 +572,7 @@ static ts_status search_layers(cd_run *r, ts_hw *hw, double target, ts_error *er
   sp->kind = "search";
   sp->first = r->ncfg;
   int met;
-  const ts_status st = ladder(r, hw, sp, r->a->budget, target, &met, err);
+  const ts_status st = ladder(r, hw, sp, r->a->budget, &met, err);
   free(sp);
   return st;
 }
@@ -568,7 +582,7 @@ static ts_status search_layers(cd_run *r, ts_hw *hw, double target, ts_error *er
  * the widths searched on its tables (r->gcell's slot r->ng). *met: a
  * width choice met the target. */
 static ts_status global_one(cd_run *r, ts_hw *hw, double pct, ts_net *ms, cd_space *sp,
-                            double target, int *met, ts_error *err) {
+                            int *met, ts_error *err) {
   const cd_args *a = r->a;
   const double t0 = ts_study_now();
   ts_finetune_config f;
@@ -609,13 +623,13 @@ static ts_status global_one(cd_run *r, ts_hw *hw, double pct, ts_net *ms, cd_spa
   const double slack = 100 * (r->gval8[g] - r->ref_val) + a->budget;
   printf("; 8-bit validation accuracy %.2f%% (%+.2f points for the widths)\n",
          100 * r->gval8[g], slack);
-  return ladder(r, hw, sp, slack, target, met, err);
+  return ladder(r, hw, sp, slack, met, err);
 }
 
 /* The global family: sparsities of --sparsity in ascending order until
  * one where no widths meet the target (a larger one only prunes more),
  * then two halvings between the largest met and that one. */
-static ts_status search_global(cd_run *r, ts_hw *hw, double target, ts_error *err) {
+static ts_status search_global(cd_run *r, ts_hw *hw, ts_error *err) {
   const cd_args *a = r->a;
   ts_net *ms = NULL;
   cd_space *sp = calloc(1, sizeof *sp);
@@ -626,7 +640,7 @@ static ts_status search_global(cd_run *r, ts_hw *hw, double target, ts_error *er
   for (int p = 0; !st && p < a->npct; p++) {
     if (a->pct[p] <= 0) continue;
     int met = 0;
-    st = global_one(r, hw, a->pct[p], ms, sp, target, &met, err);
+    st = global_one(r, hw, a->pct[p], ms, sp, &met, err);
     if (!st && met) met_pct = a->pct[p];
     if (!st && !met) {
       failed_pct = a->pct[p];
@@ -638,7 +652,7 @@ static ts_status search_global(cd_run *r, ts_hw *hw, double target, ts_error *er
   for (int k = 0; !st && k < CD_BISECTIONS && met_pct >= 0 && failed_pct > met_pct; k++) {
     const double mid = (met_pct + failed_pct) / 2;
     int met = 0;
-    st = global_one(r, hw, mid, ms, sp, target, &met, err);
+    st = global_one(r, hw, mid, ms, sp, &met, err);
     if (met) met_pct = mid;
     else failed_pct = mid;
   }
@@ -650,18 +664,17 @@ static ts_status search_global(cd_run *r, ts_hw *hw, double target, ts_error *er
 /* Both families (as --search says), then the uniform candidate; r->chosen:
  * the cheapest configuration that met the target. */
 static ts_status search(cd_run *r, ts_hw *hw, ts_error *err) {
-  const double target = r->fp32_acc - r->a->budget / 100;
   r->chosen = -1;
   ts_status st = TS_OK;
   if (r->a->search & SEARCH_LAYER) {
     printf(" layer family (per-layer tables of the FP32 model)\n");
-    st = search_layers(r, hw, target, err);
+    st = search_layers(r, hw, err);
   }
   if (!st && (r->a->search & SEARCH_GLOBAL)) {
     printf(" global family (one magnitude threshold, then widths per layer)\n");
-    st = search_global(r, hw, target, err);
+    st = search_global(r, hw, err);
   }
-  return st ? st : uniform_candidate(r, hw, target, err);
+  return st ? st : uniform_candidate(r, hw, err);
 }
 
 /* ---- Outputs ------------------------------------------------------------ */
@@ -734,9 +747,9 @@ static ts_status write_configs(FILE *fp, void *user, ts_error *err) {
     for (int l = 0; l < TS_NUM_LAYERS; l++) fprintf(fp, ",%g", c->pct[l]);
     const double cyc = isnan(c->rtl_cycles) ? c->cycles : c->rtl_cycles;
     fprintf(fp, ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.4f,%lld,%d,%d,%d\n", c->pred_drop,
-            c->test_acc, r->fp32_acc, r->fp32_acc - r->a->budget / 100, c->val_acc,
-            r->a->val_train ? r->fp32_val : NAN, c->cycles, c->rtl_cycles, o->dense8 / cyc, (long long)c->wmem_bits,
-            c->finetuned, c->rtl_equal, i == r->chosen);
+            c->test_acc, r->fp32_acc, target_of(r, 0), c->val_acc,
+            r->a->val_train ? r->fp32_val : NAN, c->cycles, c->rtl_cycles, o->dense8 / cyc,
+            (long long)c->wmem_bits, c->finetuned, c->rtl_equal, i == r->chosen);
   }
   return ferror(fp) ? TS_E_IO : TS_OK;
 }
@@ -751,7 +764,7 @@ static ts_status write_json(FILE *fp, void *user, ts_error *err) {
   cJSON_AddStringToObject(root, "objective", OBJ_NAMES[a->objective]);
   cJSON_AddNumberToObject(root, "budget_points", a->budget);
   cJSON_AddNumberToObject(root, "fp32_accuracy", r->fp32_acc);
-  cJSON_AddNumberToObject(root, "target_accuracy", r->fp32_acc - a->budget / 100);
+  cJSON_AddNumberToObject(root, "target_accuracy", target_of(r, 0));
   cJSON_AddNumberToObject(root, "dense8_cycles_per_image", o->dense8);
   cJSON_AddNumberToObject(root, "finetune_epochs", a->finetune);
   cJSON_AddNumberToObject(root, "finetune_lr", a->lr);
@@ -894,14 +907,14 @@ static int run(const char *cmd, cd_run *r, char (*f)[TS_STUDY_PATH_MAX]) {
     if (!st)
       printf("codesign: the target is checked on the %d held-out training images: FP32 %.2f%% "
              "there, target >= %.2f%%; the test set is only reported\n", r->d.nval,
-             100 * r->fp32_val, 100 * (r->fp32_val - a->budget / 100));
+             100 * r->fp32_val, 100 * target_of(r, 1));
   }
   if (!st) st = ts_hw_create(NULL, &hw, &err);
   if (!st) st = dense8_cycles(r, hw, &o.dense8, &err);
   if (!st) {
     printf("codesign: FP32 test accuracy %.2f%%, target >= %.2f%%; dense 8-bit: %.0f RTL "
            "cycles per image\n1. %d layers x %d options on %d validation images\n",
-           100 * r->fp32_acc, 100 * (r->fp32_acc - a->budget / 100), o.dense8, TS_NUM_LAYERS,
+           100 * r->fp32_acc, 100 * target_of(r, 0), o.dense8, TS_NUM_LAYERS,
            r->nopt, r->d.nval);
     ts_study_restore(&r->s);
     st = cd_measure(&r->d, a->bits, a->nbits, a->pct, a->npct, a->c.threads, r->cell,
@@ -926,20 +939,17 @@ static int run(const char *cmd, cd_run *r, char (*f)[TS_STUDY_PATH_MAX]) {
   if (ts_cli_mkdirs(cmd, a->c.out) || write_outputs(cmd, &o, f)) return 1;
   printf("(%.1f s in all)\n", ts_study_now() - t0);
   if (r->chosen < 0) {
-    /* on what the target is checked: held-out training images or test */
     const int v = a->val_train;
     int best = -1;
-    for (int i = 0; i < r->ncfg; i++) {
-      const cd_config *c = &r->cfg[i], *b = best >= 0 ? &r->cfg[best] : NULL;
-      if (!b || (v ? c->val_acc > b->val_acc : c->test_acc > b->test_acc)) best = i;
-    }
+    for (int i = 0; i < r->ncfg; i++)
+      if (best < 0 || checked_acc(r, &r->cfg[i]) > checked_acc(r, &r->cfg[best])) best = i;
     const double ref = v ? r->fp32_val : r->fp32_acc;
     fprintf(stderr, "tessera %s: no configuration met the budget: the best reachable %s "
             "accuracy is %.2f%% (%s configuration), the target %.2f%% (FP32 %.2f%% - %g "
             "points); raise --budget, fine-tune longer (--finetune) or allow wider weights "
             "(--bits)\n", cmd, v ? "validation" : "test",
-            best < 0 ? 0.0 : 100 * (v ? r->cfg[best].val_acc : r->cfg[best].test_acc),
-            best >= 0 ? r->cfg[best].kind : "no", 100 * (ref - a->budget / 100), 100 * ref,
+            best < 0 ? 0.0 : 100 * checked_acc(r, &r->cfg[best]),
+            best >= 0 ? r->cfg[best].kind : "no", 100 * target_of(r, v), 100 * ref,
             a->budget);
     return 1;
   }
