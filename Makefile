@@ -80,7 +80,9 @@ OPT_OBJS := $(patsubst %.c,$(BUILD)/opt/%.o,$(LIB_SRCS) $(SW_SRCS))
 SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS) $(SW_SRCS))
 
 TEST_DIRS := models sw
-test_srcs = $(wildcard tests/$(1)/*.cc tests/$(1)/*/*.cc)
+# (tests/models/fault/ is its own binary, linked against a copy of the
+# archive with its allocator and file calls renamed: fault.mk)
+test_srcs = $(filter-out tests/models/fault/%,$(wildcard tests/$(1)/*.cc tests/$(1)/*/*.cc))
 TEST_BINS := $(foreach d,$(TEST_DIRS),$(if $(call test_srcs,$(d)),$(BUILD)/san/tests/$(d)_tests))
 
 .PHONY: all run test bench deps deps-check deps-list clean lint help
@@ -109,6 +111,8 @@ $(BUILD)/san/libtessera.a: $(SAN_OBJS)
 -include sim/sim.mk
 # Fuzz targets, their corpus replay in make test (tests/fuzz/fuzz.mk).
 -include tests/fuzz/fuzz.mk
+# Fault-injection tests (tests/models/fault/fault.mk).
+-include tests/models/fault/fault.mk
 # make coverage (tests/coverage.mk).
 -include tests/coverage.mk
 # Yosys synthesis of the same RTL: make synth, make synth-small.

@@ -29,8 +29,14 @@ ts_status ts_csv_read(const char *path, ts_csv **out, ts_error *err) {
       cap *= 2;
     }
   }
+  /* fread's 0 is also a read error: not the end of the file */
+  const int read_error = ferror(fp), e = errno;
   fclose(fp);
   if (!text) return ts_fail(err, TS_E_NOMEM, "file '%s': out of memory", path);
+  if (read_error) {
+    free(text);
+    return ts_fail(err, TS_E_IO, "cannot read '%s': %s", path, strerror(e));
+  }
   text[len] = 0;
   int lines = 0, fields = 0;
   for (size_t i = 0; i < len; i++) {

@@ -403,6 +403,16 @@ static ts_status parse_header(ts_st_file *f, const char *json, size_t n,
   return s;
 }
 
+/* n bytes from fp, which fstat said are there: a read error (TS_E_IO with
+ * errno's reason) or a file that shrank meanwhile. */
+static ts_status read_exact(FILE *fp, void *buf, uint64_t n, const char *path,
+                            ts_error *err) {
+  if (fread(buf, 1, n, fp) == n) return TS_OK;
+  return ts_fail(err, TS_E_IO, "cannot read '%s': %s", path,
+                 ferror(fp) ? strerror(errno)
+                            : "short read (file changed while reading?)");
+}
+
 ts_status ts_st_open(const char *path, ts_st_file **out, ts_error *err) {
   if (!out) return ts_fail(err, TS_E_ARG, "ts_st_open: out is NULL");
   *out = NULL;
@@ -424,12 +434,13 @@ ts_status ts_st_open(const char *path, ts_st_file **out, ts_error *err) {
   }
   uint64_t size = (uint64_t)st.st_size;
   unsigned char len8[8];
-  if (size < 8 || fread(len8, 1, 8, fp) != 8) {
+  if (size < 8) {
     s = ts_fail(err, TS_E_FORMAT,
                 "file '%s' is %llu bytes, too short for the 8-byte header "
                 "length of a safetensors file", path, (unsigned long long)size);
     goto done;
   }
+  if ((s = read_exact(fp, len8, 8, path, err))) goto done;
   uint64_t n = 0;
   for (int i = 7; i >= 0; i--) n = n << 8 | len8[i];
   if (n == 0 || n > TS_ST_MAX_HEADER || n > size - 8) {
@@ -449,12 +460,9 @@ ts_status ts_st_open(const char *path, ts_st_file **out, ts_error *err) {
                 (unsigned long long)size);
     goto done;
   }
-  if (fread(json, 1, n, fp) != n ||
-      fread(f->data, 1, f->data_len, fp) != f->data_len) {
-    s = ts_fail(err, TS_E_IO, "file '%s': short read (file changed while "
-                "reading?)", path);
+  if ((s = read_exact(fp, json, n, path, err)) ||
+      (s = read_exact(fp, f->data, f->data_len, path, err)))
     goto done;
-  }
   json[n] = '\0';
   s = parse_header(f, json, n, err);
 

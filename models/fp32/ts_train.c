@@ -98,6 +98,10 @@ static ts_status log_reload(train_log *lg, const char *path,
     }
     if (r.iteration <= iteration) s = log_push(lg, &r, err);
   }
+  /* fgets' NULL is also a read error: not the end of the log */
+  if (!s && ferror(fp))
+    s = ts_fail(err, TS_E_IO, "cannot read training log '%s' after line %d: %s",
+                path, lineno, strerror(errno));
   fclose(fp);
   return s;
 }

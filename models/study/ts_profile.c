@@ -290,11 +290,14 @@ static cJSON *add_num(cJSON *o, const char *k, double v, int *ok) {
   return r;
 }
 
-static cJSON *shape_json(int c, int h, int w, int *ok) {
+/* o[key] = [c, h, w]; an array that could not be added is freed. */
+static void add_shape(cJSON *o, const char *key, int c, int h, int w, int *ok) {
   const int v[3] = {c, h, w};
   cJSON *a = cJSON_CreateIntArray(v, 3);
-  if (!a) *ok = 0;
-  return a;
+  if (!a || !cJSON_AddItemToObject(o, key, a)) {
+    cJSON_Delete(a);
+    *ok = 0;
+  }
 }
 
 static ts_status profile_json(FILE *f, void *ctx, ts_error *err) {
@@ -340,9 +343,8 @@ static ts_status profile_json(FILE *f, void *ctx, ts_error *err) {
     if (!cJSON_AddStringToObject(j, "name", o->name) ||
         !cJSON_AddStringToObject(j, "type", ts_op_kind_name(o->kind)))
       ok = 0;
-    cJSON_AddItemToObject(j, "input", shape_json(o->in_c, o->in_h, o->in_w, &ok));
-    cJSON_AddItemToObject(j, "output",
-                          shape_json(o->out_c, o->out_h, o->out_w, &ok));
+    add_shape(j, "input", o->in_c, o->in_h, o->in_w, &ok);
+    add_shape(j, "output", o->out_c, o->out_h, o->out_w, &ok);
     add_num(j, "kernel", o->k, &ok);
     add_num(j, "weights", (double)o->weights, &ok);
     add_num(j, "biases", (double)o->biases, &ok);

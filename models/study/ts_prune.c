@@ -40,7 +40,7 @@ static ts_status check_tensor(const char *what, const float *w, size_t n,
 }
 
 /* Sorts v[n] (magnitudes and positions in w) and zeroes w and mask
- * (nullable) at the positions of the k smallest; frees v. */
+ * (nullable) at the positions of the k smallest. */
 static void zero_smallest(mag_idx *v, size_t n, size_t k, float *w, uint8_t *mask) {
   /* keys are unique (index tie-break), so qsort's instability is harmless */
   qsort(v, n, sizeof *v, cmp_mag_idx);
@@ -48,28 +48,39 @@ static void zero_smallest(mag_idx *v, size_t n, size_t k, float *w, uint8_t *mas
     w[v[i].idx] = 0.0f;
     if (mask) mask[v[i].idx] = 0;
   }
-  free(v);
 }
 
+/* Whether pruning k of n entries needs the sort buffer (0 < k < n). */
+static int needs_sort(size_t n, size_t k) { return k > 0 && k < n; }
+
 /* w is known finite and non-empty here. mask (nullable, [n]) gets 0 at
- * the k pruned entries and is left alone elsewhere. */
-static ts_status prune_checked(float *w, size_t n, size_t k, uint8_t *mask,
-                               ts_error *err) {
-  if (k == 0) return TS_OK;
+ * the k pruned entries and is left alone elsewhere. v: [n] scratch when
+ * needs_sort(n, k). */
+static void prune_with(float *w, size_t n, size_t k, uint8_t *mask, mag_idx *v) {
+  if (k == 0) return;
   if (k == n) {
     for (size_t i = 0; i < n; i++) w[i] = 0.0f;
     if (mask) memset(mask, 0, n);
-    return TS_OK;
+    return;
   }
-  mag_idx *v = malloc(n * sizeof *v);
-  if (!v)
-    return ts_fail(err, TS_E_NOMEM, "prune: cannot allocate %zu sort entries",
-                   n);
   for (size_t i = 0; i < n; i++) {
     v[i].mag = fabsf(w[i]);
     v[i].idx = i;
   }
   zero_smallest(v, n, k, w, mask);
+}
+
+static ts_status no_sort_memory(size_t n, ts_error *err) {
+  return ts_fail(err, TS_E_NOMEM, "prune: cannot allocate %zu sort entries", n);
+}
+
+/* prune_with with its own buffer; nothing changes when it cannot get one. */
+static ts_status prune_checked(float *w, size_t n, size_t k, uint8_t *mask,
+                               ts_error *err) {
+  mag_idx *v = NULL;
+  if (needs_sort(n, k) && !(v = malloc(n * sizeof *v))) return no_sort_memory(n, err);
+  prune_with(w, n, k, mask, v);
+  free(v);
   return TS_OK;
 }
 
@@ -148,11 +159,17 @@ ts_status ts_prune_params_mask_layers(const ts_arch *a, float *params,
     if ((st = ts_prune_count(L[i].w_len, p[i], &k[i], err)) ||
         (st = check_tensor(L[i].name, params + L[i].w_off, L[i].w_len, err)))
       return st;
+  /* one buffer for the largest layer, taken before anything changes: a
+   * failure leaves params and mask as they were, never half pruned */
+  size_t most = 0;
+  for (int i = 0; i < TS_NUM_LAYERS; i++)
+    if (needs_sort(L[i].w_len, k[i]) && L[i].w_len > most) most = L[i].w_len;
+  mag_idx *v = NULL;
+  if (most && !(v = malloc(most * sizeof *v))) return no_sort_memory(most, err);
   if (mask) memset(mask, 1, ts_arch_num_params(a));
   for (int i = 0; i < TS_NUM_LAYERS; i++)
-    if ((st = prune_checked(params + L[i].w_off, L[i].w_len, k[i],
-                            mask ? mask + L[i].w_off : NULL, err)))
-      return st;
+    prune_with(params + L[i].w_off, L[i].w_len, k[i], mask ? mask + L[i].w_off : NULL, v);
+  free(v);
   return TS_OK;
 }
 
@@ -174,13 +191,16 @@ const char *ts_prune_alloc_name(ts_prune_alloc alloc) {
 /* One threshold over every layer's weights: the k smallest (|w|, layer,
  * index) of the model are zeroed. params are finite (checked). */
 static ts_status prune_global(const ts_layer_info L[TS_NUM_LAYERS], float *params, double p,
-                              uint8_t *mask, ts_error *err) {
+                              uint8_t *mask, size_t nparams, ts_error *err) {
   size_t n = 0, k = 0;
   for (int i = 0; i < TS_NUM_LAYERS; i++) n += L[i].w_len;
   ts_status st = ts_prune_count(n, p, &k, err);
-  if (st || k == 0) return st;
-  mag_idx *v = malloc(n * sizeof *v);
-  if (!v) return ts_fail(err, TS_E_NOMEM, "prune: cannot allocate %zu sort entries", n);
+  if (st) return st;
+  mag_idx *v = NULL;
+  if (k > 0 && !(v = malloc(n * sizeof *v))) return no_sort_memory(n, err);
+  /* the mask only once nothing can fail: a failure leaves it as it was */
+  if (mask) memset(mask, 1, nparams);
+  if (k == 0) return TS_OK;
   size_t j = 0;
   /* idx = offset in params: layers are laid out in order, so it breaks
    * ties by layer, then by index inside the layer */
@@ -190,6 +210,7 @@ static ts_status prune_global(const ts_layer_info L[TS_NUM_LAYERS], float *param
       v[j].idx = L[i].w_off + q;
     }
   zero_smallest(v, n, k, params, mask);
+  free(v);
   return TS_OK;
 }
 
@@ -206,8 +227,7 @@ ts_status ts_prune_params_alloc(const ts_arch *a, float *params, double p,
   if ((st = ts_prune_count(1, p, &k, err))) return st; /* p in [0, 1] */
   for (int i = 0; i < TS_NUM_LAYERS; i++)
     if ((st = check_tensor(L[i].name, params + L[i].w_off, L[i].w_len, err))) return st;
-  if (mask) memset(mask, 1, ts_arch_num_params(a));
-  return prune_global(L, params, p, mask, err);
+  return prune_global(L, params, p, mask, ts_arch_num_params(a), err);
 }
 
 ts_status ts_prune_params(const ts_arch *a, float *params, double p,

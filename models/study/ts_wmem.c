@@ -97,6 +97,7 @@ static void sizes(const int32_t *w, int m, int k, int wbits, int rbits, ts_wmem_
 
 ts_status ts_wmem_hw_size(const int32_t *w, int m, int k, int wbits,
                           ts_wmem_size *out, ts_error *err) {
+  if (!out) return ts_fail(err, TS_E_ARG, "wmem hw size: output is NULL");
   ts_sparse_size z;
   ts_status st = ts_sparse_size_of(w, m, k, wbits, &z, err);
   if (st) return st;

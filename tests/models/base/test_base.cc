@@ -18,11 +18,13 @@ TEST(Status, EveryStatusHasItsOwnName) {
   for (ts_status s : all) {
     const char *n = ts_status_str(s);
     ASSERT_NE(n, nullptr) << "status " << s;
+    EXPECT_GT(std::string(n).size(), 0u) << "status " << s << " has an empty name";
     EXPECT_STRNE(n, "unknown status") << "status " << s << " has no name";
     names.insert(n);
   }
   EXPECT_EQ(names.size(), sizeof all / sizeof all[0]) << "two statuses share a name";
   EXPECT_STREQ(ts_status_str(static_cast<ts_status>(999)), "unknown status");
+  EXPECT_STREQ(ts_status_str(static_cast<ts_status>(-1)), "unknown status");
 }
 
 TEST(Fmt, ThousandsSeparators) {
