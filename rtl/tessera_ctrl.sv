@@ -110,8 +110,12 @@ module tessera_ctrl
   logic [Rows-1:0]               free, free_idle, cand;
   logic [Dsp-1:0]                pick_v, disp;
   logic [tessera_pkg::ROW_W-1:0] pick_lane [Dsp];
-  logic [tessera_pkg::JOB_AW:0]  rank [Dsp];        // the bus's job: jp_q + rank
-  logic [tessera_pkg::JOB_AW:0]  ndisp;
+  // A bus's rank among this cycle's picks is at most Dsp - 1 and the jobs
+  // dispatched at most Dsp: each as wide as that, zero-extended at the add.
+  localparam int unsigned RankW  = (Dsp > 1) ? $clog2(Dsp) : 1;
+  localparam int unsigned NdispW = $clog2(Dsp + 1);
+  logic [RankW-1:0]              rank [Dsp];        // the bus's job: jp_q + rank
+  logic [NdispW-1:0]             ndisp;
   assign free      = lane_idle_i & ~job_valid_q;
   assign free_idle = free & ~lane_busy_i;
   assign cand      = (free_idle != '0) ? free_idle : free;
@@ -131,11 +135,12 @@ module tessera_ctrl
       rank[b] = '0;
       for (int c = 0; c < Dsp; c++) begin
         if (pick_v[c] && pick_lane[c] < pick_lane[b]) begin
-          rank[b] = rank[b] + 1'b1;
+          rank[b] = rank[b] + RankW'(1);
         end
       end
-      disp[b] = busy_q && pick_v[b] && (jp_q + rank[b] < cfg_njobs_i);
-      ndisp   = ndisp + (tessera_pkg::JOB_AW+1)'(disp[b]);
+      disp[b] = busy_q && pick_v[b] &&
+                (jp_q + (tessera_pkg::JOB_AW+1)'(rank[b]) < cfg_njobs_i);
+      ndisp   = ndisp + NdispW'(disp[b]);
     end
   end
   assign dispatch    = disp != '0;
@@ -156,7 +161,7 @@ module tessera_ctrl
     logic [tessera_pkg::WMEM_AW-1:0] wbase_q;
     logic [tessera_pkg::LANE_AW:0]   words_q;
     logic [tessera_pkg::ENT_W-1:0]   entries_q;
-    assign job  = jobs_q[tessera_pkg::JOB_AW'(jp_q + rank[b])];
+    assign job  = jobs_q[tessera_pkg::JOB_AW'(jp_q + (tessera_pkg::JOB_AW+1)'(rank[b]))];
     assign jm   = tessera_pkg::M_W'(job[0 +: Fw]);
     assign jt   = tessera_pkg::TILE_W'(job[Fw +: Fw]);
     assign filt = filt_q[jm];
@@ -274,7 +279,7 @@ module tessera_ctrl
       busy_d = 1'b1;
       jp_d   = '0;
     end else if (busy_q) begin
-      jp_d = jp_q + ndisp;
+      jp_d = jp_q + (tessera_pkg::JOB_AW+1)'(ndisp);
       if (!clear_q && jp_q >= cfg_njobs_i && !dispatch && lane_busy_i == '0 &&
           job_valid_q == '0 && !out_pending_i) begin
         busy_d = 1'b0;

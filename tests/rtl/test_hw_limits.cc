@@ -25,16 +25,20 @@ class HwLimits : public ::testing::Test {
 };
 
 // K = 1 lets one run hold TS_HW_ACT_ROWS column tiles (one activation row
-// each): cfg_tiles = 4096 and tile indices up to 4095.
+// each): cfg_tiles = 4096 and tile indices up to 4095; then 3583 tiles
+// (0xdff: the tile count's bits 10 and 11, which 4096 = 0x1000 leaves 0),
+// the last one partial.
 TEST_F(HwLimits, MostTilesInOneRun) {
   ts_rng r;
   ts_rng_seed(&r, 71);
-  const int n = TS_HW_ACT_ROWS * ts_hw_cols();
-  Layer L = make_layer(&r, 1, 1, n, 8, 0, TS_INT_OUT_S8, Fill::Random, Fill::Random);
-  ts_hw_counters c = {};
-  ASSERT_TRUE(check_layer(hw_, 71, L, &c));
-  EXPECT_EQ(c.runs, 1u) << "n=" << n << " at K=1 must fit one run";
-  EXPECT_EQ(c.tiles, (uint64_t)TS_HW_ACT_ROWS);
+  const int cols = ts_hw_cols();
+  for (int n : {TS_HW_ACT_ROWS * cols, 3582 * cols + 5}) {
+    Layer L = make_layer(&r, 1, 1, n, 8, 0, TS_INT_OUT_S8, Fill::Random, Fill::Random);
+    ts_hw_counters c = {};
+    ASSERT_TRUE(check_layer(hw_, 71, L, &c));
+    EXPECT_EQ(c.runs, 1u) << "n=" << n << " at K=1 must fit one run";
+    EXPECT_EQ(c.tiles, (uint64_t)(n + cols - 1) / cols);
+  }
 }
 
 // K in [1024, 2048) sets K's bit 10 (K_MAX = 2048 alone does not), dense
