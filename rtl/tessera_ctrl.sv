@@ -33,6 +33,7 @@ module tessera_ctrl
   input  logic [tessera_pkg::JOB_AW:0]       cfg_njobs_i,
   input  logic [tessera_pkg::TILE_W-1:0]     cfg_tiles_i,
   input  logic [tessera_pkg::K_W-1:0]        cfg_k_i,
+  input  logic [tessera_pkg::CNT_W-1:0]      cfg_cnt_base_i, // every counter's value at start
   input  logic                               start_i,
   output logic                               busy_o,
   output logic                               clear_o,       // first cycle of a run
@@ -109,8 +110,12 @@ module tessera_ctrl
   logic [Rows-1:0]               free, free_idle, cand;
   logic [Dsp-1:0]                pick_v, disp;
   logic [tessera_pkg::ROW_W-1:0] pick_lane [Dsp];
-  logic [tessera_pkg::JOB_AW:0]  rank [Dsp];        // the bus's job: jp_q + rank
-  logic [tessera_pkg::JOB_AW:0]  ndisp;
+  // A bus's rank among this cycle's picks is at most Dsp - 1 and the jobs
+  // dispatched at most Dsp: each as wide as that, zero-extended at the add.
+  localparam int unsigned RankW  = (Dsp > 1) ? $clog2(Dsp) : 1;
+  localparam int unsigned NdispW = $clog2(Dsp + 1);
+  logic [RankW-1:0]              rank [Dsp];        // the bus's job: jp_q + rank
+  logic [NdispW-1:0]             ndisp;
   assign free      = lane_idle_i & ~job_valid_q;
   assign free_idle = free & ~lane_busy_i;
   assign cand      = (free_idle != '0) ? free_idle : free;
@@ -130,11 +135,12 @@ module tessera_ctrl
       rank[b] = '0;
       for (int c = 0; c < Dsp; c++) begin
         if (pick_v[c] && pick_lane[c] < pick_lane[b]) begin
-          rank[b] = rank[b] + 1'b1;
+          rank[b] = rank[b] + RankW'(1);
         end
       end
-      disp[b] = busy_q && pick_v[b] && (jp_q + rank[b] < cfg_njobs_i);
-      ndisp   = ndisp + (tessera_pkg::JOB_AW+1)'(disp[b]);
+      disp[b] = busy_q && pick_v[b] &&
+                (jp_q + (tessera_pkg::JOB_AW+1)'(rank[b]) < cfg_njobs_i);
+      ndisp   = ndisp + NdispW'(disp[b]);
     end
   end
   assign dispatch    = disp != '0;
@@ -155,7 +161,7 @@ module tessera_ctrl
     logic [tessera_pkg::WMEM_AW-1:0] wbase_q;
     logic [tessera_pkg::LANE_AW:0]   words_q;
     logic [tessera_pkg::ENT_W-1:0]   entries_q;
-    assign job  = jobs_q[tessera_pkg::JOB_AW'(jp_q + rank[b])];
+    assign job  = jobs_q[tessera_pkg::JOB_AW'(jp_q + (tessera_pkg::JOB_AW+1)'(rank[b]))];
     assign jm   = tessera_pkg::M_W'(job[0 +: Fw]);
     assign jt   = tessera_pkg::TILE_W'(job[Fw +: Fw]);
     assign filt = filt_q[jm];
@@ -273,7 +279,7 @@ module tessera_ctrl
       busy_d = 1'b1;
       jp_d   = '0;
     end else if (busy_q) begin
-      jp_d = jp_q + ndisp;
+      jp_d = jp_q + (tessera_pkg::JOB_AW+1)'(ndisp);
       if (!clear_q && jp_q >= cfg_njobs_i && !dispatch && lane_busy_i == '0 &&
           job_valid_q == '0 && !out_pending_i) begin
         busy_d = 1'b0;
@@ -281,11 +287,25 @@ module tessera_ctrl
     end
   end
 
-  // ---- Counters (cleared at start, counting while busy).
+  // ---- Counters (loaded with cfg_cnt_base_i at start, counting while
+  // busy). The base is 0 in normal use; a base near 2^64 makes a short run
+  // wrap every counter, so a test can see each bit toggle and each carry.
+  // Each per-cycle increment is as wide as its largest sum (every summand
+  // at its width's maximum, so the sum cannot wrap), zero-extended at the add:
+  //   tiles: Op one-bit picks                  <= Op
+  //   macs, nz: Rows column counts of COL_W   <= Rows * (2^COL_W - 1)
+  //   skip: Rows skip counts of K_W           <= Rows * (2^K_W - 1)
+  //   idle, run, load, stall: Rows lane bits  <= Rows
+  localparam int unsigned TileIncW = $clog2(Op + 1);
+  localparam int unsigned ColIncW  = $clog2(Rows * ((1 << tessera_pkg::COL_W) - 1) + 1);
+  localparam int unsigned SkipIncW = $clog2(Rows * ((1 << tessera_pkg::K_W) - 1) + 1);
+  localparam int unsigned LaneIncW = $clog2(Rows + 1);
   logic [tessera_pkg::CNT_W-1:0] cycles_q, macs_q, nz_q, skip_q, wport_q, run_q, load_q, stall_q;
   logic [tessera_pkg::CNT_W-1:0] idle_q, tiles_q;
-  logic [tessera_pkg::CNT_W-1:0] macs_inc, nz_inc, skip_inc, run_inc, load_inc, stall_inc;
-  logic [tessera_pkg::CNT_W-1:0] idle_inc, tiles_inc;
+  logic [ColIncW-1:0]            macs_inc, nz_inc;
+  logic [SkipIncW-1:0]           skip_inc;
+  logic [LaneIncW-1:0]           run_inc, load_inc, stall_inc, idle_inc;
+  logic [TileIncW-1:0]           tiles_inc;
   always_comb begin
     macs_inc  = '0;
     nz_inc    = '0;
@@ -296,16 +316,16 @@ module tessera_ctrl
     idle_inc  = '0;
     tiles_inc = '0;
     for (int p = 0; p < Op; p++) begin
-      tiles_inc += tessera_pkg::CNT_W'(res_sel_valid_o[p]);
+      tiles_inc += TileIncW'(res_sel_valid_o[p]);
     end
     for (int r = 0; r < Rows; r++) begin
-      macs_inc  += tessera_pkg::CNT_W'(mac_cols_i[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]);
-      nz_inc    += tessera_pkg::CNT_W'(nz_cols_i[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]);
-      skip_inc  += tessera_pkg::CNT_W'(skip_i[r*tessera_pkg::K_W +: tessera_pkg::K_W]);
-      idle_inc  += tessera_pkg::CNT_W'(lane_idle_i[r] && !lane_busy_i[r]);
-      run_inc   += tessera_pkg::CNT_W'(run_i[r]);
-      load_inc  += tessera_pkg::CNT_W'(load_i[r]);
-      stall_inc += tessera_pkg::CNT_W'(stall_i[r]);
+      macs_inc  += ColIncW'(mac_cols_i[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]);
+      nz_inc    += ColIncW'(nz_cols_i[r*tessera_pkg::COL_W +: tessera_pkg::COL_W]);
+      skip_inc  += SkipIncW'(skip_i[r*tessera_pkg::K_W +: tessera_pkg::K_W]);
+      idle_inc  += LaneIncW'(lane_idle_i[r] && !lane_busy_i[r]);
+      run_inc   += LaneIncW'(run_i[r]);
+      load_inc  += LaneIncW'(load_i[r]);
+      stall_inc += LaneIncW'(stall_i[r]);
     end
   end
 
@@ -354,27 +374,27 @@ module tessera_ctrl
         rr_q         <= rr_d;
       end
       if (start_i && !busy_q) begin
-        cycles_q <= '0;
-        macs_q   <= '0;
-        nz_q     <= '0;
-        skip_q   <= '0;
-        wport_q  <= '0;
-        run_q    <= '0;
-        load_q   <= '0;
-        stall_q  <= '0;
-        idle_q   <= '0;
-        tiles_q  <= '0;
+        cycles_q <= cfg_cnt_base_i;
+        macs_q   <= cfg_cnt_base_i;
+        nz_q     <= cfg_cnt_base_i;
+        skip_q   <= cfg_cnt_base_i;
+        wport_q  <= cfg_cnt_base_i;
+        run_q    <= cfg_cnt_base_i;
+        load_q   <= cfg_cnt_base_i;
+        stall_q  <= cfg_cnt_base_i;
+        idle_q   <= cfg_cnt_base_i;
+        tiles_q  <= cfg_cnt_base_i;
       end else if (busy_q) begin
         cycles_q <= cycles_q + 1'b1;
-        macs_q   <= macs_q + macs_inc;
-        nz_q     <= nz_q + nz_inc;
-        skip_q   <= skip_q + skip_inc;
-        idle_q   <= idle_q + idle_inc;
-        tiles_q  <= tiles_q + tiles_inc;
+        macs_q   <= macs_q + tessera_pkg::CNT_W'(macs_inc);
+        nz_q     <= nz_q + tessera_pkg::CNT_W'(nz_inc);
+        skip_q   <= skip_q + tessera_pkg::CNT_W'(skip_inc);
+        idle_q   <= idle_q + tessera_pkg::CNT_W'(idle_inc);
+        tiles_q  <= tiles_q + tessera_pkg::CNT_W'(tiles_inc);
         wport_q  <= wport_q + tessera_pkg::CNT_W'(|wissue_i);
-        run_q    <= run_q + run_inc;
-        load_q   <= load_q + load_inc;
-        stall_q  <= stall_q + stall_inc;
+        run_q    <= run_q + tessera_pkg::CNT_W'(run_inc);
+        load_q   <= load_q + tessera_pkg::CNT_W'(load_inc);
+        stall_q  <= stall_q + tessera_pkg::CNT_W'(stall_inc);
       end
     end
   end

@@ -40,7 +40,7 @@ module tessera_top
   // Result read (while idle): row m * tiles + t, Cols results of AccBits.
   input  logic [AddrW-1:0]              host_raddr_i,
   output logic [Cols*AccBits-1:0]       host_rdata_o,
-  // Counters of the last run.
+  // Counters of the last run, each from HW_CFG_CNT_BASE (0 unless set).
   output logic [tessera_pkg::CNT_W-1:0] cnt_cycles_o,
   output logic [tessera_pkg::CNT_W-1:0] cnt_macs_o,
   output logic [tessera_pkg::CNT_W-1:0] cnt_nz_macs_o,
@@ -61,6 +61,7 @@ module tessera_top
   logic                               cfg_act_signed_q;
   logic [tessera_pkg::OUT_MODE_W-1:0] cfg_out_mode_q;  // an out_mode_e value
   logic [tessera_pkg::JOB_AW:0]       cfg_njobs_q;
+  logic [tessera_pkg::CNT_W-1:0]      cfg_cnt_base_q;  // counters' start value
   logic [tessera_pkg::EBITS_W-1:0]    cfg_ebits;
   logic [tessera_pkg::WPW_W-1:0]      cfg_epw;
 
@@ -81,6 +82,7 @@ module tessera_top
       cfg_act_signed_q <= 1'b0;
       cfg_out_mode_q   <= tessera_pkg::OutAcc;
       cfg_njobs_q      <= '0;
+      cfg_cnt_base_q   <= '0;
     end else if (cfg_we) begin
       unique case (32'(host_addr_i))
         tessera_pkg::HW_CFG_K:          cfg_k_q          <= tessera_pkg::K_W'(host_wdata_i);
@@ -92,6 +94,7 @@ module tessera_top
         tessera_pkg::HW_CFG_OUT_MODE:
           cfg_out_mode_q <= host_wdata_i[tessera_pkg::OUT_MODE_W-1:0];
         tessera_pkg::HW_CFG_NJOBS:      cfg_njobs_q      <= (tessera_pkg::JOB_AW+1)'(host_wdata_i);
+        tessera_pkg::HW_CFG_CNT_BASE:   cfg_cnt_base_q   <= tessera_pkg::CNT_W'(host_wdata_i);
         default: ;
       endcase
     end
@@ -279,6 +282,7 @@ module tessera_top
     .cfg_njobs_i      (cfg_njobs_q),
     .cfg_tiles_i      (cfg_tiles_q),
     .cfg_k_i          (cfg_k_q),
+    .cfg_cnt_base_i   (cfg_cnt_base_q),
     .start_i          (start_i),
     .busy_o           (busy),
     .clear_o          (clear),

@@ -92,6 +92,17 @@ ts_status ts_hw_gemm_sparse(ts_hw *hw, const ts_int_gemm *g, const ts_sparse *s,
 ts_status ts_hw_gemm_auto(ts_hw *hw, const ts_int_gemm *g, const uint8_t *x, int64_t *y,
                           ts_hw_counters *cnt, int *sparse_used, ts_error *err);
 
+/* Design for test: the value every hardware counter (cycles .. tiles of
+ * ts_hw_counters) starts each run from, written now to the configuration
+ * register TS_HW_CFG_CNT_BASE; it stays until set again (a new handle: 0).
+ * With base b, each of those fields of a call is R * b + its value from
+ * base 0, modulo 2^64 (R = runs; the counters are 64-bit and wrap), so a
+ * base near 2^64 makes a short GEMM wrap every counter and toggle every bit
+ * (tests/rtl/test_hw_counters.cc). host_cycles, runs and plan_cycles are
+ * not hardware counters and do not change. Costs one host-port cycle.
+ * Errors: hw NULL (TS_E_ARG); the model in an error state (TS_E_HW). */
+ts_status ts_hw_set_counter_base(ts_hw *hw, uint64_t base, ts_error *err);
+
 /* t += c, field by field (summing a layer's counters over calls). */
 void ts_hw_counters_add(ts_hw_counters *t, const ts_hw_counters *c);
 

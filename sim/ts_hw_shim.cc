@@ -381,6 +381,17 @@ void ts_hw_destroy(ts_hw *hw) {
 
 uint64_t ts_hw_sim_cycles(const ts_hw *hw) { return hw ? hw->cycles : 0; }
 
+ts_status ts_hw_set_counter_base(ts_hw *hw, uint64_t base, ts_error *err) {
+  if (!hw) return ts_fail(err, TS_E_ARG, "hw set counter base: handle is NULL");
+  if (hw->ctx->gotError())
+    return ts_fail(err, TS_E_HW,
+                   "hw set counter base: the model is in an error state from an earlier run");
+  Verilated::threadContextp(hw->ctx.get());  // as check_call
+  // Between calls the array is idle, so the port takes the write now.
+  hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_CNT_BASE, base);
+  return TS_OK;
+}
+
 void ts_hw_counters_add(ts_hw_counters *t, const ts_hw_counters *c) {
   t->cycles += c->cycles;
   t->macs += c->macs;

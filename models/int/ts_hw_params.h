@@ -118,6 +118,9 @@ extern "C" {
 #define TS_HW_CFG_ACT_SIGNED 5 /* 1: activation bytes are int8 */
 #define TS_HW_CFG_OUT_MODE 6   /* a ts_int_out value */
 #define TS_HW_CFG_NJOBS 7      /* jobs in the queue */
+#define TS_HW_CFG_CNT_BASE 8   /* 64-bit value every counter starts a run
+                                  from (default 0; design for test: a run
+                                  from near 2^64 wraps every counter bit) */
 /* Field layout of a job word and a channel word (LSB first). */
 #define TS_HW_JOB_FIELD_BITS 16 /* m, first tile, tile count: 16 bits each;
                                    a job stays inside one filter m */
@@ -143,7 +146,7 @@ extern "C" {
   X(TS_HW_SEL_JOB) X(TS_HW_SEL_FILT) X(TS_HW_SEL_BITS)                         \
   X(TS_HW_CFG_K) X(TS_HW_CFG_TILES) X(TS_HW_CFG_LAST_COLS)                     \
   X(TS_HW_CFG_WBITS) X(TS_HW_CFG_SPARSE) X(TS_HW_CFG_ACT_SIGNED)               \
-  X(TS_HW_CFG_OUT_MODE) X(TS_HW_CFG_NJOBS)                                     \
+  X(TS_HW_CFG_OUT_MODE) X(TS_HW_CFG_NJOBS) X(TS_HW_CFG_CNT_BASE)              \
   X(TS_HW_JOB_FIELD_BITS) X(TS_HW_FILT_FIELD_BITS)                             \
   X(TS_HW_CHAN_BIAS_LSB) X(TS_HW_CHAN_MULT_LSB)                                \
   X(TS_HW_CHAN_SHIFT_LSB)
