@@ -20,21 +20,8 @@ using fault::kAlloc;
 using fault::kIo;
 using fault::Sweep;
 
-// 1x12x12 images, 3 classes: the shape of ts_test::MakeStripes.
-ts_arch StripesArch() {
-  ts_arch a;
-  ts_arch_default(&a, 1, 12, 12, 3);
-  a.k1 = 3;
-  a.k2 = 2;
-  a.c1 = 2;
-  a.c2 = 3;
-  a.f1 = 5;
-  a.f2 = 4;
-  return a;
-}
-
 TEST(FaultNet, Create) {
-  const ts_arch a = StripesArch();
+  const ts_arch a = fault::StripesArch();
   ts_net *net = nullptr;
   Case c{"ts_net_create", kAlloc, TS_E_NOMEM,
          [&](ts_error *e) { return ts_net_create(&a, &net, e); }};
@@ -48,7 +35,7 @@ TEST(FaultNet, Create) {
 }
 
 TEST(FaultNet, Forward) {
-  const ts_arch a = StripesArch();
+  const ts_arch a = fault::StripesArch();
   auto net = ts_test::MakeNet(a, 3);
   ASSERT_TRUE(net);
   const int n = 20; // two inference chunks
@@ -65,7 +52,7 @@ TEST(FaultNet, Forward) {
 }
 
 TEST(FaultNet, TrainerCreateAndMask) {
-  const ts_arch a = StripesArch();
+  const ts_arch a = fault::StripesArch();
   auto net = ts_test::MakeNet(a, 4);
   ASSERT_TRUE(net);
   ts_trainer *tr = nullptr;
@@ -110,7 +97,7 @@ TEST(FaultNet, TrainerCreateAndMask) {
 }
 
 TEST(FaultNet, Evaluate) {
-  const ts_arch a = StripesArch();
+  const ts_arch a = fault::StripesArch();
   auto net = ts_test::MakeNet(a, 9);
   auto ds = ts_test::MakeStripes(12, 2);
   ASSERT_TRUE(net && ds);
@@ -178,7 +165,7 @@ class FaultTrain : public testing::Test {
     }
   }
   ts_test::TestDir dir_{"fault_train"};
-  const ts_arch a_ = StripesArch();
+  const ts_arch a_ = fault::StripesArch();
   ts_test::NetPtr net_;
   ts_test::DsPtr train_, val_;
   ts_norm nm_;

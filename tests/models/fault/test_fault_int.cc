@@ -16,18 +16,6 @@ using fault::Case;
 using fault::kAlloc;
 using fault::Sweep;
 
-ts_arch Tiny() {
-  ts_arch a;
-  ts_arch_default(&a, 1, 12, 12, 3);
-  a.k1 = 3;
-  a.k2 = 2;
-  a.c1 = 2;
-  a.c2 = 3;
-  a.f1 = 5;
-  a.f2 = 4;
-  return a;
-}
-
 struct QnetDeleter {
   void operator()(ts_qnet *q) const { ts_qnet_destroy(q); }
 };
@@ -45,7 +33,7 @@ class FaultQnet : public testing::Test {
               TS_OK) << e.msg;
     q_.reset(q);
   }
-  const ts_arch a_ = Tiny();
+  const ts_arch a_ = fault::StripesArch();
   ts_test::NetPtr net_;
   std::vector<float> calib_;
   QnetPtr q_;

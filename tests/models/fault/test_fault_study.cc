@@ -22,27 +22,15 @@ using fault::kAlloc;
 using fault::kIo;
 using fault::Sweep;
 
-ts_arch Tiny() {
-  ts_arch a;
-  ts_arch_default(&a, 1, 12, 12, 3);
-  a.k1 = 3;
-  a.k2 = 2;
-  a.c1 = 2;
-  a.c2 = 3;
-  a.f1 = 5;
-  a.f2 = 4;
-  return a;
-}
-
 std::vector<float> Params(uint64_t seed) {
-  auto net = ts_test::MakeNet(Tiny(), seed);
+  auto net = ts_test::MakeNet(fault::StripesArch(), seed);
   const float *p = ts_net_params_const(net.get());
   return std::vector<float>(p, p + ts_net_num_params(net.get()));
 }
 
 // A failed prune leaves the parameters and the mask untouched.
 TEST(FaultPrune, LocalGlobalAndTensor) {
-  const ts_arch a = Tiny();
+  const ts_arch a = fault::StripesArch();
   const auto orig = Params(31);
   for (ts_prune_alloc alloc : {TS_PRUNE_LOCAL, TS_PRUNE_GLOBAL}) {
     std::vector<float> want = orig, p;
@@ -80,7 +68,7 @@ TEST(FaultPrune, LocalGlobalAndTensor) {
 }
 
 TEST(FaultWmem, Net) {
-  const ts_arch a = Tiny();
+  const ts_arch a = fault::StripesArch();
   auto p = Params(32);
   ts_error e0{};
   ASSERT_EQ(ts_prune_params(&a, p.data(), 0.6, &e0), TS_OK);
@@ -147,7 +135,7 @@ class FaultTables : public testing::Test {
       ASSERT_EQ(ts_profile_quant_mem(&a_, 4 * (i + 1), TS_QUANT_PER_CHANNEL, &qm_[i], &e), TS_OK)
           << e.msg;
   }
-  const ts_arch a_ = Tiny();
+  const ts_arch a_ = fault::StripesArch();
   ts_profile prof_;
   ts_quant_mem qm_[2];
 };
