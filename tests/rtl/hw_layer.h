@@ -19,6 +19,17 @@
 
 namespace {
 
+// A fresh simulated array for each test (hw_).
+class HwFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ts_error err = {};
+    ASSERT_EQ(ts_hw_create(nullptr, &hw_, &err), TS_OK) << err.msg;
+  }
+  void TearDown() override { ts_hw_destroy(hw_); }
+  ts_hw *hw_ = nullptr;
+};
+
 enum class Fill { Random, AllMax, AllMin, Alternating, Zero };
 
 struct Layer {

@@ -30,15 +30,7 @@ const Field kFields[] = {
     {"lane_idle", &ts_hw_counters::lane_idle},   {"tiles", &ts_hw_counters::tiles},
 };
 
-class HwCounterBase : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ts_error err = {};
-    ASSERT_EQ(ts_hw_create(nullptr, &hw_, &err), TS_OK) << err.msg;
-  }
-  void TearDown() override { ts_hw_destroy(hw_); }
-  ts_hw *hw_ = nullptr;
-};
+using HwCounterBase = HwFixture;
 
 // One sparse run that moves every counter: K = 6 with ~40% zeros (skipped
 // weights), 64 tiles of 1-6 entries so the 16 lanes finish tiles faster

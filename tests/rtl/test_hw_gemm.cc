@@ -16,15 +16,7 @@
 
 namespace {
 
-class HwGemm : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ts_error err = {};
-    ASSERT_EQ(ts_hw_create(nullptr, &hw_, &err), TS_OK) << err.msg;
-  }
-  void TearDown() override { ts_hw_destroy(hw_); }
-  ts_hw *hw_ = nullptr;
-};
+using HwGemm = HwFixture;
 
 TEST_F(HwGemm, SmallLayerEveryMode) {
   ts_rng r;

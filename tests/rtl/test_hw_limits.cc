@@ -14,15 +14,7 @@
 
 namespace {
 
-class HwLimits : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ts_error err = {};
-    ASSERT_EQ(ts_hw_create(nullptr, &hw_, &err), TS_OK) << err.msg;
-  }
-  void TearDown() override { ts_hw_destroy(hw_); }
-  ts_hw *hw_ = nullptr;
-};
+using HwLimits = HwFixture;
 
 // K = 1 lets one run hold TS_HW_ACT_ROWS column tiles (one activation row
 // each): cfg_tiles = 4096 and tile indices up to 4095; then 3583 tiles

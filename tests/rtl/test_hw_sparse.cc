@@ -22,15 +22,7 @@
 
 namespace {
 
-class HwSparse : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ts_error err = {};
-    ASSERT_EQ(ts_hw_create(nullptr, &hw_, &err), TS_OK) << err.msg;
-  }
-  void TearDown() override { ts_hw_destroy(hw_); }
-  ts_hw *hw_ = nullptr;
-};
+using HwSparse = HwFixture;
 
 const double kSparsities[] = {0.0, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0};
 
