@@ -61,6 +61,20 @@ inline std::vector<float> RandomImages(const ts_arch &a, int n, uint32_t seed) {
   return x;
 }
 
+// A small network for MakeStripes' images: 1x12x12 input, 3 classes, a
+// few channels and hidden units per layer.
+inline ts_arch StripesArch() {
+  ts_arch a;
+  ts_arch_default(&a, 1, 12, 12, 3);
+  a.k1 = 3;
+  a.k2 = 2;
+  a.c1 = 2;
+  a.c2 = 3;
+  a.f1 = 5;
+  a.f2 = 4;
+  return a;
+}
+
 // 3 classes told apart by which third of a 1x12x12 image is bright.
 inline DsPtr MakeStripes(int n, uint32_t seed) {
   ts_dataset *d = nullptr;

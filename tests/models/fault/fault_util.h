@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "fault_shim.h"
-#include "ts_arch.h"
 #include "ts_status.h"
 
 namespace fault {
@@ -51,20 +50,6 @@ struct Case {
 };
 
 constexpr long kMaxRuns = 20000; // a sweep that never ends is a bug
-
-// The sweeps' small network: 1x12x12 images, 3 classes (the shape of
-// ts_test::MakeStripes), a few channels and hidden units per layer.
-inline ts_arch StripesArch() {
-  ts_arch a;
-  ts_arch_default(&a, 1, 12, 12, 3);
-  a.k1 = 3;
-  a.k2 = 2;
-  a.c1 = 2;
-  a.c2 = 3;
-  a.f1 = 5;
-  a.f2 = 4;
-  return a;
-}
 
 inline std::string StatusName(ts_status s) {
   return std::to_string((int)s) + " (" + ts_status_str(s) + ")";

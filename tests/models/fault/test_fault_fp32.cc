@@ -21,7 +21,7 @@ using fault::kIo;
 using fault::Sweep;
 
 TEST(FaultNet, Create) {
-  const ts_arch a = fault::StripesArch();
+  const ts_arch a = ts_test::StripesArch();
   ts_net *net = nullptr;
   Case c{"ts_net_create", kAlloc, TS_E_NOMEM,
          [&](ts_error *e) { return ts_net_create(&a, &net, e); }};
@@ -35,7 +35,7 @@ TEST(FaultNet, Create) {
 }
 
 TEST(FaultNet, Forward) {
-  const ts_arch a = fault::StripesArch();
+  const ts_arch a = ts_test::StripesArch();
   auto net = ts_test::MakeNet(a, 3);
   ASSERT_TRUE(net);
   const int n = 20; // two inference chunks
@@ -52,7 +52,7 @@ TEST(FaultNet, Forward) {
 }
 
 TEST(FaultNet, TrainerCreateAndMask) {
-  const ts_arch a = fault::StripesArch();
+  const ts_arch a = ts_test::StripesArch();
   auto net = ts_test::MakeNet(a, 4);
   ASSERT_TRUE(net);
   ts_trainer *tr = nullptr;
@@ -97,7 +97,7 @@ TEST(FaultNet, TrainerCreateAndMask) {
 }
 
 TEST(FaultNet, Evaluate) {
-  const ts_arch a = fault::StripesArch();
+  const ts_arch a = ts_test::StripesArch();
   auto net = ts_test::MakeNet(a, 9);
   auto ds = ts_test::MakeStripes(12, 2);
   ASSERT_TRUE(net && ds);
@@ -165,7 +165,7 @@ class FaultTrain : public testing::Test {
     }
   }
   ts_test::TestDir dir_{"fault_train"};
-  const ts_arch a_ = fault::StripesArch();
+  const ts_arch a_ = ts_test::StripesArch();
   ts_test::NetPtr net_;
   ts_test::DsPtr train_, val_;
   ts_norm nm_;

@@ -33,7 +33,7 @@ class FaultQnet : public testing::Test {
               TS_OK) << e.msg;
     q_.reset(q);
   }
-  const ts_arch a_ = fault::StripesArch();
+  const ts_arch a_ = ts_test::StripesArch();
   ts_test::NetPtr net_;
   std::vector<float> calib_;
   QnetPtr q_;

@@ -23,14 +23,14 @@ using fault::kIo;
 using fault::Sweep;
 
 std::vector<float> Params(uint64_t seed) {
-  auto net = ts_test::MakeNet(fault::StripesArch(), seed);
+  auto net = ts_test::MakeNet(ts_test::StripesArch(), seed);
   const float *p = ts_net_params_const(net.get());
   return std::vector<float>(p, p + ts_net_num_params(net.get()));
 }
 
 // A failed prune leaves the parameters and the mask untouched.
 TEST(FaultPrune, LocalGlobalAndTensor) {
-  const ts_arch a = fault::StripesArch();
+  const ts_arch a = ts_test::StripesArch();
   const auto orig = Params(31);
   for (ts_prune_alloc alloc : {TS_PRUNE_LOCAL, TS_PRUNE_GLOBAL}) {
     std::vector<float> want = orig, p;
@@ -68,7 +68,7 @@ TEST(FaultPrune, LocalGlobalAndTensor) {
 }
 
 TEST(FaultWmem, Net) {
-  const ts_arch a = fault::StripesArch();
+  const ts_arch a = ts_test::StripesArch();
   auto p = Params(32);
   ts_error e0{};
   ASSERT_EQ(ts_prune_params(&a, p.data(), 0.6, &e0), TS_OK);
@@ -135,7 +135,7 @@ class FaultTables : public testing::Test {
       ASSERT_EQ(ts_profile_quant_mem(&a_, 4 * (i + 1), TS_QUANT_PER_CHANNEL, &qm_[i], &e), TS_OK)
           << e.msg;
   }
-  const ts_arch a_ = fault::StripesArch();
+  const ts_arch a_ = ts_test::StripesArch();
   ts_profile prof_;
   ts_quant_mem qm_[2];
 };
