@@ -284,16 +284,22 @@ uint64_t estimate(const LayerSrc &L) {
   return c;
 }
 
-ts_status check_call(const ts_hw *hw, const uint8_t *x, int64_t *y, ts_error *err) {
-  if (!hw) return ts_fail(err, TS_E_ARG, "hw gemm: handle is NULL");
-  if (!x || !y) return ts_fail(err, TS_E_ARG, "hw gemm: activation or output is NULL");
+/* A handle (not NULL) about to drive its model: refused after an earlier
+ * run left the model in an error state. `what` names the call. */
+ts_status check_ready(const ts_hw *hw, const char *what, ts_error *err) {
   if (hw->ctx->gotError())
-    return ts_fail(err, TS_E_HW, "hw gemm: the model is in an error state from an earlier run");
+    return ts_fail(err, TS_E_HW, "%s: the model is in an error state from an earlier run", what);
   /* Verilator reports assertion failures through the calling thread's
    * context (Verilated::threadContextp), which another handle's create or
    * destroy on this thread may have changed: make it this handle's. */
   Verilated::threadContextp(hw->ctx.get());
   return TS_OK;
+}
+
+ts_status check_call(const ts_hw *hw, const uint8_t *x, int64_t *y, ts_error *err) {
+  if (!hw) return ts_fail(err, TS_E_ARG, "hw gemm: handle is NULL");
+  if (!x || !y) return ts_fail(err, TS_E_ARG, "hw gemm: activation or output is NULL");
+  return check_ready(hw, "hw gemm", err);
 }
 
 }  // namespace
@@ -383,10 +389,7 @@ uint64_t ts_hw_sim_cycles(const ts_hw *hw) { return hw ? hw->cycles : 0; }
 
 ts_status ts_hw_set_counter_base(ts_hw *hw, uint64_t base, ts_error *err) {
   if (!hw) return ts_fail(err, TS_E_ARG, "hw set counter base: handle is NULL");
-  if (hw->ctx->gotError())
-    return ts_fail(err, TS_E_HW,
-                   "hw set counter base: the model is in an error state from an earlier run");
-  Verilated::threadContextp(hw->ctx.get());  // as check_call
+  if (ts_status st = check_ready(hw, "hw set counter base", err)) return st;
   // Between calls the array is idle, so the port takes the write now.
   hw->host_write64(TS_HW_SEL_CFG, TS_HW_CFG_CNT_BASE, base);
   return TS_OK;
